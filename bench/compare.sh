@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Side-by-side: ganscope bench vs the same work in PyTorch, alternating, ROUNDS rounds each.
+# Usage: bench/compare.sh [workload...]   (workloads: mlp128, gan-toy, r1; default: all)
+# Needs PyTorch: pip install torch --index-url https://download.pytorch.org/whl/cpu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+STEPS=${STEPS:-300}
+WARMUP=${WARMUP:-30}
+THREADS=${THREADS:-2}
+BIN=${BIN:-target/release/ganscope}
+[ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"
+[ -x "$BIN" ] || { cargo build --release; BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"; }
+export GANSCOPE_NO_GPU_PROBE=1 RAYON_NUM_THREADS=$THREADS
+
+workload_args() {
+  case "$1" in
+    # (1) 2→128→128→128→{2,1} ReLU, batch 256, NS loss, Adam, 1:1.
+    mlp128) echo "--preset ns-ring --set generator.latent_dim=2 --set generator.depth=3 --set generator.width=128 --set discriminator.depth=3 --set discriminator.width=128 --set train.batch_size=256" ;;
+    # (2) gan_toy.py WGAN-GP: 3×512 ReLU, batch 256, 5 critic steps with the penalty.
+    gan-toy) echo "--preset gan-toy-wgan-gp" ;;
+    # (3) R1 on the ring.
+    r1) echo "--preset r1" ;;
+    *) echo "unknown workload $1" >&2; exit 2 ;;
+  esac
+}
+
+stats() { python3 -c 'import sys,statistics as s; v=sorted(float(x) for x in sys.argv[1:]); print(f"min {v[0]:.1f}  median {s.median(v):.1f}  max {v[-1]:.1f}")' "$@"; }
+
+workloads=("$@")
+[ ${#workloads[@]} -gt 0 ] || workloads=(mlp128 gan-toy r1)
+for w in "${workloads[@]}"; do
+  args=$(workload_args "$w")
+  cfg=$(mktemp --suffix .toml)
+  # shellcheck disable=SC2086
+  "$BIN" config $args > "$cfg"
+  ours=(); theirs=(); ratios=()
+  for r in $(seq "$ROUNDS"); do
+    # shellcheck disable=SC2086
+    a=$("$BIN" bench $args --steps "$STEPS" --warmup "$WARMUP" --backend cpu | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])')
+    b=$(python3 bench/torch_reference.py --config "$cfg" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])')
+    ours+=("$a"); theirs+=("$b"); ratios+=("$(python3 -c "print($a/$b)")")
+    echo "  $w round $r: ganscope $a steps/s, pytorch $b steps/s"
+  done
+  echo "$w: ganscope  $(stats "${ours[@]}") steps/s"
+  echo "$w: pytorch   $(stats "${theirs[@]}") steps/s"
+  echo "$w: ganscope/pytorch  $(stats "${ratios[@]}")"
+  rm -f "$cfg"
+done

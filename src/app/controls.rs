@@ -1,0 +1,293 @@
+//! The control panel: every knob, labelled and explained. Objective, schedule, noise and
+//! optimizer settings apply live (weights kept); dataset and architecture are staged and
+//! applied with a button, because they rebuild the networks.
+
+use super::Intent;
+use super::data_view::Layers;
+use crate::config::*;
+use crate::worker::{Command, Snapshot, Speed};
+use eframe::egui::{self, ComboBox, DragValue, Slider, Ui};
+
+pub struct ControlsPanel {
+    /// What the widgets edit.
+    edit: Config,
+    /// What the trainer runs (as far as we know).
+    applied: Config,
+    preset: String,
+    error: Option<String>,
+}
+
+impl ControlsPanel {
+    pub fn new(cfg: Config, preset: &str) -> Self {
+        Self { edit: cfg.clone(), applied: cfg, preset: preset.into(), error: None }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.edit
+    }
+
+    /// The trainer restarted with `cfg` (preset, reset, rebuild): show it.
+    pub fn sync(&mut self, cfg: &Config) {
+        self.edit = cfg.clone();
+        self.applied = cfg.clone();
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, snap: Option<&Snapshot>, layers: &mut Layers) -> Vec<Intent> {
+        let mut out = Vec::new();
+        self.run_controls(ui, snap, &mut out);
+        ui.separator();
+        self.preset_menu(ui, &mut out);
+        ui.separator();
+        egui::CollapsingHeader::new("Layers").default_open(true).show(ui, |ui| layers_ui(ui, layers));
+        egui::CollapsingHeader::new("Objective").default_open(true).show(ui, |ui| objective_ui(ui, &mut self.edit));
+        egui::CollapsingHeader::new("Schedule").default_open(true).show(ui, |ui| schedule_ui(ui, &mut self.edit));
+        egui::CollapsingHeader::new("Optimizers").default_open(false).show(ui, |ui| {
+            optimizer_ui(ui, "G", &mut self.edit.optim.g);
+            optimizer_ui(ui, "D", &mut self.edit.optim.d);
+        });
+        let mut rebuild = false;
+        egui::CollapsingHeader::new("Dataset").default_open(false).show(ui, |ui| {
+            data_ui(ui, &mut self.edit.data);
+            rebuild |= rebuild_button(ui, self.edit.data != self.applied.data, "Apply dataset");
+        });
+        egui::CollapsingHeader::new("Architecture").default_open(false).show(ui, |ui| {
+            architecture_ui(ui, &mut self.edit);
+            let changed = self.edit.generator != self.applied.generator || self.edit.discriminator != self.applied.discriminator;
+            rebuild |= rebuild_button(ui, changed, "Apply architecture");
+        });
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::RED, e);
+        }
+        // Live changes: everything except dataset / architecture, which wait for their button.
+        let mut live = self.edit.clone();
+        if !rebuild {
+            live.data = self.applied.data.clone();
+            live.generator = self.applied.generator.clone();
+            live.discriminator = self.applied.discriminator.clone();
+        }
+        if live != self.applied {
+            match live.validate() {
+                Ok(()) => {
+                    self.error = None;
+                    let seed_changed = live.train.seed != self.applied.train.seed;
+                    self.applied = live.clone();
+                    out.push(Intent::ApplyConfig(Box::new(live)));
+                    if seed_changed {
+                        out.push(Intent::Worker(Command::Reset));
+                    }
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
+        }
+        out
+    }
+
+    fn run_controls(&mut self, ui: &mut Ui, snap: Option<&Snapshot>, out: &mut Vec<Intent>) {
+        let running = snap.is_some_and(|s| s.running);
+        ui.horizontal(|ui| {
+            let (label, cmd) = if running { ("Pause", Command::Pause) } else { ("Play", Command::Play) };
+            if ui.button(label).on_hover_text("Start or stop training (space).").clicked() {
+                out.push(Intent::Worker(cmd));
+            }
+            if ui.button("Step").on_hover_text("One full step: the D updates, then the G updates (S).").clicked() {
+                out.push(Intent::Worker(Command::Step));
+            }
+            if ui.button("Step D/G").on_hover_text("One single update of D or G, whichever is next.").clicked() {
+                out.push(Intent::Worker(Command::SubStep));
+            }
+            if ui.button("Reset").on_hover_text("New weights from the seed, step 0 (R).").clicked() {
+                out.push(Intent::Worker(Command::Reset));
+            }
+        });
+        let current = snap.map(|s| s.speed).unwrap_or(Speed::StepsPerFrame(5));
+        let speed_name = |s: Speed| match s {
+            Speed::StepsPerFrame(n) => format!("{n} steps / frame"),
+            Speed::Max => "As fast as possible".into(),
+            Speed::SlowMotion(r) => format!("Slow motion ({r} updates/s)"),
+        };
+        let mut chosen = current;
+        ComboBox::from_label("Speed").selected_text(speed_name(current)).show_ui(ui, |ui| {
+            for s in [Speed::SlowMotion(2.0), Speed::StepsPerFrame(1), Speed::StepsPerFrame(5), Speed::StepsPerFrame(20), Speed::Max] {
+                ui.selectable_value(&mut chosen, s, speed_name(s));
+            }
+        })
+        .response
+        .on_hover_text("How many training steps happen between two frames. Slow motion shows each D and G update.");
+        if chosen != current {
+            out.push(Intent::Worker(Command::Speed(chosen)));
+        }
+        if let Some(s) = snap {
+            if matches!(s.speed, Speed::SlowMotion(_)) {
+                let phase = match s.phase {
+                    crate::trainer::Phase::UpdatingD => "next: updating D",
+                    crate::trainer::Phase::UpdatingG => "next: updating G",
+                };
+                ui.label(egui::RichText::new(phase).strong());
+            }
+        }
+        ui.add(DragValue::new(&mut self.edit.train.seed).prefix("seed "))
+            .on_hover_text("Random seed: the same seed replays the same run. Changing it restarts.")
+            .labelled_by(ui.label("Seed").id);
+    }
+
+    fn preset_menu(&mut self, ui: &mut Ui, out: &mut Vec<Intent>) {
+        let mut chosen = self.preset.clone();
+        ComboBox::from_label("Preset").selected_text(&self.preset).width(200.0).show_ui(ui, |ui| {
+            for p in crate::presets::all() {
+                ui.selectable_value(&mut chosen, p.name.to_string(), p.name).on_hover_text(&p.meta.title);
+            }
+        })
+        .response
+        .on_hover_text("Load a ready-made demonstration (restarts the run).");
+        if chosen != self.preset {
+            self.preset = chosen.clone();
+            out.push(Intent::Worker(Command::LoadPreset(chosen)));
+        }
+        if let Ok(p) = crate::presets::get(&self.preset) {
+            ui.label(egui::RichText::new(&p.meta.title).strong());
+            ui.label(&p.meta.explain);
+        }
+    }
+}
+
+fn rebuild_button(ui: &mut Ui, changed: bool, label: &str) -> bool {
+    ui.add_enabled(changed, egui::Button::new(format!("{label} (rebuilds the networks)")))
+        .on_hover_text("Dataset and architecture changes need fresh networks: the run restarts at step 0.")
+        .clicked()
+}
+
+fn layers_ui(ui: &mut Ui, l: &mut Layers) {
+    ui.checkbox(&mut l.surface, "D surface").on_hover_text("D's output over the plane: where it thinks real data is.");
+    ui.checkbox(&mut l.real, "Real samples").on_hover_text("Samples from the target distribution.");
+    ui.checkbox(&mut l.fake, "Fake samples").on_hover_text("G's samples from a fixed z batch: each dot keeps its identity.");
+    ui.checkbox(&mut l.arrows, "Arrows").on_hover_text("∂D/∂x at each fake: the direction G pushes it.");
+    ui.checkbox(&mut l.manifold, "G manifold").on_hover_text("G's image of a grid of latent lines (a 2-D slice of z).");
+    ui.checkbox(&mut l.field, "Gradient field").on_hover_text("∂D/∂x over the whole plane.");
+    ui.checkbox(&mut l.modes, "Mode circles").on_hover_text("3σ circles around each mode: green when covered, red when missed.");
+}
+
+fn combo<T: PartialEq + Copy>(ui: &mut Ui, label: &str, value: &mut T, options: &[(T, &str)], tip: &str) {
+    let text = options.iter().find(|(v, _)| v == value).map(|(_, n)| *n).unwrap_or("?");
+    ComboBox::from_label(label)
+        .selected_text(text)
+        .show_ui(ui, |ui| {
+            for (v, n) in options {
+                ui.selectable_value(value, *v, *n);
+            }
+        })
+        .response
+        .on_hover_text(tip);
+}
+
+fn slider(ui: &mut Ui, label: &str, v: &mut f32, range: std::ops::RangeInclusive<f32>, log: bool, tip: &str) {
+    ui.add(Slider::new(v, range).logarithmic(log).text(label)).on_hover_text(tip);
+}
+
+fn usize_slider(ui: &mut Ui, label: &str, v: &mut usize, range: std::ops::RangeInclusive<usize>, tip: &str) {
+    ui.add(Slider::new(v, range).text(label)).on_hover_text(tip);
+}
+
+fn objective_ui(ui: &mut Ui, c: &mut Config) {
+    use LossKind::*;
+    combo(
+        ui,
+        "Loss",
+        &mut c.loss.kind,
+        &[(Minimax, "minimax (saturating)"), (Ns, "non-saturating"), (Ls, "least squares"), (Hinge, "hinge"), (Wgan, "WGAN (clip)"), (WganGp, "WGAN-GP")],
+        "The game D and G play. Changing it keeps the weights.",
+    );
+    match c.loss.kind {
+        Wgan => slider(ui, "Weight clip c", &mut c.loss.clip, 0.001..=1.0, true, "WGAN: every D weight is clipped to ±c after each D step."),
+        WganGp => slider(ui, "GP λ", &mut c.loss.gp_lambda, 0.01..=100.0, true, "Strength of the (‖∇D‖ − 1)² penalty on interpolates."),
+        _ => {}
+    }
+    slider(ui, "Label smoothing", &mut c.loss.label_smoothing, 0.0..=0.45, false, "One-sided: D's target for real samples becomes 1 − s, so it is less sure.");
+    slider(ui, "R1 γ", &mut c.reg.r1, 0.0..=100.0, false, "Penalise D's slope at real samples: no cliffs around the data.");
+    slider(ui, "R2 γ", &mut c.reg.r2, 0.0..=100.0, false, "Penalise D's slope at fake samples.");
+    slider(ui, "DRAGAN λ", &mut c.reg.dragan, 0.0..=100.0, false, "Push D's slope towards 1 near the real data.");
+    slider(ui, "Instance noise σ", &mut c.noise.instance_std, 0.0..=1.0, false, "Blur every D input with Gaussian noise: the distributions overlap, D stays smooth.");
+    combo(
+        ui,
+        "Noise annealing",
+        &mut c.noise.anneal,
+        &[(Anneal::Constant, "constant"), (Anneal::Linear, "linear"), (Anneal::Exponential, "exponential")],
+        "How σ shrinks over the run, down to the floor.",
+    );
+    if c.noise.anneal != Anneal::Constant {
+        ui.add(DragValue::new(&mut c.noise.anneal_steps).range(1..=1_000_000).prefix("over ").suffix(" steps"))
+            .on_hover_text("Length of the annealing.");
+        slider(ui, "Noise floor", &mut c.noise.floor, 0.0..=0.5, false, "σ never goes below this.");
+    }
+}
+
+fn schedule_ui(ui: &mut Ui, c: &mut Config) {
+    usize_slider(ui, "D steps", &mut c.schedule.d_steps, 1..=10, "D updates per step: a stronger opponent for G.");
+    usize_slider(ui, "G steps", &mut c.schedule.g_steps, 1..=10, "G updates per step.");
+    combo(
+        ui,
+        "Update order",
+        &mut c.schedule.mode,
+        &[(ScheduleMode::Alternating, "alternating"), (ScheduleMode::Simultaneous, "simultaneous")],
+        "Alternating: G sees the new D. Simultaneous: both gradients from the same weights (can circle).",
+    );
+    usize_slider(ui, "Unroll k (first-order)", &mut c.schedule.unroll, 0..=10, "G is scored against D advanced k steps ahead (first-order unrolled GAN).");
+    usize_slider(ui, "Batch size", &mut c.train.batch_size, 8..=2048, "Samples per update.");
+}
+
+fn optimizer_ui(ui: &mut Ui, who: &str, o: &mut OptimizerConfig) {
+    ui.label(egui::RichText::new(format!("{who} optimizer")).strong());
+    combo(
+        ui,
+        &format!("{who} optimizer"),
+        &mut o.kind,
+        &[(OptimKind::Adam, "Adam"), (OptimKind::Sgd, "SGD"), (OptimKind::Rmsprop, "RMSProp")],
+        "Changing the kind resets this network's optimizer state; other changes keep it.",
+    );
+    slider(ui, &format!("{who} learning rate"), &mut o.lr, 1e-6..=1.0, true, "Step size of this network's updates.");
+    if o.kind == OptimKind::Adam {
+        slider(ui, &format!("{who} β1"), &mut o.beta1, 0.0..=0.99, false, "Adam's momentum: 0.5 is common for GANs.");
+        slider(ui, &format!("{who} β2"), &mut o.beta2, 0.5..=0.9999, false, "Adam's second-moment decay.");
+    } else {
+        slider(ui, &format!("{who} momentum"), &mut o.momentum, 0.0..=0.99, false, "Momentum (SGD, RMSProp).");
+    }
+}
+
+fn data_ui(ui: &mut Ui, d: &mut DataConfig) {
+    use DataKind::*;
+    combo(
+        ui,
+        "Dataset",
+        &mut d.kind,
+        &[(Ring, "ring"), (Grid, "grid"), (Spiral, "spiral"), (Moons, "two moons"), (Line, "line"), (Gaussian, "single Gaussian")],
+        "The distribution G must learn.",
+    );
+    match d.kind {
+        Ring => {
+            usize_slider(ui, "Modes", &mut d.modes, 1..=32, "Gaussians on the circle.");
+            slider(ui, "Radius", &mut d.radius, 0.1..=5.0, false, "Circle radius.");
+        }
+        Grid => {
+            usize_slider(ui, "Grid n", &mut d.grid_n, 1..=10, "n×n Gaussians.");
+            slider(ui, "Spacing", &mut d.spacing, 0.1..=5.0, false, "Distance between neighbouring modes.");
+        }
+        Line => slider(ui, "Half-length", &mut d.radius, 0.1..=5.0, false, "Half-length of the segment."),
+        _ => {}
+    }
+    slider(ui, "Std", &mut d.std, 0.001..=1.0, true, "Spread of each mode (or of the noise).");
+}
+
+fn architecture_ui(ui: &mut Ui, c: &mut Config) {
+    let acts = [(Activation::Relu, "ReLU"), (Activation::LeakyRelu, "LeakyReLU"), (Activation::Tanh, "tanh")];
+    ui.label(egui::RichText::new("Generator").strong());
+    usize_slider(ui, "G depth", &mut c.generator.depth, 0..=6, "Hidden layers of G.");
+    usize_slider(ui, "G width", &mut c.generator.width, 4..=512, "Units per hidden layer of G.");
+    combo(ui, "G activation", &mut c.generator.activation, &acts, "G's nonlinearity.");
+    usize_slider(ui, "Latent dim", &mut c.generator.latent_dim, 1..=256, "Size of z.");
+    ui.label(egui::RichText::new("Discriminator").strong());
+    usize_slider(ui, "D depth", &mut c.discriminator.depth, 0..=6, "Hidden layers of D.");
+    usize_slider(ui, "D width", &mut c.discriminator.width, 4..=512, "Units per hidden layer of D.");
+    combo(ui, "D activation", &mut c.discriminator.activation, &acts, "D's nonlinearity.");
+    ui.checkbox(&mut c.discriminator.spectral_norm, "Spectral norm").on_hover_text("Divide each D weight by its largest singular value: D becomes 1-Lipschitz per layer.");
+    ui.checkbox(&mut c.discriminator.minibatch_stddev, "Minibatch stddev").on_hover_text("D also sees how varied the batch is: a collapsed batch is easy to spot.");
+    usize_slider(ui, "PacGAN pack", &mut c.discriminator.pack, 1..=4, "D judges this many samples at once.");
+}

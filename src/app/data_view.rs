@@ -1,0 +1,163 @@
+//! The main view, in data space with equal aspect: D's decision surface as a heatmap (with its
+//! colour legend), real and fake samples, ∂D/∂x arrows, G's manifold, the gradient field and
+//! the mode circles. It only draws what the worker computed.
+
+use super::colormap::{self, ARROW, COVERED, FAKE, MISSED, REAL};
+use crate::view::ViewData;
+use crate::worker::Snapshot;
+use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
+use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+
+/// Which layers are drawn (persisted).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Layers {
+    pub surface: bool,
+    pub real: bool,
+    pub fake: bool,
+    pub arrows: bool,
+    pub manifold: bool,
+    pub field: bool,
+    pub modes: bool,
+}
+
+impl Default for Layers {
+    fn default() -> Self {
+        Self { surface: true, real: true, fake: true, arrows: true, manifold: false, field: false, modes: true }
+    }
+}
+
+#[derive(Default)]
+pub struct DataView {
+    texture: Option<TextureHandle>,
+    /// Which view the texture shows (the snapshot's Arc pointer), to upload once per snapshot.
+    shown: usize,
+}
+
+const MAX_ARROWS: usize = 400;
+
+impl DataView {
+    pub fn ui(&mut self, ui: &mut Ui, snap: Option<&Snapshot>, layers: &Layers) {
+        let Some(s) = snap else {
+            ui.label("Waiting for the first snapshot…");
+            return;
+        };
+        let v = &s.view;
+        self.legend(ui, v, layers);
+        if layers.surface && v.surface_n > 0 {
+            let key = std::sync::Arc::as_ptr(&s.view) as usize;
+            if key != self.shown || self.texture.is_none() {
+                let img = surface_image(v);
+                match &mut self.texture {
+                    Some(t) => t.set(img, TextureOptions::LINEAR),
+                    None => self.texture = Some(ui.ctx().load_texture("d-surface", img, TextureOptions::LINEAR)),
+                }
+                self.shown = key;
+            }
+        }
+        let h = v.half_width as f64;
+        let plot = Plot::new("data space")
+            .data_aspect(1.0)
+            .default_x_bounds(-h, h)
+            .default_y_bounds(-h, h)
+            .allow_scroll(false)
+            .show_grid(false)
+            .legend(egui_plot::Legend::default());
+        plot.show(ui, |p| {
+            if layers.surface {
+                if let Some(t) = &self.texture {
+                    let size = egui::vec2(2.0 * v.half_width, 2.0 * v.half_width);
+                    p.image(PlotImage::new("D surface", t.id(), PlotPoint::new(0.0, 0.0), size));
+                }
+            }
+            if layers.field && !v.field.is_empty() {
+                let scale = arrow_scale(v.field.iter().map(|(_, g)| *g), 0.6 * h / 20.0 * 2.0);
+                let origins: Vec<[f64; 2]> = v.field.iter().map(|(p, _)| [p[0] as f64, p[1] as f64]).collect();
+                let tips: Vec<[f64; 2]> = v.field.iter().map(|(p, g)| [p[0] as f64 + scale * g[0] as f64, p[1] as f64 + scale * g[1] as f64]).collect();
+                p.arrows(Arrows::new("gradient field", PlotPoints::new(origins), PlotPoints::new(tips)).color(egui::Color32::from_gray(90)));
+            }
+            if layers.modes {
+                if let Some(m) = &s.modes {
+                    let counts = s.live_modes.as_ref().map(|l| l.per_mode_counts.clone());
+                    for (i, c) in m.centres.iter().enumerate() {
+                        let covered = counts.as_ref().is_some_and(|k| k[i] > 0);
+                        let r = 3.0 * m.std as f64;
+                        let pts: Vec<[f64; 2]> = (0..=48)
+                            .map(|k| {
+                                let a = k as f64 / 48.0 * std::f64::consts::TAU;
+                                [c[0] as f64 + r * a.cos(), c[1] as f64 + r * a.sin()]
+                            })
+                            .collect();
+                        let name = if covered { "mode covered" } else { "mode missed" };
+                        p.line(Line::new(name, PlotPoints::new(pts)).color(if covered { COVERED } else { MISSED }).width(1.5));
+                    }
+                }
+            }
+            if layers.manifold {
+                for (i, line) in v.manifold.iter().enumerate() {
+                    let pts: Vec<[f64; 2]> = line.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
+                    p.line(Line::new("G manifold", PlotPoints::new(pts)).color(egui::Color32::from_rgba_unmultiplied(120, 60, 160, 140)).width(1.0).id(("manifold", i)));
+                }
+            }
+            if layers.real {
+                let pts: Vec<[f64; 2]> = s.real.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
+                p.points(Points::new("real", PlotPoints::new(pts)).color(REAL).radius(1.5));
+            }
+            if layers.fake {
+                let pts: Vec<[f64; 2]> = v.fake.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
+                p.points(Points::new("fake", PlotPoints::new(pts)).color(FAKE).radius(2.0));
+            }
+            if layers.arrows && !v.arrows.is_empty() {
+                let stride = (v.fake.len() / MAX_ARROWS).max(1);
+                let scale = arrow_scale(v.arrows.iter().copied(), 0.08 * h);
+                let (mut o, mut t) = (Vec::new(), Vec::new());
+                for (q, g) in v.fake.iter().zip(&v.arrows).step_by(stride) {
+                    o.push([q[0] as f64, q[1] as f64]);
+                    t.push([q[0] as f64 + scale * g[0] as f64, q[1] as f64 + scale * g[1] as f64]);
+                }
+                p.arrows(Arrows::new("∂D/∂x at fakes", PlotPoints::new(o), PlotPoints::new(t)).color(ARROW).tip_length(4.0));
+            }
+        });
+    }
+
+    /// The colour legend of the surface: what blue and red mean, with the value range.
+    fn legend(&self, ui: &mut Ui, v: &ViewData, layers: &Layers) {
+        if !layers.surface || v.surface_n == 0 {
+            return;
+        }
+        ui.horizontal(|ui| {
+            let what = if v.surface_is_prob { "D(x) = P(real)" } else { "critic value D(x)" };
+            ui.label(format!("{what}:  {:.2}", v.surface_min));
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(160.0, 14.0), egui::Sense::hover());
+            let n = 40;
+            for i in 0..n {
+                let x0 = rect.left() + rect.width() * i as f32 / n as f32;
+                let x1 = rect.left() + rect.width() * (i + 1) as f32 / n as f32;
+                let r = egui::Rect::from_min_max(egui::pos2(x0, rect.top()), egui::pos2(x1, rect.bottom()));
+                ui.painter().rect_filled(r, 0.0, colormap::diverging(i as f32 / (n - 1) as f32));
+            }
+            ui.label(format!("{:.2}", v.surface_max));
+            ui.label("   (blue: judged fake, red: judged real)");
+        });
+    }
+}
+
+/// Scale so the longest gradient is drawn `max_len` long.
+fn arrow_scale(grads: impl Iterator<Item = [f32; 2]>, max_len: f64) -> f64 {
+    let longest = grads.map(|g| ((g[0] as f64).powi(2) + (g[1] as f64).powi(2)).sqrt()).filter(|n| n.is_finite()).fold(0.0, f64::max);
+    if longest > 0.0 { max_len / longest } else { 0.0 }
+}
+
+/// The surface as an image: row 0 at the top (the grid's last row).
+fn surface_image(v: &ViewData) -> ColorImage {
+    let n = v.surface_n;
+    let span = (v.surface_max - v.surface_min).max(1e-12);
+    let mut pixels = Vec::with_capacity(n * n);
+    for row in (0..n).rev() {
+        for col in 0..n {
+            let val = v.surface[row * n + col];
+            pixels.push(colormap::diverging((val - v.surface_min) / span));
+        }
+    }
+    ColorImage::new([n, n], pixels)
+}

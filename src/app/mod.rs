@@ -1,0 +1,319 @@
+//! The window: draws the latest snapshot and turns clicks into worker commands. Each panel is
+//! a small struct with a `ui` method; panels return intents, which `GanscopeApp` applies once
+//! per frame. The UI thread never waits on training: it only `try_recv`s snapshots.
+
+mod colormap;
+mod controls;
+mod data_view;
+mod side_plots;
+
+use crate::backend::BackendChoice;
+use crate::config::Config;
+use crate::worker::{Command, Snapshot, Speed, WorkerHandle};
+use controls::ControlsPanel;
+use data_view::{DataView, Layers};
+use eframe::egui;
+use side_plots::{History, SidePlots};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// What the panels ask for; applied once at the end of the frame.
+#[must_use]
+#[derive(Debug, Clone)]
+pub enum Intent {
+    Worker(Command),
+    /// Send the edited config to the trainer.
+    ApplyConfig(Box<Config>),
+}
+
+/// What is kept between sessions.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct State {
+    pub layers: Layers,
+    pub speed: Speed,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self { layers: Layers::default(), speed: Speed::StepsPerFrame(5) }
+    }
+}
+
+/// Options from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    pub preset: Option<String>,
+    pub backend: BackendChoice,
+    /// Screenshot mode: train this many steps, write the PNG, exit.
+    pub screenshot: Option<(PathBuf, u64)>,
+}
+
+pub struct GanscopeApp {
+    state: State,
+    worker: Option<WorkerHandle>,
+    start_error: Option<String>,
+    snapshot: Option<Snapshot>,
+    history: History,
+    controls: ControlsPanel,
+    data_view: DataView,
+    side: SidePlots,
+    /// Latest one-off notice and when it arrived.
+    notice: Option<(String, Instant)>,
+    frame_times: FrameTimes,
+    screenshot: Option<ScreenshotJob>,
+}
+
+struct ScreenshotJob {
+    path: PathBuf,
+    steps: u64,
+    requested: bool,
+    done: Arc<AtomicBool>,
+    frames_after_target: u32,
+}
+
+impl GanscopeApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
+        let state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+        let preset_name = launch.preset.clone().unwrap_or_else(|| "collapse".into());
+        let (cfg, start_error) = match crate::presets::get(&preset_name) {
+            Ok(p) => (p.config, None),
+            Err(e) => (crate::presets::get("collapse").expect("built-in").config, Some(e.to_string())),
+        };
+        let ctx = cc.egui_ctx.clone();
+        let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint()));
+        let (worker, start_error) = match worker {
+            Ok(w) => (Some(w), start_error),
+            Err(e) => (None, Some(format!("Could not start training: {e:#}"))),
+        };
+        let app = Self {
+            controls: ControlsPanel::new(cfg, &preset_name),
+            state,
+            worker,
+            start_error,
+            snapshot: None,
+            history: History::default(),
+            data_view: DataView::default(),
+            side: SidePlots::default(),
+            notice: None,
+            frame_times: FrameTimes::default(),
+            screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
+                path,
+                steps,
+                requested: false,
+                done: Arc::new(AtomicBool::new(false)),
+                frames_after_target: 0,
+            }),
+        };
+        if app.screenshot.is_some() {
+            app.send(Command::Speed(Speed::Max));
+            app.send(Command::Play);
+        } else {
+            app.send(Command::Speed(app.state.speed));
+        }
+        app
+    }
+
+    fn send(&self, c: Command) {
+        if let Some(w) = &self.worker {
+            w.send(c);
+        }
+    }
+
+    fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::Worker(c) => {
+                if let Command::Speed(s) = &c {
+                    self.state.speed = *s;
+                }
+                self.send(c)
+            }
+            Intent::ApplyConfig(cfg) => self.send(Command::SetConfig(cfg)),
+        }
+    }
+
+    /// The newest snapshot the worker has, if any; histories absorb its metrics.
+    pub fn poll(&mut self) {
+        let Some(w) = &self.worker else { return };
+        if let Some(s) = w.latest() {
+            if s.restarted {
+                self.history.clear();
+                self.controls.sync(&s.config);
+            }
+            self.history.absorb(&s);
+            if let Some(m) = &s.message {
+                self.notice = Some((m.clone(), Instant::now()));
+            }
+            self.snapshot = Some(s);
+        }
+    }
+
+    /// The config the controls are editing (for tests).
+    pub fn edited_config(&self) -> &Config {
+        self.controls.config()
+    }
+
+    /// The latest snapshot (for tests).
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) -> Vec<Intent> {
+        let mut out = Vec::new();
+        if ctx.egui_wants_keyboard_input() {
+            return out;
+        }
+        let running = self.snapshot.as_ref().is_some_and(|s| s.running);
+        ctx.input(|i| {
+            if i.key_pressed(egui::Key::Space) {
+                out.push(Intent::Worker(if running { Command::Pause } else { Command::Play }));
+            }
+            if i.key_pressed(egui::Key::S) {
+                out.push(Intent::Worker(Command::Step));
+            }
+            if i.key_pressed(egui::Key::R) {
+                out.push(Intent::Worker(Command::Reset));
+            }
+        });
+        out
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(s) = &self.snapshot {
+                let gpu = if s.backend.backend == "cpu" { "CPU (no GPU in use)" } else { "GPU" };
+                ui.label(format!("Training on {gpu}: {}", s.backend.adapter))
+                    .on_hover_text(if s.backend.reason.is_empty() { "Chosen on the command line." } else { &s.backend.reason });
+                ui.separator();
+                ui.label(format!("step {}", s.step));
+                ui.separator();
+                ui.label(format!("{:.0} steps/s", s.steps_per_second));
+                ui.separator();
+                let (median, p99) = self.frame_times.stats();
+                ui.label(format!("{:.0} fps (frame {:.1} ms, p99 {:.1} ms)", 1000.0 / median.max(0.1), median, p99));
+                if s.config.schedule.unroll > 0 {
+                    ui.separator();
+                    ui.label(format!("unrolled GAN (first-order), k = {}", s.config.schedule.unroll));
+                }
+            } else {
+                ui.label("Starting the trainer…");
+            }
+        });
+    }
+}
+
+impl eframe::App for GanscopeApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.frame_times.tick();
+        self.poll();
+        if let Some(job) = &mut self.screenshot {
+            let step = self.snapshot.as_ref().map_or(0, |s| s.step);
+            if step >= job.steps && !job.requested {
+                if let Some(w) = &self.worker {
+                    w.send(Command::Pause);
+                }
+                // Let a few frames draw the final state before the shot.
+                job.frames_after_target += 1;
+                if job.frames_after_target > 3 {
+                    job.requested = true;
+                    let (path, done) = (job.path.clone(), job.done.clone());
+                    let ctx2 = ctx.clone();
+                    ctx.request_screenshot(move |image| {
+                        let [w, h] = image.size;
+                        let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                        match image::save_buffer(&path, &bytes, w as u32, h as u32, image::ColorType::Rgba8) {
+                            Ok(()) => eprintln!("wrote {} ({w}×{h})", path.display()),
+                            Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+                        }
+                        done.store(true, Ordering::SeqCst);
+                        ctx2.request_repaint();
+                    });
+                }
+            }
+            if job.done.load(Ordering::SeqCst) {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            ctx.request_repaint();
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut intents = self.keyboard(ui.ctx());
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                intents.extend(self.controls.ui(ui, self.snapshot.as_ref(), &mut self.state.layers));
+            });
+        });
+        egui::Panel::right("side plots").resizable(true).default_size(380.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.side.ui(ui, &self.history, self.snapshot.as_ref()));
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(e) = &self.start_error {
+                ui.colored_label(egui::Color32::RED, e);
+            }
+            if let Some(s) = &self.snapshot {
+                if let Some(d) = &s.diverged {
+                    ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("⚠ {d}  — press Reset (R) to start again."));
+                }
+            }
+            if let Some((msg, at)) = &self.notice {
+                if at.elapsed().as_secs_f32() < 6.0 {
+                    ui.label(egui::RichText::new(msg).italics());
+                }
+            }
+            self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers);
+        });
+        for i in intents {
+            self.apply(i);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+/// Rolling frame-time statistics for the status bar.
+#[derive(Default)]
+struct FrameTimes {
+    last: Option<Instant>,
+    ms: std::collections::VecDeque<f32>,
+}
+
+impl FrameTimes {
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if let Some(l) = self.last {
+            self.ms.push_back(now.duration_since(l).as_secs_f32() * 1000.0);
+            if self.ms.len() > 240 {
+                self.ms.pop_front();
+            }
+        }
+        self.last = Some(now);
+    }
+
+    /// (median, p99) in milliseconds.
+    fn stats(&self) -> (f32, f32) {
+        if self.ms.is_empty() {
+            return (0.0, 0.0);
+        }
+        let mut v: Vec<f32> = self.ms.iter().copied().collect();
+        v.sort_by(f32::total_cmp);
+        (v[v.len() / 2], v[(v.len() * 99 / 100).min(v.len() - 1)])
+    }
+}
+
+/// Opens the window (blocking until it closes).
+pub fn run_window(launch: Launch) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size([1440.0, 900.0]).with_title("ganscope"),
+        renderer: eframe::Renderer::Wgpu,
+        persist_window: launch.screenshot.is_none(),
+        ..Default::default()
+    };
+    eframe::run_native("ganscope", options, Box::new(move |cc| Ok(Box::new(GanscopeApp::new(cc, launch)))))
+        .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

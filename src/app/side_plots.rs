@@ -1,0 +1,184 @@
+//! The side plots: losses, mode coverage, grid KL / JS, gradient norms, the live per-mode
+//! histogram, the mode-visit strip (which modes hold the mass over time) and the latent
+//! interpolation. `History` keeps bounded series: past `MAX_POINTS` every other point is
+//! dropped, so a long run never grows memory.
+
+use super::colormap::{self, FAKE};
+use crate::worker::Snapshot;
+use eframe::egui::{self, Ui};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+
+const MAX_POINTS: usize = 4000;
+const MAX_VISITS: usize = 400;
+
+/// One named series of (step, value).
+#[derive(Default, Clone)]
+pub struct Series(pub Vec<[f64; 2]>);
+
+impl Series {
+    fn push(&mut self, x: f64, y: f64) {
+        if !y.is_finite() {
+            return;
+        }
+        if self.0.last().is_some_and(|l| l[0] == x) {
+            return;
+        }
+        self.0.push([x, y]);
+        if self.0.len() > MAX_POINTS {
+            self.0 = self.0.iter().step_by(2).copied().collect();
+        }
+    }
+    fn line(&self, name: &str) -> Line<'static> {
+        Line::new(name, PlotPoints::new(self.0.clone()))
+    }
+}
+
+#[derive(Default)]
+pub struct History {
+    pub d_loss: Series,
+    pub g_loss: Series,
+    pub modes: Series,
+    pub hq: Series,
+    pub kl: Series,
+    pub js: Series,
+    pub d_grad: Series,
+    pub g_grad: Series,
+    pub input_grad: Series,
+    pub critic_gap: Series,
+    /// Fraction of HQ fakes per mode, one column per recorded snapshot.
+    pub visits: std::collections::VecDeque<Vec<f32>>,
+    last_visit_step: Option<u64>,
+}
+
+impl History {
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    pub fn absorb(&mut self, s: &Snapshot) {
+        for m in &s.new_metrics {
+            let x = m.step as f64;
+            self.d_loss.push(x, m.d_loss as f64);
+            self.g_loss.push(x, m.g_loss as f64);
+            if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
+                self.modes.push(x, c as f64);
+                self.hq.push(x, 100.0 * h);
+            }
+            self.kl.push(x, m.kl_grid);
+            self.js.push(x, m.js_grid);
+            self.d_grad.push(x, m.d_grad_norm as f64);
+            self.g_grad.push(x, m.g_grad_norm as f64);
+            self.input_grad.push(x, m.d_input_grad_norm as f64);
+            if let Some(g) = m.critic_gap {
+                self.critic_gap.push(x, g as f64);
+            }
+        }
+        if let Some(l) = &s.live_modes {
+            if self.last_visit_step != Some(s.step) {
+                self.last_visit_step = Some(s.step);
+                let total: usize = l.per_mode_counts.iter().sum();
+                self.visits.push_back(l.per_mode_counts.iter().map(|&c| c as f32 / total.max(1) as f32).collect());
+                if self.visits.len() > MAX_VISITS {
+                    self.visits.pop_front();
+                }
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct SidePlots;
+
+impl SidePlots {
+    pub fn ui(&mut self, ui: &mut Ui, h: &History, snap: Option<&Snapshot>) {
+        let height = 110.0;
+        ui.heading("Training curves");
+        small_plot(ui, "Losses", height, |p| {
+            p.line(h.d_loss.line("D loss"));
+            p.line(h.g_loss.line("G loss"));
+            if !h.critic_gap.0.is_empty() {
+                p.line(h.critic_gap.line("critic gap (W estimate)"));
+            }
+        });
+        if !h.modes.0.is_empty() {
+            let total = snap.and_then(|s| s.modes.as_ref()).map_or(0, |m| m.centres.len());
+            small_plot(ui, &format!("Modes covered (of {total})"), height, |p| p.line(h.modes.line("modes covered")));
+            small_plot(ui, "High-quality samples %", height, |p| p.line(h.hq.line("HQ %")));
+        }
+        small_plot(ui, "Grid KL(real‖fake) and JS", height, |p| {
+            p.line(h.kl.line("KL"));
+            p.line(h.js.line("JS"));
+        });
+        small_plot(ui, "Gradient norms", height, |p| {
+            p.line(h.d_grad.line("‖∇θ D loss‖"));
+            p.line(h.g_grad.line("‖∇θ G loss‖"));
+            p.line(h.input_grad.line("mean ‖∂D/∂x‖ at fakes"));
+        });
+        if let Some(s) = snap {
+            if let Some(l) = &s.live_modes {
+                ui.label(egui::RichText::new("Samples per mode (live)").strong())
+                    .on_hover_text("High-quality fakes nearest each mode. Collapse: a few tall bars.");
+                let k = l.per_mode_counts.len();
+                let bars: Vec<Bar> = l
+                    .per_mode_counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| Bar::new(i as f64, c as f64).fill(colormap::mode_colour(i, k)))
+                    .collect();
+                Plot::new("per-mode histogram")
+                    .height(height)
+                    .allow_drag(false)
+                    .allow_zoom(false)
+                    .allow_scroll(false)
+                    .show(ui, |p| p.bar_chart(BarChart::new("samples per mode", bars)));
+                ui.label(egui::RichText::new("Mode visits over time").strong())
+                    .on_hover_text("Each column is a moment, each row a mode; dark = holds many samples. A diagonal band means G rotates through the modes.");
+                visit_strip(ui, h, k);
+            }
+            ui.label(egui::RichText::new("Latent interpolation").strong())
+                .on_hover_text("G along a straight line between two latent points: jumps show where G tears between modes.");
+            let pts: Vec<[f64; 2]> = s.view.interpolation.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
+            let real: Vec<[f64; 2]> = s.real.iter().take(500).map(|q| [q[0] as f64, q[1] as f64]).collect();
+            let hw = s.view.half_width as f64;
+            Plot::new("latent interpolation")
+                .height(160.0)
+                .data_aspect(1.0)
+                .default_x_bounds(-hw, hw)
+                .default_y_bounds(-hw, hw)
+                .show(ui, |p| {
+                    p.points(Points::new("real", PlotPoints::new(real)).color(egui::Color32::from_gray(170)).radius(1.0));
+                    p.line(Line::new("G(z) along a line", PlotPoints::new(pts.clone())).color(FAKE));
+                    p.points(Points::new("G(z)", PlotPoints::new(pts)).color(FAKE).radius(2.0));
+                });
+        }
+    }
+}
+
+fn small_plot(ui: &mut Ui, title: &str, height: f32, add: impl FnOnce(&mut egui_plot::PlotUi<'_>)) {
+    ui.label(egui::RichText::new(title).strong());
+    Plot::new(title).height(height).legend(Legend::default()).allow_scroll(false).show(ui, add);
+}
+
+fn visit_strip(ui: &mut Ui, h: &History, k: usize) {
+    let width = ui.available_width().max(100.0);
+    let row_h = (80.0 / k.max(1) as f32).clamp(2.0, 12.0);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, row_h * k as f32), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 0.0, egui::Color32::WHITE);
+    let n = h.visits.len().max(1);
+    let col_w = width / MAX_VISITS as f32;
+    let x0 = rect.right() - col_w * n as f32;
+    for (j, col) in h.visits.iter().enumerate() {
+        for (i, &frac) in col.iter().enumerate().take(k) {
+            if frac <= 0.0 {
+                continue;
+            }
+            let base = colormap::mode_colour(i, k);
+            // Uniform share 1/k maps to full colour.
+            let a = (frac * k as f32).min(1.0);
+            let c = egui::Color32::from_rgba_unmultiplied(base.r(), base.g(), base.b(), (a * 255.0) as u8);
+            let r = egui::Rect::from_min_size(egui::pos2(x0 + j as f32 * col_w, rect.top() + i as f32 * row_h), egui::vec2(col_w.max(1.0), row_h));
+            painter.rect_filled(r, 0.0, c);
+        }
+    }
+}

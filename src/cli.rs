@@ -1,0 +1,251 @@
+//! The command line: `ganscope [presets|config|train|eval|bench]`; with no subcommand, the
+//! window. Flags become a `Config` here; the engine knows nothing of them.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use ganscope::backend::{self, BackendChoice};
+use ganscope::config::Config;
+use ganscope::presets;
+use ganscope::run::{self, write_metrics_csv, write_samples_csv};
+use ganscope::trainer::Trainer;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(name = "ganscope", version, about = "Watch a GAN learn a 2-D distribution — and watch it fail.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Window: start from this preset.
+    #[arg(long, global = false)]
+    pub preset: Option<String>,
+    /// Window: with --screenshot, train this many steps before the shot.
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Window: write a PNG of the whole window after --steps steps, then exit.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+    /// Window: compute backend.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the presets: names and titles.
+    Presets,
+    /// Print a full config as TOML (every key with its value).
+    Config(ConfigArgs),
+    /// Train headless, with metrics CSV, JSON summary and samples.
+    Train(TrainArgs),
+    /// Score samples from any generator (CSV of x,y) against a dataset; JSON on stdout.
+    Eval(EvalArgs),
+    /// Time the training loop alone (no evaluation, no surface).
+    Bench(BenchArgs),
+}
+
+/// Where the config comes from: a preset or a file, then `--set` overrides.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// A TOML config file (as printed by `ganscope config`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a key, e.g. `--set loss.kind=wgan-gp --set optim.d.lr=1e-4`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl ConfigArgs {
+    pub fn load(&self) -> Result<Config> {
+        let mut cfg = match (&self.preset, &self.config) {
+            (Some(name), _) => presets::get(name)?.config,
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+                Config::from_toml(&text).with_context(|| format!("in config file {}", path.display()))?
+            }
+            (None, None) => Config::default(),
+        };
+        for s in &self.set {
+            cfg.set(s)?;
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Steps to train (default: the config's train.steps).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+    #[arg(long)]
+    pub eval_every: Option<u64>,
+    #[arg(long)]
+    pub metrics_out: Option<PathBuf>,
+    #[arg(long)]
+    pub summary_out: Option<PathBuf>,
+    #[arg(long)]
+    pub samples_out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// CSV of x,y rows.
+    #[arg(long)]
+    pub samples: PathBuf,
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    #[arg(long, default_value_t = 500)]
+    pub steps: u64,
+    #[arg(long, default_value_t = 50)]
+    pub warmup: u64,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+    pub backend: BackendChoice,
+}
+
+pub fn presets_cmd() -> Result<()> {
+    for p in presets::all() {
+        println!("{:<18} {}", p.name, p.meta.title);
+    }
+    Ok(())
+}
+
+pub fn config_cmd(args: &ConfigArgs) -> Result<()> {
+    print!("{}", args.load()?.to_toml());
+    Ok(())
+}
+
+pub fn train_cmd(args: &TrainArgs) -> Result<()> {
+    let mut cfg = args.cfg.load()?;
+    if let Some(seed) = args.seed {
+        cfg.train.seed = seed;
+    }
+    if let Some(k) = args.eval_every {
+        cfg.set_key("train.eval_every", &k.to_string())?;
+    }
+    let steps = args.steps.unwrap_or(cfg.train.steps);
+    let eval_every = cfg.train.eval_every;
+    let (device, info) = backend::select(args.backend)?;
+    eprintln!("backend: {} — {}{}", info.backend, info.adapter, if info.reason.is_empty() { String::new() } else { format!(" ({})", info.reason) });
+    let mut trainer = Trainer::new(cfg, device, info)?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let b = indicatif::ProgressBar::new(steps);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}")
+                .expect("valid template"),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let out = run::run(
+        &mut trainer,
+        steps,
+        eval_every,
+        |m| {
+            if let Some(b) = &bar {
+                let modes = m.modes_covered.map(|c| format!("modes {c}/{} ", m.modes_total.unwrap_or(0))).unwrap_or_default();
+                b.set_message(format!("{modes}JS {:.3}", m.js_grid));
+            }
+        },
+        |s| {
+            if let Some(b) = &bar {
+                b.set_position(s);
+            }
+        },
+    )?;
+    if let Some(b) = bar {
+        b.finish();
+    }
+    if let Some(p) = &args.metrics_out {
+        write_metrics_csv(p, &out.history).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &args.samples_out {
+        write_samples_csv(p, &out.samples).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    let json = serde_json::to_string_pretty(&out.summary)?;
+    match &args.summary_out {
+        Some(p) => std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?,
+        None => {
+            let s = &out.summary;
+            let modes = s.modes_covered.map(|c| format!("modes {c}/{}, HQ {:.1}%, reverse KL {:.3}, ", s.modes_total.unwrap_or(0), 100.0 * s.hq_fraction.unwrap_or(0.0), s.reverse_kl.unwrap_or(0.0))).unwrap_or_default();
+            println!("{} steps in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}", s.steps, s.seconds, s.steps_per_second, s.kl_grid, s.js_grid);
+        }
+    }
+    Ok(())
+}
+
+pub fn eval_cmd(args: &EvalArgs) -> Result<()> {
+    let cfg = args.cfg.load()?;
+    let pts = ganscope::data::read_points_csv(&args.samples)?;
+    if pts.is_empty() {
+        bail!("{} has no samples", args.samples.display());
+    }
+    let flat: Vec<f32> = pts.iter().flatten().copied().collect();
+    let score = run::score_samples(&cfg, &flat)?;
+    println!("{}", serde_json::to_string_pretty(&score)?);
+    Ok(())
+}
+
+pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
+    let cfg = args.cfg.load()?;
+    let (device, info) = backend::select(args.backend)?;
+    let mut trainer = Trainer::new(cfg.clone(), device, info.clone())?;
+    trainer.record = false;
+    for _ in 0..args.warmup {
+        trainer.step()?;
+    }
+    let t = Instant::now();
+    for _ in 0..args.steps {
+        trainer.step()?;
+    }
+    // Make sure queued device work is done before stopping the clock.
+    let _ = trainer.device().sync();
+    let secs = t.elapsed().as_secs_f64();
+    let sps = args.steps as f64 / secs;
+    println!("ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {})", args.steps, info.backend, info.adapter);
+    println!(
+        "{}",
+        serde_json::json!({
+            "impl": "ganscope",
+            "steps": args.steps,
+            "seconds": secs,
+            "steps_per_second": sps,
+            "backend": info.backend,
+            "adapter": info.adapter,
+            "threads": backend::rayon_threads(),
+            "batch_size": cfg.train.batch_size,
+            "loss": cfg.loss.kind,
+            "d_steps": cfg.schedule.d_steps,
+        })
+    );
+    Ok(())
+}
+
+/// No subcommand: the window.
+pub fn window_cmd(args: &Cli) -> Result<()> {
+    if let Some(name) = &args.preset {
+        presets::get(name)?;
+    }
+    if args.screenshot.is_some() && args.steps.is_none() {
+        bail!("--screenshot needs --steps N (how long to train before the shot)");
+    }
+    ganscope::app::run_window(ganscope::app::Launch {
+        preset: args.preset.clone(),
+        backend: args.backend,
+        screenshot: args.screenshot.clone().map(|p| (p, args.steps.unwrap_or(0))),
+    })
+}

@@ -1,0 +1,673 @@
+//! The whole training configuration: one serde struct, read from TOML, changed with dotted
+//! `--set key=value` overrides, validated in one place.
+//!
+//! Every field has a default so a preset only states what it changes. `ganscope config`
+//! prints the full struct, so every key users can set is visible.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which target distribution to learn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DataKind {
+    Ring,
+    Grid,
+    Spiral,
+    Moons,
+    Line,
+    Gaussian,
+    Points,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataConfig {
+    pub kind: DataKind,
+    /// Ring: number of Gaussians on the circle.
+    pub modes: usize,
+    /// Ring: circle radius.
+    pub radius: f32,
+    /// Std of each mixture component (ring, grid, points) or of the noise (spiral, moons, line).
+    pub std: f32,
+    /// Grid: n for an n×n grid of Gaussians.
+    pub grid_n: usize,
+    /// Grid: distance between neighbouring centres.
+    pub spacing: f32,
+    /// Points: CSV file of `x,y` rows, each row a mixture centre with `std`.
+    pub points_file: Option<PathBuf>,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            kind: DataKind::Ring,
+            modes: 8,
+            radius: 1.0,
+            std: 0.02,
+            grid_n: 5,
+            spacing: 2.0,
+            points_file: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    Relu,
+    LeakyRelu,
+    Tanh,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// PyTorch's `nn.Linear` default: U(±1/√fan_in) for weights and biases.
+    Default,
+    /// Orthogonal weights times `init_gain`, zero biases (the unrolled-GAN notebook).
+    Orthogonal,
+    /// N(0, init_std²) weights, zero biases.
+    Normal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LatentKind {
+    Gaussian,
+    Uniform,
+}
+
+/// Shape of one MLP, as the network code sees it (built from the G or D section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetShape {
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// Units per hidden layer.
+    pub width: usize,
+    pub activation: Activation,
+    /// Negative slope for leaky-relu.
+    pub leak: f32,
+    pub init: Init,
+    pub init_gain: f32,
+    pub init_std: f32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratorConfig {
+    pub latent_dim: usize,
+    pub latent: LatentKind,
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// Units per hidden layer.
+    pub width: usize,
+    pub activation: Activation,
+    /// Negative slope for leaky-relu.
+    pub leak: f32,
+    pub init: Init,
+    pub init_gain: f32,
+    pub init_std: f32,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        Self {
+            latent_dim: 2,
+            latent: LatentKind::Gaussian,
+            depth: 2,
+            width: 128,
+            activation: Activation::Relu,
+            leak: 0.2,
+            init: Init::Default,
+            init_gain: 1.0,
+            init_std: 0.02,
+        }
+    }
+}
+
+impl GeneratorConfig {
+    pub fn shape(&self) -> NetShape {
+        NetShape {
+            depth: self.depth,
+            width: self.width,
+            activation: self.activation,
+            leak: self.leak,
+            init: self.init,
+            init_gain: self.init_gain,
+            init_std: self.init_std,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscriminatorConfig {
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// Units per hidden layer.
+    pub width: usize,
+    pub activation: Activation,
+    /// Negative slope for leaky-relu.
+    pub leak: f32,
+    pub init: Init,
+    pub init_gain: f32,
+    pub init_std: f32,
+    /// Divide every weight by its largest singular value (one power iteration per step).
+    pub spectral_norm: bool,
+    /// Append the batch's mean feature std to the last hidden layer (a minibatch feature).
+    pub minibatch_stddev: bool,
+    /// PacGAN: D judges `pack` samples at once (its input is 2·pack wide).
+    pub pack: usize,
+}
+
+impl Default for DiscriminatorConfig {
+    fn default() -> Self {
+        let g = GeneratorConfig::default();
+        Self {
+            depth: g.depth,
+            width: g.width,
+            activation: g.activation,
+            leak: g.leak,
+            init: g.init,
+            init_gain: g.init_gain,
+            init_std: g.init_std,
+            spectral_norm: false,
+            minibatch_stddev: false,
+            pack: 1,
+        }
+    }
+}
+
+impl DiscriminatorConfig {
+    pub fn shape(&self) -> NetShape {
+        NetShape {
+            depth: self.depth,
+            width: self.width,
+            activation: self.activation,
+            leak: self.leak,
+            init: self.init,
+            init_gain: self.init_gain,
+            init_std: self.init_std,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// Goodfellow's original: G minimises log(1 − D(G(z))) (saturating).
+    Minimax,
+    /// Non-saturating: G maximises log D(G(z)).
+    Ns,
+    /// Least squares (LSGAN, targets 0 and 1).
+    Ls,
+    Hinge,
+    /// WGAN with weight clipping.
+    Wgan,
+    /// WGAN with the gradient penalty on random interpolates.
+    WganGp,
+}
+
+impl LossKind {
+    /// Losses whose D output is an unbounded critic value rather than a logit.
+    pub fn is_critic(self) -> bool {
+        matches!(self, LossKind::Wgan | LossKind::WganGp | LossKind::Hinge)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            LossKind::Minimax => "minimax (saturating)",
+            LossKind::Ns => "non-saturating",
+            LossKind::Ls => "least squares",
+            LossKind::Hinge => "hinge",
+            LossKind::Wgan => "WGAN (weight clipping)",
+            LossKind::WganGp => "WGAN-GP",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LossConfig {
+    pub kind: LossKind,
+    /// WGAN: clip every D weight to [−clip, clip] after each D step.
+    pub clip: f32,
+    /// WGAN-GP: λ of (‖∇D(x̂)‖ − 1)².
+    pub gp_lambda: f32,
+    /// One-sided label smoothing: the real target becomes 1 − s (logistic and LS losses).
+    pub label_smoothing: f32,
+}
+
+impl Default for LossConfig {
+    fn default() -> Self {
+        Self { kind: LossKind::Ns, clip: 0.01, gp_lambda: 10.0, label_smoothing: 0.0 }
+    }
+}
+
+/// D regularisers, combinable with any loss.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegConfig {
+    /// R1: γ/2 · E‖∇D(x_real)‖².
+    pub r1: f32,
+    /// R2: γ/2 · E‖∇D(x_fake)‖².
+    pub r2: f32,
+    /// DRAGAN: λ · E(‖∇D(x_real + δ)‖ − 1)².
+    pub dragan: f32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Anneal {
+    Constant,
+    /// Straight line from `instance_std` to `floor` over `anneal_steps`.
+    Linear,
+    /// `floor + (instance_std − floor)·exp(−5t/anneal_steps)`: ~1 % left at `anneal_steps`.
+    Exponential,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoiseConfig {
+    /// σ of the Gaussian noise added to every D input, real and fake.
+    pub instance_std: f32,
+    pub anneal: Anneal,
+    pub anneal_steps: u64,
+    pub floor: f32,
+}
+
+impl Default for NoiseConfig {
+    fn default() -> Self {
+        Self { instance_std: 0.0, anneal: Anneal::Constant, anneal_steps: 10_000, floor: 0.0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleMode {
+    /// D steps, then G steps, each seeing the other's latest weights.
+    Alternating,
+    /// D and G gradients both taken from the same weights, then both applied.
+    Simultaneous,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub d_steps: usize,
+    pub g_steps: usize,
+    pub mode: ScheduleMode,
+    /// Unrolled GAN, first-order: G's loss is taken against a copy of D advanced this many
+    /// steps (0 = off). The dependence of the unrolled D on G is not differentiated.
+    pub unroll: usize,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self { d_steps: 1, g_steps: 1, mode: ScheduleMode::Alternating, unroll: 0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimKind {
+    Sgd,
+    Adam,
+    Rmsprop,
+}
+
+/// One network's optimizer. PyTorch semantics (SGD without dampening, RMSProp without
+/// momentum unless set), so published setups mean what they say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimizerConfig {
+    pub kind: OptimKind,
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    /// SGD and RMSProp momentum.
+    pub momentum: f32,
+    /// RMSProp's smoothing constant (PyTorch's `alpha`).
+    pub alpha: f32,
+    pub eps: f32,
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        Self { kind: OptimKind::Adam, lr: 1e-3, beta1: 0.5, beta2: 0.999, momentum: 0.0, alpha: 0.99, eps: 1e-8 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OptimConfig {
+    pub g: OptimizerConfig,
+    pub d: OptimizerConfig,
+    /// Shorthands for `optim.g.lr` / `optim.d.lr`, applied when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub g_lr: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d_lr: Option<f32>,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        Self { g: OptimizerConfig::default(), d: OptimizerConfig::default(), g_lr: None, d_lr: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    pub batch_size: usize,
+    pub seed: u64,
+    /// Default run length for `ganscope train` (overridden by `--steps`).
+    pub steps: u64,
+    pub eval_every: u64,
+    /// Size of the fixed evaluation z batch.
+    pub eval_samples: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { batch_size: 256, seed: 0, steps: 5000, eval_every: 500, eval_samples: 2500 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ViewConfig {
+    /// Half-width of the square view box; 0 = fit the dataset.
+    pub half_width: f32,
+    /// Resolution of the decision-surface grid (N×N).
+    pub surface_n: usize,
+    /// Number of cells per side of the KL/JS histogram over the view box.
+    pub hist_bins: usize,
+}
+
+impl Default for ViewConfig {
+    fn default() -> Self {
+        Self { half_width: 0.0, surface_n: 128, hist_bins: 50 }
+    }
+}
+
+/// Everything that defines a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub data: DataConfig,
+    pub generator: GeneratorConfig,
+    pub discriminator: DiscriminatorConfig,
+    pub loss: LossConfig,
+    pub reg: RegConfig,
+    pub noise: NoiseConfig,
+    pub schedule: ScheduleConfig,
+    pub optim: OptimConfig,
+    pub train: TrainConfig,
+    pub view: ViewConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("unknown config key `{0}`")]
+    UnknownKey(String),
+    #[error("bad value for `{key}`: {msg}")]
+    BadValue { key: String, msg: String },
+    #[error("`--set` wants key=value, got `{0}`")]
+    BadSet(String),
+    #[error("config file: {0}")]
+    Parse(String),
+}
+
+impl Config {
+    /// Reads a TOML config (a preset file or a user's file).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        cfg.normalized()
+    }
+
+    /// Reads a config from an already-parsed TOML table.
+    pub fn from_table(table: toml::Table) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        cfg.normalized()
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("config always serialises")
+    }
+
+    /// Applies one `key=value` override, e.g. `loss.kind=wgan-gp` or `optim.d.lr=1e-4`.
+    pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
+        let (key, value) =
+            assignment.split_once('=').ok_or_else(|| ConfigError::BadSet(assignment.into()))?;
+        self.set_key(key.trim(), value.trim())
+    }
+
+    pub fn set_key(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let key = alias(key);
+        let mut root = toml::Value::try_from(&*self).expect("config always serialises");
+        // Optional keys (e.g. points_file) are absent until set: accept the known ones.
+        let known_optional = ["data.points_file", "optim.g_lr", "optim.d_lr"];
+        let slot = lookup_mut(&mut root, &key, known_optional.contains(&key.as_str()))
+            .ok_or_else(|| ConfigError::UnknownKey(key.clone()))?;
+        if slot.is_table() {
+            return Err(ConfigError::BadValue { key, msg: "this is a section, not a value".into() });
+        }
+        *slot = parse_value(value, slot);
+        let cfg: Config = root.try_into().map_err(|e: toml::de::Error| ConfigError::BadValue {
+            key: key.clone(),
+            msg: e.message().to_string(),
+        })?;
+        *self = cfg.normalized().map_err(|e| match e {
+            ConfigError::BadValue { msg, .. } => ConfigError::BadValue { key: key.clone(), msg },
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    /// Folds shorthands into their full keys and checks ranges.
+    fn normalized(mut self) -> Result<Self, ConfigError> {
+        if let Some(lr) = self.optim.g_lr.take() {
+            self.optim.g.lr = lr;
+        }
+        if let Some(lr) = self.optim.d_lr.take() {
+            self.optim.d.lr = lr;
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, msg: &str| Err(ConfigError::BadValue { key: key.into(), msg: msg.into() });
+        let positive = |key: &str, v: f32| -> Result<(), ConfigError> {
+            if v.is_finite() && v > 0.0 { Ok(()) } else { bad(key, "must be a finite number > 0") }
+        };
+        let non_negative = |key: &str, v: f32| -> Result<(), ConfigError> {
+            if v.is_finite() && v >= 0.0 { Ok(()) } else { bad(key, "must be a finite number ≥ 0") }
+        };
+        let d = &self.data;
+        if d.kind == DataKind::Ring && !(1..=1000).contains(&d.modes) {
+            return bad("data.modes", "must be between 1 and 1000");
+        }
+        if d.kind == DataKind::Grid && !(1..=30).contains(&d.grid_n) {
+            return bad("data.grid_n", "must be between 1 and 30");
+        }
+        if d.kind == DataKind::Points && d.points_file.is_none() {
+            return bad("data.points_file", "data.kind = points needs a CSV file of x,y rows");
+        }
+        positive("data.radius", d.radius)?;
+        positive("data.std", d.std)?;
+        positive("data.spacing", d.spacing)?;
+        for (name, net) in [("generator", self.generator.shape()), ("discriminator", self.discriminator.shape())] {
+            if net.depth > 16 {
+                return bad(&format!("{name}.depth"), "at most 16 hidden layers");
+            }
+            if !(1..=4096).contains(&net.width) {
+                return bad(&format!("{name}.width"), "must be between 1 and 4096");
+            }
+            non_negative(&format!("{name}.leak"), net.leak)?;
+            positive(&format!("{name}.init_gain"), net.init_gain)?;
+            positive(&format!("{name}.init_std"), net.init_std)?;
+        }
+        if !(1..=1024).contains(&self.generator.latent_dim) {
+            return bad("generator.latent_dim", "must be between 1 and 1024");
+        }
+        if !(1..=16).contains(&self.discriminator.pack) {
+            return bad("discriminator.pack", "must be between 1 and 16");
+        }
+        let l = &self.loss;
+        non_negative("loss.clip", l.clip)?;
+        non_negative("loss.gp_lambda", l.gp_lambda)?;
+        if !(0.0..0.5).contains(&l.label_smoothing) {
+            return bad("loss.label_smoothing", "must be in [0, 0.5)");
+        }
+        non_negative("reg.r1", self.reg.r1)?;
+        non_negative("reg.r2", self.reg.r2)?;
+        non_negative("reg.dragan", self.reg.dragan)?;
+        non_negative("noise.instance_std", self.noise.instance_std)?;
+        non_negative("noise.floor", self.noise.floor)?;
+        let s = &self.schedule;
+        if !(1..=100).contains(&s.d_steps) {
+            return bad("schedule.d_steps", "must be between 1 and 100");
+        }
+        if !(1..=100).contains(&s.g_steps) {
+            return bad("schedule.g_steps", "must be between 1 and 100");
+        }
+        if s.unroll > 50 {
+            return bad("schedule.unroll", "at most 50 unrolling steps");
+        }
+        for (name, o) in [("optim.g", &self.optim.g), ("optim.d", &self.optim.d)] {
+            positive(&format!("{name}.lr"), o.lr)?;
+            if !(0.0..1.0).contains(&o.beta1) {
+                return bad(&format!("{name}.beta1"), "must be in [0, 1)");
+            }
+            if !(0.0..1.0).contains(&o.beta2) {
+                return bad(&format!("{name}.beta2"), "must be in [0, 1)");
+            }
+            if !(0.0..1.0).contains(&o.momentum) {
+                return bad(&format!("{name}.momentum"), "must be in [0, 1)");
+            }
+            if !(0.0..1.0).contains(&o.alpha) {
+                return bad(&format!("{name}.alpha"), "must be in [0, 1)");
+            }
+            positive(&format!("{name}.eps"), o.eps)?;
+        }
+        let t = &self.train;
+        if !(1..=65_536).contains(&t.batch_size) {
+            return bad("train.batch_size", "must be between 1 and 65536");
+        }
+        if t.batch_size % self.discriminator.pack != 0 {
+            return bad("train.batch_size", "must be a multiple of discriminator.pack");
+        }
+        if t.eval_every == 0 {
+            return bad("train.eval_every", "must be ≥ 1");
+        }
+        if !(1..=1_000_000).contains(&t.eval_samples) {
+            return bad("train.eval_samples", "must be between 1 and 1000000");
+        }
+        if self.view.half_width < 0.0 || !self.view.half_width.is_finite() {
+            return bad("view.half_width", "must be ≥ 0 (0 fits the data)");
+        }
+        if !(2..=1024).contains(&self.view.surface_n) {
+            return bad("view.surface_n", "must be between 2 and 1024");
+        }
+        if !(2..=1000).contains(&self.view.hist_bins) {
+            return bad("view.hist_bins", "must be between 2 and 1000");
+        }
+        Ok(())
+    }
+
+    /// True when going from `self` to `new` needs fresh networks (data or architecture).
+    pub fn needs_rebuild(&self, new: &Config) -> bool {
+        self.data != new.data
+            || self.generator != new.generator
+            || self.discriminator != new.discriminator
+    }
+}
+
+/// Short names kept for scripts: `optim.g_lr` is `optim.g.lr`.
+fn alias(key: &str) -> String {
+    match key {
+        "optim.g_lr" => "optim.g.lr".into(),
+        "optim.d_lr" => "optim.d.lr".into(),
+        "train.seed" | "seed" => "train.seed".into(),
+        other => other.to_string(),
+    }
+}
+
+fn lookup_mut<'a>(root: &'a mut toml::Value, key: &str, create_leaf: bool) -> Option<&'a mut toml::Value> {
+    let mut parts = key.split('.').peekable();
+    let mut node = root;
+    while let Some(part) = parts.next() {
+        let table = node.as_table_mut()?;
+        if parts.peek().is_none() && create_leaf && !table.contains_key(part) {
+            table.insert(part.to_string(), toml::Value::String(String::new()));
+        }
+        node = table.get_mut(part)?;
+    }
+    Some(node)
+}
+
+/// Parses `text` as the same TOML type as the value it replaces, so `--set data.kind=grid`
+/// needs no quotes and `--set loss.clip=1` still becomes a float.
+fn parse_value(text: &str, current: &toml::Value) -> toml::Value {
+    use toml::Value;
+    match current {
+        Value::Float(_) => text.parse::<f64>().map(Value::Float).unwrap_or_else(|_| Value::String(text.into())),
+        Value::Integer(_) => text.parse::<i64>().map(Value::Integer).unwrap_or_else(|_| Value::String(text.into())),
+        Value::Boolean(_) => text.parse::<bool>().map(Value::Boolean).unwrap_or_else(|_| Value::String(text.into())),
+        _ => {
+            // Shorthand LRs are absent (None) until set; give them a number.
+            if let Ok(f) = text.parse::<f64>() {
+                if !text.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return Value::Float(f);
+                }
+            }
+            Value::String(text.trim_matches('"').into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_changes_nested_keys() {
+        let mut c = Config::default();
+        c.set("data.kind=grid").unwrap();
+        c.set("loss.kind=wgan-gp").unwrap();
+        c.set("optim.d_lr=1e-4").unwrap();
+        c.set("schedule.d_steps=5").unwrap();
+        c.set("noise.instance_std=0.1").unwrap();
+        assert_eq!(c.data.kind, DataKind::Grid);
+        assert_eq!(c.loss.kind, LossKind::WganGp);
+        assert_eq!(c.optim.d.lr, 1e-4);
+        assert_eq!(c.schedule.d_steps, 5);
+        assert_eq!(c.noise.instance_std, 0.1);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Config::default().set("loss.kindd=ns").unwrap_err().to_string();
+        assert!(err.contains("loss.kindd"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let err = Config::default().set("loss.kind=banana").unwrap_err().to_string();
+        assert!(err.contains("loss.kind"), "{err}");
+        let err = Config::default().set("train.batch_size=-3").unwrap_err().to_string();
+        assert!(err.contains("train.batch_size"), "{err}");
+        let err = Config::default().set("optim.g.lr=0").unwrap_err().to_string();
+        assert!(err.contains("optim.g.lr"), "{err}");
+    }
+
+    #[test]
+    fn toml_round_trip() {
+        let mut c = Config::default();
+        c.set("data.points_file=/tmp/x.csv").unwrap();
+        let back = Config::from_toml(&c.to_toml()).unwrap();
+        assert_eq!(back, c);
+    }
+}

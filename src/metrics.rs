@@ -1,0 +1,193 @@
+//! Sample-quality metrics, as VEEGAN / PacGAN / GDPP define them (see shared/reference.md).
+//!
+//! - A sample is **high quality (HQ)** when its distance to the nearest mode centre is < 3 std.
+//! - A mode is **covered** when at least one HQ sample has it as nearest centre (no minimum
+//!   count beyond one; `per_mode_counts` lets a reader apply a stricter rule).
+//! - **Reverse KL** over modes: KL(p̂ ‖ U) = log K − H(p̂), p̂ the HQ fractions per mode. With no
+//!   HQ sample at all p̂ is undefined and we report log K (as bad as one mode).
+//! - **Grid KL / JS**: real and fake samples are histogrammed on the same `bins × bins` grid
+//!   over the view box (points outside go to the nearest edge cell, so no mass is dropped);
+//!   each cell probability gets ε = 1e-6 added and the histogram is renormalised. KL is
+//!   KL(real ‖ fake), natural log; JS is the Jensen–Shannon divergence (≤ ln 2).
+
+use crate::data::Modes;
+use serde::Serialize;
+
+/// Mode coverage of a batch of samples.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModeStats {
+    pub modes_covered: usize,
+    pub modes_total: usize,
+    pub hq_fraction: f64,
+    pub reverse_kl: f64,
+    pub per_mode_counts: Vec<usize>,
+}
+
+/// Smoothing added to every histogram cell's probability.
+pub const HIST_EPS: f64 = 1e-6;
+
+/// Nearest mode of one point and whether it is within 3 std of it.
+pub fn nearest_mode(modes: &Modes, p: [f32; 2]) -> (usize, bool) {
+    let mut best = (0usize, f32::INFINITY);
+    for (i, c) in modes.centres.iter().enumerate() {
+        let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
+        if d2 < best.1 {
+            best = (i, d2);
+        }
+    }
+    (best.0, best.1.sqrt() < 3.0 * modes.std)
+}
+
+/// Mode statistics of `samples` (row-major `[x, y, …]`).
+pub fn mode_stats(modes: &Modes, samples: &[f32]) -> ModeStats {
+    let k = modes.centres.len();
+    let mut counts = vec![0usize; k];
+    let n = samples.len() / 2;
+    let mut hq = 0usize;
+    for p in samples.chunks_exact(2) {
+        let (i, is_hq) = nearest_mode(modes, [p[0], p[1]]);
+        if is_hq {
+            counts[i] += 1;
+            hq += 1;
+        }
+    }
+    let covered = counts.iter().filter(|&&c| c > 0).count();
+    let log_k = (k as f64).ln();
+    let reverse_kl = if hq == 0 {
+        log_k
+    } else {
+        let entropy: f64 = counts
+            .iter()
+            .filter(|&&c| c > 0)
+            .map(|&c| {
+                let p = c as f64 / hq as f64;
+                -p * p.ln()
+            })
+            .sum();
+        (log_k - entropy).max(0.0)
+    };
+    ModeStats {
+        modes_covered: covered,
+        modes_total: k,
+        hq_fraction: if n == 0 { 0.0 } else { hq as f64 / n as f64 },
+        reverse_kl,
+        per_mode_counts: counts,
+    }
+}
+
+/// Normalised, ε-smoothed histogram of `samples` on a `bins × bins` grid over
+/// [−half_width, half_width]².
+pub fn histogram(samples: &[f32], half_width: f32, bins: usize) -> Vec<f64> {
+    let mut h = vec![0.0f64; bins * bins];
+    let cell = |v: f32| -> usize {
+        let t = ((v + half_width) / (2.0 * half_width) * bins as f32).floor();
+        if t.is_nan() { 0 } else { (t.max(0.0) as usize).min(bins - 1) }
+    };
+    let n = samples.len() / 2;
+    for p in samples.chunks_exact(2) {
+        h[cell(p[1]) * bins + cell(p[0])] += 1.0;
+    }
+    let total = 1.0 + HIST_EPS * (bins * bins) as f64;
+    for v in &mut h {
+        *v = (*v / n.max(1) as f64 + HIST_EPS) / total;
+    }
+    h
+}
+
+/// KL(p ‖ q) in nats.
+pub fn kl(p: &[f64], q: &[f64]) -> f64 {
+    p.iter().zip(q).filter(|(pi, _)| **pi > 0.0).map(|(pi, qi)| pi * (pi / qi).ln()).sum()
+}
+
+/// Jensen–Shannon divergence in nats.
+pub fn js(p: &[f64], q: &[f64]) -> f64 {
+    let m: Vec<f64> = p.iter().zip(q).map(|(a, b)| 0.5 * (a + b)).collect();
+    0.5 * kl(p, &m) + 0.5 * kl(q, &m)
+}
+
+/// Grid KL(real ‖ fake) and JS between two sample sets.
+pub fn grid_divergences(real: &[f32], fake: &[f32], half_width: f32, bins: usize) -> (f64, f64) {
+    let p = histogram(real, half_width, bins);
+    let q = histogram(fake, half_width, bins);
+    (kl(&p, &q), js(&p, &q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::ring_centres;
+
+    fn ring8() -> Modes {
+        Modes { centres: ring_centres(8, 1.0), std: 0.02 }
+    }
+
+    fn at(centres: &[[f32; 2]], idx: &[usize]) -> Vec<f32> {
+        idx.iter().flat_map(|&i| centres[i]).collect()
+    }
+
+    #[test]
+    fn all_at_the_centres_is_perfect() {
+        let m = ring8();
+        let idx: Vec<usize> = (0..800).map(|i| i % 8).collect();
+        let s = mode_stats(&m, &at(&m.centres, &idx));
+        assert_eq!(s.modes_covered, 8);
+        assert_eq!(s.hq_fraction, 1.0);
+        assert!(s.reverse_kl.abs() < 1e-12);
+        assert_eq!(s.per_mode_counts, vec![100; 8]);
+    }
+
+    #[test]
+    fn all_on_one_centre() {
+        let m = ring8();
+        let s = mode_stats(&m, &at(&m.centres, &[3; 50]));
+        assert_eq!(s.modes_covered, 1);
+        assert_eq!(s.per_mode_counts[3], 50);
+        assert!((s.reverse_kl - 8f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn all_far_away() {
+        let m = ring8();
+        let s = mode_stats(&m, &[5.0, 5.0, 0.0, 0.0, 0.5, 0.5]);
+        assert_eq!(s.modes_covered, 0);
+        assert_eq!(s.hq_fraction, 0.0);
+        assert!((s.reverse_kl - 8f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn uneven_split_and_the_3_std_border() {
+        let m = ring8();
+        // 3 on mode 0, 1 on mode 1, one just inside 3σ of mode 2, one just outside.
+        let mut s = at(&m.centres, &[0, 0, 0, 1]);
+        let c2 = m.centres[2];
+        s.extend([c2[0] + 0.059, c2[1]]);
+        s.extend([c2[0] + 0.061, c2[1]]);
+        let st = mode_stats(&m, &s);
+        assert_eq!(st.per_mode_counts[..3], [3, 1, 1]);
+        assert_eq!(st.modes_covered, 3);
+        assert!((st.hq_fraction - 5.0 / 6.0).abs() < 1e-12);
+        // Hand computation: p = (3/5, 1/5, 1/5); H = −Σ p ln p.
+        let h = -(0.6f64 * 0.6f64.ln() + 2.0 * 0.2 * 0.2f64.ln());
+        assert!((st.reverse_kl - (8f64.ln() - h)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn grid_kl_by_hand() {
+        // 2×2 bins on [−1, 1]²: real all in the bottom-left cell, fake split with the top-right.
+        let real = [-0.5f32, -0.5, -0.5, -0.5];
+        let fake = [-0.5f32, -0.5, 0.5, 0.5];
+        let (kl_v, js_v) = grid_divergences(&real, &fake, 1.0, 2);
+        let e = HIST_EPS;
+        let z = 1.0 + 4.0 * e;
+        let p = [(1.0 + e) / z, e / z, e / z, e / z];
+        let q = [(0.5 + e) / z, e / z, e / z, (0.5 + e) / z];
+        let want: f64 = p.iter().zip(&q).map(|(a, b)| a * (a / b).ln()).sum();
+        assert!((kl_v - want).abs() < 1e-12, "{kl_v} vs {want}");
+        assert!(js_v > 0.0 && js_v < 2f64.ln());
+        let (k0, j0) = grid_divergences(&real, &real, 1.0, 2);
+        assert!(k0.abs() < 1e-12 && j0.abs() < 1e-12);
+        // Out-of-box points land in the edge cell rather than vanishing.
+        let (k1, _) = grid_divergences(&real, &[-9.0, -9.0], 1.0, 2);
+        assert!(k1.abs() < 1e-12);
+    }
+}

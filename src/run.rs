@@ -1,0 +1,193 @@
+//! The headless run: train N steps, evaluate every K, write the metrics CSV, the JSON summary
+//! and the final samples. The CLI, the preset tests and the benchmarks all go through here.
+
+use crate::backend::BackendInfo;
+use crate::config::Config;
+use crate::trainer::{Metrics, TrainError, Trainer};
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub steps: u64,
+    /// Wall time of the whole run, evaluations included.
+    pub seconds: f64,
+    /// Training steps per second, evaluations excluded.
+    pub steps_per_second: f64,
+    pub backend: String,
+    pub adapter: String,
+    pub backend_reason: String,
+    pub seed: u64,
+    pub modes_covered: Option<usize>,
+    pub modes_total: Option<usize>,
+    pub hq_fraction: Option<f64>,
+    pub reverse_kl: Option<f64>,
+    pub kl_grid: f64,
+    pub js_grid: f64,
+    pub per_mode_counts: Option<Vec<usize>>,
+    pub d_loss: f32,
+    pub g_loss: f32,
+    pub final_metrics: Metrics,
+    pub config: Config,
+}
+
+pub struct RunOutput {
+    pub summary: Summary,
+    pub history: Vec<Metrics>,
+    /// Final samples of the fixed evaluation batch, row-major `[x, y, …]`.
+    pub samples: Vec<f32>,
+}
+
+/// Trains `steps` steps, evaluating every `eval_every` steps and at the end.
+/// `on_progress(step)` is called after every step (for a progress bar).
+pub fn run(
+    trainer: &mut Trainer,
+    steps: u64,
+    eval_every: u64,
+    mut on_eval: impl FnMut(&Metrics),
+    mut on_progress: impl FnMut(u64),
+) -> Result<RunOutput, TrainError> {
+    let start = Instant::now();
+    let mut train_secs = 0.0;
+    let mut history = Vec::new();
+    let first = trainer.steps_done();
+    let end = first + steps;
+    let mut samples = Vec::new();
+    while trainer.steps_done() < end {
+        let next = trainer.steps_done() + 1;
+        let eval_now = next % eval_every == 0 || next == end;
+        // Read losses back only on the step an evaluation reports.
+        trainer.record = eval_now;
+        let t = Instant::now();
+        trainer.step()?;
+        train_secs += t.elapsed().as_secs_f64();
+        if eval_now {
+            let (mut m, s) = trainer.evaluate()?;
+            m.seconds = start.elapsed().as_secs_f64();
+            on_eval(&m);
+            history.push(m);
+            samples = s;
+        }
+        on_progress(trainer.steps_done() - first);
+    }
+    if history.is_empty() {
+        let (mut m, s) = trainer.evaluate()?;
+        m.seconds = start.elapsed().as_secs_f64();
+        history.push(m);
+        samples = s;
+    }
+    let last = history.last().cloned().expect("at least one evaluation");
+    let info: &BackendInfo = trainer.backend();
+    let summary = Summary {
+        steps,
+        seconds: start.elapsed().as_secs_f64(),
+        steps_per_second: if train_secs > 0.0 { steps as f64 / train_secs } else { 0.0 },
+        backend: info.backend.clone(),
+        adapter: info.adapter.clone(),
+        backend_reason: info.reason.clone(),
+        seed: trainer.config().train.seed,
+        modes_covered: last.modes_covered,
+        modes_total: last.modes_total,
+        hq_fraction: last.hq_fraction,
+        reverse_kl: last.reverse_kl,
+        kl_grid: last.kl_grid,
+        js_grid: last.js_grid,
+        per_mode_counts: last.per_mode_counts.clone(),
+        d_loss: last.d_loss,
+        g_loss: last.g_loss,
+        final_metrics: last,
+        config: trainer.config().clone(),
+    };
+    Ok(RunOutput { summary, history, samples })
+}
+
+/// Column names of the metrics CSV, one row per evaluation.
+pub const CSV_HEADER: &str = "step,seconds,modes_covered,modes_total,hq_fraction,reverse_kl,kl_grid,js_grid,\
+d_loss,g_loss,d_real,d_fake,d_grad_norm,g_grad_norm,d_input_grad_norm,critic_gap,instance_std,per_mode_counts";
+
+pub fn csv_row(m: &Metrics) -> String {
+    fn opt<T: ToString>(v: &Option<T>) -> String {
+        v.as_ref().map(ToString::to_string).unwrap_or_default()
+    }
+    let counts = m
+        .per_mode_counts
+        .as_ref()
+        .map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    format!(
+        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        m.step,
+        m.seconds,
+        opt(&m.modes_covered),
+        opt(&m.modes_total),
+        opt(&m.hq_fraction),
+        opt(&m.reverse_kl),
+        m.kl_grid,
+        m.js_grid,
+        m.d_loss,
+        m.g_loss,
+        m.d_real,
+        m.d_fake,
+        m.d_grad_norm,
+        m.g_grad_norm,
+        m.d_input_grad_norm,
+        opt(&m.critic_gap),
+        m.instance_std,
+        counts
+    )
+}
+
+pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "{CSV_HEADER}")?;
+    for m in history {
+        writeln!(f, "{}", csv_row(m))?;
+    }
+    f.flush()
+}
+
+pub fn write_samples_csv(path: &Path, samples: &[f32]) -> std::io::Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "x,y")?;
+    for p in samples.chunks_exact(2) {
+        writeln!(f, "{},{}", p[0], p[1])?;
+    }
+    f.flush()
+}
+
+/// Sample metrics of externally produced samples (e.g. a PyTorch run), scored like ours.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleScore {
+    pub samples: usize,
+    pub modes_covered: Option<usize>,
+    pub modes_total: Option<usize>,
+    pub hq_fraction: Option<f64>,
+    pub reverse_kl: Option<f64>,
+    pub per_mode_counts: Option<Vec<usize>>,
+    pub kl_grid: f64,
+    pub js_grid: f64,
+    pub grid: String,
+}
+
+pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate::data::DataError> {
+    use rand::SeedableRng;
+    let target = crate::data::Target::new(&cfg.data)?;
+    let h = if cfg.view.half_width > 0.0 { cfg.view.half_width } else { target.fit_half_width() };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.train.seed ^ 0x5eed_e7a1);
+    let real = target.sample(&mut rng, (samples.len() / 2).max(10_000));
+    let stats = target.modes().map(|m| crate::metrics::mode_stats(m, samples));
+    let (kl_grid, js_grid) = crate::metrics::grid_divergences(&real, samples, h, cfg.view.hist_bins);
+    Ok(SampleScore {
+        samples: samples.len() / 2,
+        modes_covered: stats.as_ref().map(|s| s.modes_covered),
+        modes_total: stats.as_ref().map(|s| s.modes_total),
+        hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
+        reverse_kl: stats.as_ref().map(|s| s.reverse_kl),
+        per_mode_counts: stats.map(|s| s.per_mode_counts),
+        kl_grid,
+        js_grid,
+        grid: format!("{0}×{0} over [−{1}, {1}]², ε = {2}", cfg.view.hist_bins, h, crate::metrics::HIST_EPS),
+    })
+}

@@ -1,0 +1,512 @@
+//! The training loop: one `Trainer` owns G, D, their optimizers and the random stream, and
+//! advances them one update at a time. Everything is seeded from `train.seed`, so the same
+//! seed on the same backend replays the same run.
+//!
+//! A *step* is one round of the schedule: `d_steps` D updates and `g_steps` G updates,
+//! alternating (each sees the other's newest weights) or simultaneous (both gradients taken
+//! from the same weights, then both applied).
+
+use crate::backend::BackendInfo;
+use crate::config::{Anneal, Config, LossKind, ScheduleMode};
+use crate::data::{Target, sample_latent};
+use crate::loss::{d_loss, g_loss};
+use crate::metrics::{ModeStats, grid_divergences, mode_stats};
+use crate::nets::Mlp;
+use crate::optim::Optimizer;
+use crate::penalty::{one_centred, zero_centred};
+use burn::tensor::{Device, Tensor, TensorData, activation::sigmoid};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use rand_distr::{Distribution, StandardNormal};
+use serde::Serialize;
+
+/// Values measured on the latest recorded D and G updates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StepStats {
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// Mean D(real): a probability for logistic losses, the critic value otherwise.
+    pub d_real: f32,
+    pub d_fake: f32,
+    /// ‖∇_θ‖ of the latest D and G updates (all parameters).
+    pub d_grad_norm: f32,
+    pub g_grad_norm: f32,
+}
+
+/// Everything measured at one evaluation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    pub step: u64,
+    pub seconds: f64,
+    pub modes_covered: Option<usize>,
+    pub modes_total: Option<usize>,
+    pub hq_fraction: Option<f64>,
+    pub reverse_kl: Option<f64>,
+    pub per_mode_counts: Option<Vec<usize>>,
+    pub kl_grid: f64,
+    pub js_grid: f64,
+    pub d_loss: f32,
+    pub g_loss: f32,
+    pub d_real: f32,
+    pub d_fake: f32,
+    pub d_grad_norm: f32,
+    pub g_grad_norm: f32,
+    /// Mean ‖∂D/∂x‖ at the evaluation fakes.
+    pub d_input_grad_norm: f32,
+    /// Wasserstein estimate E D(real) − E D(fake), for WGAN losses.
+    pub critic_gap: Option<f32>,
+    pub instance_std: f32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("training diverged at step {step}: {what} is not finite (NaN or Inf); lower the learning rates or add a regulariser, then reset")]
+    Diverged { step: u64, what: String },
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+}
+
+/// Which update runs next when stepping one update at a time (the window's slow motion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Phase {
+    UpdatingD,
+    UpdatingG,
+}
+
+pub struct Trainer {
+    cfg: Config,
+    device: Device,
+    backend: BackendInfo,
+    target: Target,
+    half_width: f32,
+    pub(crate) g: Mlp,
+    pub(crate) d: Mlp,
+    g_opt: Optimizer,
+    d_opt: Optimizer,
+    rng: StdRng,
+    step: u64,
+    /// Updates done inside the current step (slow motion).
+    sub_step: usize,
+    eval_z: Tensor<2>,
+    real_eval: Vec<f32>,
+    last: StepStats,
+    /// Record losses and norms on every update (costs a read-back each).
+    pub record: bool,
+}
+
+impl Trainer {
+    pub fn new(cfg: Config, device: Device, backend: BackendInfo) -> Result<Self, TrainError> {
+        let target = Target::new(&cfg.data)?;
+        let half_width = if cfg.view.half_width > 0.0 { cfg.view.half_width } else { target.fit_half_width() };
+        // Separate streams: initialisation, training batches and the evaluation set, so that
+        // e.g. changing the batch size does not change the initial weights.
+        let mut init_rng = StdRng::seed_from_u64(cfg.train.seed);
+        let mut eval_rng = StdRng::seed_from_u64(cfg.train.seed ^ 0x5eed_e7a1);
+        let rng = StdRng::seed_from_u64(cfg.train.seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        let (g, d) = build_nets(&cfg, &mut init_rng, &device);
+        let n_eval = cfg.train.eval_samples;
+        let z = sample_latent(&mut eval_rng, cfg.generator.latent, n_eval, cfg.generator.latent_dim);
+        let eval_z = Tensor::from_data(TensorData::new(z, [n_eval, cfg.generator.latent_dim]), &device);
+        let real_eval = target.sample(&mut eval_rng, n_eval.max(10_000));
+        Ok(Self {
+            g_opt: Optimizer::new(cfg.optim.g.clone()),
+            d_opt: Optimizer::new(cfg.optim.d.clone()),
+            cfg,
+            device,
+            backend,
+            target,
+            half_width,
+            g,
+            d,
+            rng,
+            step: 0,
+            sub_step: 0,
+            eval_z,
+            real_eval,
+            last: StepStats::default(),
+            record: true,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+    pub fn backend(&self) -> &BackendInfo {
+        &self.backend
+    }
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+    pub fn half_width(&self) -> f32 {
+        self.half_width
+    }
+    pub fn last_stats(&self) -> &StepStats {
+        &self.last
+    }
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+    pub(crate) fn eval_z(&self) -> &Tensor<2> {
+        &self.eval_z
+    }
+    pub(crate) fn real_eval(&self) -> &[f32] {
+        &self.real_eval
+    }
+
+    /// Applies a new configuration between two updates. Objective, schedule, noise and
+    /// optimizer settings take effect at the next update with the weights untouched (an
+    /// optimizer keeps its moments unless its kind changes). A new dataset or architecture
+    /// needs fresh networks: then `Ok(true)` is returned and the run restarts from step 0.
+    pub fn set_config(&mut self, cfg: Config) -> Result<bool, TrainError> {
+        if self.cfg.needs_rebuild(&cfg) || self.cfg.train.eval_samples != cfg.train.eval_samples {
+            *self = Trainer::new(cfg, self.device.clone(), self.backend.clone())?;
+            return Ok(true);
+        }
+        self.g_opt.set_config(cfg.optim.g.clone());
+        self.d_opt.set_config(cfg.optim.d.clone());
+        if cfg.view.half_width != self.cfg.view.half_width {
+            self.half_width = if cfg.view.half_width > 0.0 { cfg.view.half_width } else { self.target.fit_half_width() };
+        }
+        self.cfg = cfg;
+        Ok(false)
+    }
+
+    /// The instance-noise σ at the current step.
+    pub fn instance_std(&self) -> f32 {
+        let n = &self.cfg.noise;
+        let t = self.step as f32 / n.anneal_steps.max(1) as f32;
+        match n.anneal {
+            Anneal::Constant => n.instance_std,
+            Anneal::Linear => n.floor + (n.instance_std - n.floor) * (1.0 - t).max(0.0),
+            Anneal::Exponential => n.floor + (n.instance_std - n.floor) * (-5.0 * t).exp(),
+        }
+    }
+
+    /// Which update a call to `sub_step` performs next.
+    pub fn phase(&self) -> Phase {
+        if self.sub_step < self.cfg.schedule.d_steps { Phase::UpdatingD } else { Phase::UpdatingG }
+    }
+
+    /// One full step of the schedule.
+    pub fn step(&mut self) -> Result<(), TrainError> {
+        let (nd, ng) = (self.cfg.schedule.d_steps, self.cfg.schedule.g_steps);
+        if self.sub_step > 0 {
+            // Finish a step started in slow motion.
+            while self.sub_step > 0 {
+                self.sub_step()?;
+            }
+            return Ok(());
+        }
+        match self.cfg.schedule.mode {
+            ScheduleMode::Alternating => {
+                for _ in 0..nd {
+                    self.update_d()?;
+                }
+                for _ in 0..ng {
+                    self.update_g()?;
+                }
+            }
+            ScheduleMode::Simultaneous => {
+                for i in 0..nd.max(ng) {
+                    let gd = (i < nd).then(|| self.d_gradients());
+                    let gg = (i < ng).then(|| self.g_gradients());
+                    if let Some(gd) = gd {
+                        self.apply_d(gd)?;
+                    }
+                    if let Some(gg) = gg {
+                        self.apply_g(gg)?;
+                    }
+                }
+            }
+        }
+        self.step += 1;
+        Ok(())
+    }
+
+    /// One single update (D or G, per the schedule) — the window's slow motion.
+    pub fn sub_step(&mut self) -> Result<Phase, TrainError> {
+        let phase = self.phase();
+        match phase {
+            Phase::UpdatingD => self.update_d()?,
+            Phase::UpdatingG => self.update_g()?,
+        }
+        self.sub_step += 1;
+        if self.sub_step >= self.cfg.schedule.d_steps + self.cfg.schedule.g_steps {
+            self.sub_step = 0;
+            self.step += 1;
+        }
+        Ok(phase)
+    }
+
+    /// One D update.
+    pub fn update_d(&mut self) -> Result<(), TrainError> {
+        let grads = self.d_gradients();
+        self.apply_d(grads)
+    }
+
+    /// One G update (against an unrolled copy of D when `schedule.unroll > 0`).
+    pub fn update_g(&mut self) -> Result<(), TrainError> {
+        let grads = self.g_gradients();
+        self.apply_g(grads)
+    }
+
+    fn sample_real(&mut self, n: usize) -> Tensor<2> {
+        let s = self.target.sample(&mut self.rng, n);
+        Tensor::from_data(TensorData::new(s, [n, 2]), &self.device)
+    }
+
+    fn sample_z(&mut self, n: usize) -> Tensor<2> {
+        let dim = self.cfg.generator.latent_dim;
+        let z = sample_latent(&mut self.rng, self.cfg.generator.latent, n, dim);
+        Tensor::from_data(TensorData::new(z, [n, dim]), &self.device)
+    }
+
+    /// Gaussian instance noise of the current σ, `[n, 2]` (None when σ = 0).
+    fn noise(&mut self, n: usize) -> Option<Tensor<2>> {
+        let sigma = self.instance_std();
+        (sigma > 0.0).then(|| {
+            let v: Vec<f32> = (0..2 * n)
+                .map(|_| {
+                    let e: f32 = StandardNormal.sample(&mut self.rng);
+                    sigma * e
+                })
+                .collect();
+            Tensor::from_data(TensorData::new(v, [n, 2]), &self.device)
+        })
+    }
+
+    fn uniform(&mut self, rows: usize, cols: usize) -> Tensor<2> {
+        let v: Vec<f32> = (0..rows * cols).map(|_| self.rng.random::<f32>()).collect();
+        Tensor::from_data(TensorData::new(v, [rows, cols]), &self.device)
+    }
+
+    /// `[B, 2]` → `[B/pack, 2·pack]`: PacGAN's D sees `pack` samples as one input.
+    fn pack(&self, x: Tensor<2>) -> Tensor<2> {
+        let m = self.cfg.discriminator.pack;
+        if m == 1 {
+            return x;
+        }
+        let b = x.dims()[0];
+        x.reshape([b / m, 2 * m])
+    }
+
+    /// D's loss gradient at the current weights, plus what to record.
+    fn d_gradients(&mut self) -> Gradients {
+        let b = self.cfg.train.batch_size;
+        self.d.power_iteration();
+        let mut real = self.sample_real(b);
+        let z = self.sample_z(b);
+        let mut fake = self.g.forward(z);
+        if let Some(n) = self.noise(b) {
+            real = real.add(n);
+        }
+        if let Some(n) = self.noise(b) {
+            fake = fake.add(n);
+        }
+        let (real, fake) = (self.pack(real), self.pack(fake));
+        let cfg = &self.cfg;
+        let layers = self.d.tracked();
+        let tr = self.d.forward_with(&layers, real.clone().autodiff(), true);
+        let tf = self.d.forward_with(&layers, fake.clone().autodiff(), true);
+        let mut loss = d_loss(cfg.loss.kind, tr.out.clone(), tf.out.clone(), cfg.loss.label_smoothing);
+        if cfg.reg.r1 > 0.0 {
+            loss = loss.add(zero_centred(self.d.input_grad(&tr), cfg.reg.r1));
+        }
+        if cfg.reg.r2 > 0.0 {
+            loss = loss.add(zero_centred(self.d.input_grad(&tf), cfg.reg.r2));
+        }
+        let rows = real.dims()[0];
+        let width = real.dims()[1];
+        if cfg.loss.kind == LossKind::WganGp && cfg.loss.gp_lambda > 0.0 {
+            // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
+            let (gp_lambda, real_c, fake_c) = (cfg.loss.gp_lambda, real.clone(), fake.clone());
+            let eps = self.uniform(rows, 1);
+            let xhat = real_c.mul(eps.clone()).add(fake_c.mul(eps.neg().add_scalar(1.0)));
+            let th = self.d.forward_with(&layers, xhat.autodiff(), true);
+            loss = loss.add(one_centred(self.d.input_grad(&th), gp_lambda));
+        }
+        if self.cfg.reg.dragan > 0.0 {
+            // DRAGAN: perturb reals by 0.5·std(x)·U[0, 1] per coordinate.
+            let lambda = self.cfg.reg.dragan;
+            let std = real.clone().var_bias(0).sqrt(); // [1, width]
+            let u = self.uniform(rows, width);
+            let xp = real.clone().add(u.mul(std).mul_scalar(0.5));
+            let tp = self.d.forward_with(&layers, xp.autodiff(), true);
+            loss = loss.add(one_centred(self.d.input_grad(&tp), lambda));
+        }
+        let stddev = tr.stddev.clone();
+        let record = self.record.then(|| {
+            let (dr, df) = (tr.out.clone().inner(), tf.out.clone().inner());
+            let logistic = !self.cfg.loss.kind.is_critic() && self.cfg.loss.kind != LossKind::Ls;
+            let (dr, df) = if logistic { (sigmoid(dr), sigmoid(df)) } else { (dr, df) };
+            (scalar(loss.clone().inner()), scalar(dr.mean()), scalar(df.mean()))
+        });
+        let backprop = loss.backward();
+        let grads = layers
+            .iter()
+            .flat_map(|l| [l.w.grad(&backprop).expect("w is tracked"), l.b.grad(&backprop).expect("b is tracked")])
+            .collect();
+        Gradients { grads, record, stddev }
+    }
+
+    fn apply_d(&mut self, g: Gradients) -> Result<(), TrainError> {
+        if let Some((loss, dr, df)) = g.record {
+            self.last.d_loss = loss;
+            self.last.d_real = dr;
+            self.last.d_fake = df;
+            self.last.d_grad_norm = grad_norm(&g.grads);
+            self.check("D loss", loss)?;
+        }
+        if let Some(s) = g.stddev {
+            self.d.last_stddev = scalar(s.inner().reshape([1]));
+        }
+        let params = self.d_opt.step(self.d.params(), g.grads);
+        self.d.set_params(params);
+        if self.cfg.loss.kind == LossKind::Wgan {
+            self.d.clip(self.cfg.loss.clip);
+        }
+        Ok(())
+    }
+
+    /// G's loss gradient. With unrolling, D is first copied and advanced `unroll` steps (its
+    /// optimizer state too); G's loss is taken against the copy. First-order: the copy's
+    /// dependence on G is not differentiated.
+    fn g_gradients(&mut self) -> Gradients {
+        let k = self.cfg.schedule.unroll;
+        let saved = (k > 0).then(|| (self.d.clone(), self.d_opt.clone(), self.last.clone()));
+        for _ in 0..k {
+            let gd = self.d_gradients();
+            let params = self.d_opt.step(self.d.params(), gd.grads);
+            self.d.set_params(params);
+            if self.cfg.loss.kind == LossKind::Wgan {
+                self.d.clip(self.cfg.loss.clip);
+            }
+        }
+        let b = self.cfg.train.batch_size;
+        let z = self.sample_z(b);
+        let noise = self.noise(b);
+        let layers = self.g.tracked();
+        let mut fake = self.g.forward_with(&layers, z.autodiff(), false).out;
+        if let Some(n) = noise {
+            fake = fake.add(n);
+        }
+        let fake = self.pack(fake);
+        let df = self.d.forward_with(&self.d.layers, fake, true).out;
+        let loss = g_loss(self.cfg.loss.kind, df);
+        let record = self.record.then(|| (scalar(loss.clone().inner()), 0.0, 0.0));
+        let backprop = loss.backward();
+        let grads = layers
+            .iter()
+            .flat_map(|l| [l.w.grad(&backprop).expect("w is tracked"), l.b.grad(&backprop).expect("b is tracked")])
+            .collect();
+        if let Some((d, opt, last)) = saved {
+            self.d = d;
+            self.d_opt = opt;
+            self.last = last;
+        }
+        Gradients { grads, record, stddev: None }
+    }
+
+    fn apply_g(&mut self, g: Gradients) -> Result<(), TrainError> {
+        if let Some((loss, _, _)) = g.record {
+            self.last.g_loss = loss;
+            self.last.g_grad_norm = grad_norm(&g.grads);
+            self.check("G loss", loss)?;
+        }
+        let params = self.g_opt.step(self.g.params(), g.grads);
+        self.g.set_params(params);
+        Ok(())
+    }
+
+    fn check(&self, what: &str, v: f32) -> Result<(), TrainError> {
+        if v.is_finite() { Ok(()) } else { Err(TrainError::Diverged { step: self.step, what: what.into() }) }
+    }
+
+    /// D's raw output and ∂D/∂x at arbitrary points `[n, 2]` (no batch statistics, no
+    /// gradient recording). Under PacGAN packing a point is judged as `pack` copies of itself
+    /// and its gradient is the sum over the copies.
+    pub fn d_at(&self, pts: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let n = pts.dims()[0];
+        let m = self.cfg.discriminator.pack;
+        let x = if m > 1 { pts.repeat_dim(1, m) } else { pts };
+        let tr = self.d.forward_with(&self.d.layers, x, false);
+        let g = self.d.input_grad(&tr);
+        let g = if m > 1 { g.reshape([n, m, 2]).sum_dim(1).reshape([n, 2]) } else { g };
+        (tr.out, g)
+    }
+
+    /// G applied to `z` on the host.
+    pub fn generate(&self, z: Tensor<2>) -> Vec<f32> {
+        to_vec(self.g.forward(z))
+    }
+
+    /// Measures the generator on the fixed evaluation batch.
+    pub fn evaluate(&self) -> Result<(Metrics, Vec<f32>), TrainError> {
+        let fake_t = self.g.forward(self.eval_z.clone());
+        let fake = to_vec(fake_t.clone());
+        if let Some(i) = fake.iter().position(|v| !v.is_finite()) {
+            return Err(TrainError::Diverged { step: self.step, what: format!("generator output (sample {})", i / 2) });
+        }
+        let (_, grads) = self.d_at(fake_t);
+        let norms = to_vec(grads.square().sum_dim(1).sqrt().mean().reshape([1]));
+        let stats: Option<ModeStats> = self.target.modes().map(|m| mode_stats(m, &fake));
+        let (kl_grid, js_grid) = grid_divergences(&self.real_eval, &fake, self.half_width, self.cfg.view.hist_bins);
+        let l = &self.last;
+        let m = Metrics {
+            step: self.step,
+            seconds: 0.0,
+            modes_covered: stats.as_ref().map(|s| s.modes_covered),
+            modes_total: stats.as_ref().map(|s| s.modes_total),
+            hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
+            reverse_kl: stats.as_ref().map(|s| s.reverse_kl),
+            per_mode_counts: stats.map(|s| s.per_mode_counts),
+            kl_grid,
+            js_grid,
+            d_loss: l.d_loss,
+            g_loss: l.g_loss,
+            d_real: l.d_real,
+            d_fake: l.d_fake,
+            d_grad_norm: l.d_grad_norm,
+            g_grad_norm: l.g_grad_norm,
+            d_input_grad_norm: norms[0],
+            critic_gap: matches!(self.cfg.loss.kind, LossKind::Wgan | LossKind::WganGp).then(|| l.d_real - l.d_fake),
+            instance_std: self.instance_std(),
+        };
+        Ok((m, fake))
+    }
+
+    /// Both networks' parameters on the host (for tests of "weights untouched").
+    pub fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        (self.g.params().into_iter().map(to_vec).collect(), self.d.params().into_iter().map(to_vec).collect())
+    }
+}
+
+/// A gradient list with what the update records.
+struct Gradients {
+    grads: Vec<Tensor<2>>,
+    /// (loss, mean D(real), mean D(fake)) when recording.
+    record: Option<(f32, f32, f32)>,
+    stddev: Option<Tensor<2>>,
+}
+
+fn build_nets(cfg: &Config, rng: &mut StdRng, device: &Device) -> (Mlp, Mlp) {
+    let g = Mlp::new(&cfg.generator.shape(), cfg.generator.latent_dim, 2, false, false, rng, device);
+    let dc = &cfg.discriminator;
+    let d = Mlp::new(&dc.shape(), 2 * dc.pack, 1, dc.spectral_norm, dc.minibatch_stddev, rng, device);
+    (g, d)
+}
+
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().expect("float tensor")
+}
+
+fn scalar(t: Tensor<1>) -> f32 {
+    to_vec(t)[0]
+}
+
+fn grad_norm(grads: &[Tensor<2>]) -> f32 {
+    let total = grads.iter().map(|g| g.clone().square().sum()).reduce(|a, b| a.add(b));
+    total.map(|t| scalar(t).sqrt()).unwrap_or(0.0)
+}

@@ -1,0 +1,158 @@
+//! What the window draws, computed by the core so the window only draws: D's decision surface
+//! on an N×N grid, the fake samples of the fixed z batch with ∂D/∂x arrows, the gradient
+//! field over the plane, the warped latent grid (G's manifold) and a latent interpolation.
+//! Everything is plain host data (`Vec<[f32; 2]>`, `Vec<f32>`), never tensors.
+
+use crate::config::{LatentKind, LossKind};
+use crate::trainer::{Trainer, to_vec};
+use burn::tensor::{Tensor, TensorData, activation::sigmoid};
+
+/// One frame's worth of view data.
+#[derive(Clone, Debug, Default)]
+pub struct ViewData {
+    pub step: u64,
+    pub half_width: f32,
+    /// Fakes from the fixed evaluation z (the first `n_fake`), so each dot keeps its identity.
+    pub fake: Vec<[f32; 2]>,
+    /// ∂D/∂x at each fake: the direction G's update pushes it.
+    pub arrows: Vec<[f32; 2]>,
+    /// D on an `surface_n × surface_n` grid over the view box, row-major from the bottom row.
+    pub surface: Vec<f32>,
+    pub surface_n: usize,
+    /// True when `surface` holds probabilities σ(D) (logistic losses); else raw critic values.
+    pub surface_is_prob: bool,
+    pub surface_min: f32,
+    pub surface_max: f32,
+    /// The gradient field ∂D/∂x on a coarse grid: (point, gradient).
+    pub field: Vec<([f32; 2], [f32; 2])>,
+    /// G's image of the latent grid lines (a 2-D slice through z when the latent is wider).
+    pub manifold: Vec<Vec<[f32; 2]>>,
+    /// G along a straight line between two fixed latent points.
+    pub interpolation: Vec<[f32; 2]>,
+}
+
+/// Settings for what to compute (the window can skip what is hidden).
+#[derive(Clone, Copy, Debug)]
+pub struct ViewRequest {
+    pub n_fake: usize,
+    pub surface: bool,
+    pub field_n: usize,
+    pub manifold_n: usize,
+}
+
+impl Default for ViewRequest {
+    fn default() -> Self {
+        Self { n_fake: 2000, surface: true, field_n: 20, manifold_n: 21 }
+    }
+}
+
+pub fn pairs(v: &[f32]) -> Vec<[f32; 2]> {
+    v.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
+}
+
+/// Cell centres of an n×n grid over [−h, h]², row-major from the bottom-left.
+pub fn grid_points(n: usize, h: f32) -> Vec<f32> {
+    let mut pts = Vec::with_capacity(2 * n * n);
+    for j in 0..n {
+        for i in 0..n {
+            pts.push(-h + (i as f32 + 0.5) * 2.0 * h / n as f32);
+            pts.push(-h + (j as f32 + 0.5) * 2.0 * h / n as f32);
+        }
+    }
+    pts
+}
+
+impl Trainer {
+    /// Computes the view data at the current weights.
+    pub fn view(&self, req: &ViewRequest) -> ViewData {
+        let device = self.device().clone();
+        let h = self.half_width();
+        let tensor = |v: Vec<f32>, cols: usize| {
+            let rows = v.len() / cols;
+            Tensor::<2>::from_data(TensorData::new(v, [rows, cols]), &device)
+        };
+        let n_fake = req.n_fake.min(self.eval_z().dims()[0]);
+        let z = self.eval_z().clone().slice([0..n_fake, 0..self.config().generator.latent_dim]);
+        let fake_t = self.g.forward(z);
+        let fake = to_vec(fake_t.clone());
+        let (_, arrows) = self.d_at(fake_t);
+        let mut out = ViewData {
+            step: self.steps_done(),
+            half_width: h,
+            fake: pairs(&fake),
+            arrows: pairs(&to_vec(arrows)),
+            ..Default::default()
+        };
+        let logistic = matches!(self.config().loss.kind, LossKind::Minimax | LossKind::Ns);
+        if req.surface {
+            let n = self.config().view.surface_n;
+            let (vals, _) = self.d_at(tensor(grid_points(n, h), 2));
+            let vals = if logistic { sigmoid(vals) } else { vals };
+            out.surface = to_vec(vals);
+            out.surface_n = n;
+            out.surface_is_prob = logistic;
+            let (lo, hi) = out.surface.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            (out.surface_min, out.surface_max) = if logistic { (0.0, 1.0) } else { (lo, hi) };
+        }
+        if req.field_n > 0 {
+            let pts = grid_points(req.field_n, h);
+            let (_, g) = self.d_at(tensor(pts.clone(), 2));
+            out.field = pairs(&pts).into_iter().zip(pairs(&to_vec(g))).collect();
+        }
+        if req.manifold_n > 1 {
+            out.manifold = self.manifold(req.manifold_n);
+            out.interpolation = self.interpolation(64);
+        }
+        out
+    }
+
+    /// G's image of a grid of latent lines in the first two latent dimensions (others 0),
+    /// spanning ±2 for a Gaussian latent and ±1 for a uniform one.
+    fn manifold(&self, n: usize) -> Vec<Vec<[f32; 2]>> {
+        let dim = self.config().generator.latent_dim;
+        let span = match self.config().generator.latent {
+            LatentKind::Gaussian => 2.0,
+            LatentKind::Uniform => 1.0,
+        };
+        let fine = 4 * n; // points along each line
+        let coord = |i: usize, count: usize| -span + 2.0 * span * i as f32 / (count - 1) as f32;
+        let mut z = Vec::with_capacity(2 * n * fine * dim);
+        for axis in 0..2 {
+            for line in 0..n {
+                for k in 0..fine {
+                    let mut row = vec![0.0f32; dim];
+                    let (a, b) = (coord(line, n), coord(k, fine));
+                    if dim == 1 {
+                        row[0] = if axis == 0 { b } else { a };
+                    } else if axis == 0 {
+                        row[0] = a;
+                        row[1] = b;
+                    } else {
+                        row[0] = b;
+                        row[1] = a;
+                    }
+                    z.extend(row);
+                }
+            }
+        }
+        let rows = z.len() / dim;
+        let pts = self.generate(Tensor::from_data(TensorData::new(z, [rows, dim]), self.device()));
+        let lines: Vec<Vec<[f32; 2]>> = pairs(&pts).chunks(fine).map(|c| c.to_vec()).collect();
+        if dim == 1 { lines.into_iter().take(1).collect() } else { lines }
+    }
+
+    /// G along the segment between the first two evaluation latents.
+    fn interpolation(&self, n: usize) -> Vec<[f32; 2]> {
+        let dim = self.config().generator.latent_dim;
+        let ends = to_vec(self.eval_z().clone().slice([0..2.min(self.eval_z().dims()[0]), 0..dim]));
+        if ends.len() < 2 * dim {
+            return Vec::new();
+        }
+        let mut z = Vec::with_capacity(n * dim);
+        for k in 0..n {
+            let t = k as f32 / (n - 1) as f32;
+            z.extend((0..dim).map(|j| (1.0 - t) * ends[j] + t * ends[dim + j]));
+        }
+        pairs(&self.generate(Tensor::from_data(TensorData::new(z, [n, dim]), self.device())))
+    }
+}

@@ -1,0 +1,372 @@
+//! The training thread. The window sends `Command`s over an unbounded channel and receives
+//! `Snapshot`s over a one-slot channel in which the newest wins: the worker never blocks on
+//! the window and the window never waits on training.
+
+use crate::backend::{self, BackendChoice, BackendInfo};
+use crate::config::Config;
+use crate::data::Modes;
+use crate::metrics::{ModeStats, mode_stats};
+use crate::presets;
+use crate::trainer::{Metrics, Phase, Trainer};
+use crate::view::{ViewData, ViewRequest, pairs};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError, bounded, unbounded};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How fast to train while playing.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Speed {
+    /// This many steps between two snapshots (~60 snapshots a second).
+    StepsPerFrame(u32),
+    /// Train flat out; snapshot every ~33 ms.
+    Max,
+    /// One D or G update at a time, this many per second, each one shown.
+    SlowMotion(f32),
+}
+
+#[derive(Clone, Debug)]
+pub enum Command {
+    Play,
+    Pause,
+    /// One single update (D or G, whichever the schedule says is next).
+    SubStep,
+    /// One full step of the schedule.
+    Step,
+    Speed(Speed),
+    /// Apply a new config (objective changes keep the weights; data / architecture rebuild).
+    SetConfig(Box<Config>),
+    /// Start over with the current config (new weights from the seed).
+    Reset,
+    LoadPreset(String),
+    SetView(ViewRequest),
+}
+
+/// One frame of state for the window: plain data only.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub step: u64,
+    pub running: bool,
+    pub speed: Speed,
+    /// Next update in slow motion.
+    pub phase: Phase,
+    pub steps_per_second: f64,
+    pub view: Arc<ViewData>,
+    /// Evaluations done since the previous snapshot the window received.
+    pub new_metrics: Vec<Metrics>,
+    /// Mode statistics of the displayed fakes, every snapshot (the live histogram).
+    pub live_modes: Option<ModeStats>,
+    pub modes: Option<Modes>,
+    pub real: Arc<Vec<[f32; 2]>>,
+    pub config: Arc<Config>,
+    pub backend: BackendInfo,
+    /// A one-off notice ("networks rebuilt", "diverged: …").
+    pub message: Option<String>,
+    /// Set when the run diverged and paused itself; cleared by reset.
+    pub diverged: Option<String>,
+    /// The run was restarted (reset, preset, rebuild): the window clears its histories.
+    pub restarted: bool,
+    /// Training seconds spent per snapshot interval vs. wall (for the status bar).
+    pub instance_std: f32,
+}
+
+/// Owns the worker thread; dropping it stops the thread.
+pub struct WorkerHandle {
+    commands: Option<Sender<Command>>,
+    pub snapshots: Receiver<Snapshot>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Starts training `cfg` (paused) on `backend`. `repaint` is called after every snapshot
+    /// (the window passes `ctx.request_repaint`).
+    pub fn spawn(cfg: Config, choice: BackendChoice, repaint: Box<dyn Fn() + Send>) -> anyhow::Result<Self> {
+        let (device, info) = backend::select(choice)?;
+        let trainer = Trainer::new(cfg, device, info)?;
+        let (cmd_tx, cmd_rx) = unbounded();
+        let (snap_tx, snap_rx) = bounded(1);
+        let stale = snap_rx.clone();
+        let thread = std::thread::Builder::new()
+            .name("ganscope-trainer".into())
+            .spawn(move || Worker::new(trainer, cmd_rx, snap_tx, stale, repaint).run())?;
+        Ok(Self { commands: Some(cmd_tx), snapshots: snap_rx, thread: Some(thread) })
+    }
+
+    pub fn send(&self, c: Command) {
+        if let Some(tx) = &self.commands {
+            let _ = tx.send(c);
+        }
+    }
+
+    /// The newest snapshot, if one arrived since the last call.
+    pub fn latest(&self) -> Option<Snapshot> {
+        self.snapshots.try_recv().ok()
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.commands.take(); // closes the channel: the worker exits its loop
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    trainer: Trainer,
+    commands: Receiver<Command>,
+    snapshots: Sender<Snapshot>,
+    /// A second receiver used to drop an unread snapshot so the newest wins.
+    stale: Receiver<Snapshot>,
+    repaint: Box<dyn Fn() + Send>,
+    running: bool,
+    speed: Speed,
+    view_req: ViewRequest,
+    pending_metrics: Vec<Metrics>,
+    message: Option<String>,
+    diverged: Option<String>,
+    restarted: bool,
+    dirty: bool,
+    real: Arc<Vec<[f32; 2]>>,
+    config: Arc<Config>,
+    /// (time, steps) of the start of the current rate window.
+    rate_mark: (Instant, u64),
+    rate: f64,
+}
+
+impl Worker {
+    fn new(trainer: Trainer, commands: Receiver<Command>, snapshots: Sender<Snapshot>, stale: Receiver<Snapshot>, repaint: Box<dyn Fn() + Send>) -> Self {
+        let mut w = Self {
+            real: Arc::new(Vec::new()),
+            config: Arc::new(trainer.config().clone()),
+            trainer,
+            commands,
+            snapshots,
+            stale,
+            repaint,
+            running: false,
+            speed: Speed::StepsPerFrame(5),
+            view_req: ViewRequest::default(),
+            pending_metrics: Vec::new(),
+            message: None,
+            diverged: None,
+            restarted: true,
+            dirty: true,
+            rate_mark: (Instant::now(), 0),
+            rate: 0.0,
+        };
+        w.on_restart();
+        w
+    }
+
+    fn on_restart(&mut self) {
+        self.real = Arc::new(pairs(&self.trainer.real_eval()[..2 * 2000.min(self.trainer.real_eval().len() / 2)]));
+        self.config = Arc::new(self.trainer.config().clone());
+        self.pending_metrics.clear();
+        self.diverged = None;
+        self.restarted = true;
+        self.dirty = true;
+        self.rate_mark = (Instant::now(), self.trainer.steps_done());
+        self.evaluate();
+    }
+
+    fn run(mut self) {
+        loop {
+            // Idle: block on the next command (briefly, to keep a heartbeat).
+            let idle = !self.running && !self.dirty;
+            let first = if idle {
+                match self.commands.recv_timeout(Duration::from_millis(100)) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else {
+                None
+            };
+            if let Some(c) = first {
+                self.apply(c);
+            }
+            loop {
+                match self.commands.try_recv() {
+                    Ok(c) => self.apply(c),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
+            }
+            if self.running {
+                self.train_chunk();
+            }
+            if self.dirty {
+                self.send_snapshot();
+            }
+        }
+    }
+
+    fn apply(&mut self, c: Command) {
+        match c {
+            Command::Play => {
+                if self.diverged.is_none() {
+                    self.running = true;
+                    self.rate_mark = (Instant::now(), self.trainer.steps_done());
+                }
+            }
+            Command::Pause => self.running = false,
+            Command::SubStep => {
+                if self.diverged.is_none() {
+                    let r = self.trainer.sub_step().map(|_| ());
+                    self.after_train(r);
+                }
+            }
+            Command::Step => {
+                if self.diverged.is_none() {
+                    let r = self.trainer.step();
+                    self.after_train(r);
+                }
+            }
+            Command::Speed(s) => self.speed = s,
+            Command::SetConfig(cfg) => match self.trainer.set_config(*cfg) {
+                Ok(true) => {
+                    self.message = Some("Dataset or architecture changed: networks rebuilt, run restarted at step 0.".into());
+                    self.on_restart();
+                }
+                Ok(false) => self.config = Arc::new(self.trainer.config().clone()),
+                Err(e) => self.message = Some(format!("Could not apply the change: {e}")),
+            },
+            Command::Reset => self.restart(self.trainer.config().clone(), "Reset: fresh weights from the seed."),
+            Command::LoadPreset(name) => match presets::get(&name) {
+                Ok(p) => {
+                    let title = p.meta.title.clone();
+                    self.restart(p.config, &format!("Loaded preset: {title}"))
+                }
+                Err(e) => self.message = Some(e.to_string()),
+            },
+            Command::SetView(v) => self.view_req = v,
+        }
+        self.dirty = true;
+    }
+
+    fn restart(&mut self, cfg: Config, msg: &str) {
+        let device = self.trainer.device().clone();
+        let info = self.trainer.backend().clone();
+        match Trainer::new(cfg, device, info) {
+            Ok(t) => {
+                self.trainer = t;
+                self.message = Some(msg.into());
+                self.on_restart();
+            }
+            Err(e) => self.message = Some(format!("Could not start: {e}")),
+        }
+    }
+
+    fn after_train(&mut self, r: Result<(), crate::trainer::TrainError>) {
+        if let Err(e) = r {
+            self.running = false;
+            self.diverged = Some(e.to_string());
+            self.message = Some(format!("Paused: {e}"));
+            return;
+        }
+        let every = self.trainer.config().train.eval_every;
+        if self.trainer.steps_done() % every == 0 {
+            self.evaluate();
+        }
+    }
+
+    fn evaluate(&mut self) {
+        match self.trainer.evaluate() {
+            Ok((m, _)) => self.pending_metrics.push(m),
+            Err(e) => {
+                self.running = false;
+                self.message = Some(format!("Paused: {e}"));
+                self.diverged = Some(e.to_string());
+            }
+        }
+    }
+
+    /// Trains for about one frame's worth, per the speed setting.
+    fn train_chunk(&mut self) {
+        let frame = Duration::from_millis(16);
+        let start = Instant::now();
+        match self.speed {
+            Speed::StepsPerFrame(n) => {
+                for _ in 0..n {
+                    self.trainer.record = true;
+                    let r = self.trainer.step();
+                    self.after_train(r);
+                    if !self.running {
+                        break;
+                    }
+                }
+                if let Some(rest) = frame.checked_sub(start.elapsed()) {
+                    std::thread::sleep(rest);
+                }
+            }
+            Speed::Max => {
+                while start.elapsed() < Duration::from_millis(33) && self.running {
+                    // Record losses only on the last step of the chunk.
+                    self.trainer.record = false;
+                    let r = self.trainer.step();
+                    self.after_train(r);
+                }
+                self.trainer.record = true;
+            }
+            Speed::SlowMotion(per_second) => {
+                self.trainer.record = true;
+                let r = self.trainer.sub_step().map(|_| ());
+                self.after_train(r);
+                std::thread::sleep(Duration::from_secs_f32(1.0 / per_second.max(0.1)));
+            }
+        }
+        self.dirty = true;
+    }
+
+    fn send_snapshot(&mut self) {
+        let view = self.trainer.view(&self.view_req);
+        let live_modes = self.trainer.target().modes().map(|m| {
+            let flat: Vec<f32> = view.fake.iter().flatten().copied().collect();
+            mode_stats(m, &flat)
+        });
+        let (t0, s0) = self.rate_mark;
+        let dt = t0.elapsed().as_secs_f64();
+        if dt > 0.5 {
+            self.rate = (self.trainer.steps_done().saturating_sub(s0)) as f64 / dt;
+            self.rate_mark = (Instant::now(), self.trainer.steps_done());
+        }
+        if !self.running {
+            self.rate = 0.0;
+        }
+        let mut snap = Snapshot {
+            step: self.trainer.steps_done(),
+            running: self.running,
+            speed: self.speed,
+            phase: self.trainer.phase(),
+            steps_per_second: self.rate,
+            view: Arc::new(view),
+            new_metrics: std::mem::take(&mut self.pending_metrics),
+            live_modes,
+            modes: self.trainer.target().modes().cloned(),
+            real: self.real.clone(),
+            config: self.config.clone(),
+            backend: self.trainer.backend().clone(),
+            message: self.message.take(),
+            diverged: self.diverged.clone(),
+            restarted: std::mem::take(&mut self.restarted),
+            instance_std: self.trainer.instance_std(),
+        };
+        // Newest wins: if the window has not taken the previous snapshot, replace it, keeping
+        // the metrics, notices and restart flag it carried.
+        if let Err(TrySendError::Full(s)) = self.snapshots.try_send(snap) {
+            snap = s;
+            if let Ok(old) = self.stale.try_recv() {
+                let mut merged = old.new_metrics;
+                merged.append(&mut snap.new_metrics);
+                snap.new_metrics = merged;
+                snap.message = snap.message.or(old.message);
+                snap.restarted |= old.restarted;
+            }
+            let _ = self.snapshots.try_send(snap);
+        }
+        (self.repaint)();
+        self.dirty = false;
+    }
+}

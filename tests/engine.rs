@@ -1,0 +1,372 @@
+//! The engine against its definitions: losses against their formulas, the hand-written ∂D/∂x
+//! against autodiff, optimizers against PyTorch's update rules, mid-run changes, determinism.
+
+use burn::tensor::{Device, Tensor, TensorData};
+use ganscope::backend::{BackendChoice, select};
+use ganscope::config::{Activation, Config, DiscriminatorConfig, LossKind, OptimKind, OptimizerConfig};
+use ganscope::loss::{d_loss, g_loss};
+use ganscope::nets::Mlp;
+use ganscope::optim::Optimizer;
+use ganscope::penalty::zero_centred;
+use ganscope::trainer::{Trainer, to_vec};
+use rand::SeedableRng;
+
+fn cpu() -> Device {
+    Device::flex()
+}
+
+fn col(v: &[f32]) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(v.to_vec(), [v.len(), 1]), &cpu())
+}
+
+fn softplus(x: f64) -> f64 {
+    x.exp().ln_1p()
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = v.collect();
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn losses_match_their_formulas() {
+    let dr = [1.5f32, -0.3, 0.2];
+    let df = [-1.0f32, 0.7, 2.5];
+    let r = || dr.iter().map(|&v| v as f64);
+    let f = || df.iter().map(|&v| v as f64);
+    let s = 0.1;
+    let cases: Vec<(LossKind, f64, f64)> = vec![
+        (
+            LossKind::Ns,
+            mean(r().map(|x| (1.0 - s) * softplus(-x) + s * softplus(x))) + mean(f().map(softplus)),
+            mean(f().map(|x| softplus(-x))),
+        ),
+        (
+            LossKind::Minimax,
+            mean(r().map(|x| (1.0 - s) * softplus(-x) + s * softplus(x))) + mean(f().map(softplus)),
+            -mean(f().map(softplus)),
+        ),
+        (
+            LossKind::Ls,
+            0.5 * mean(r().map(|x| (x - (1.0 - s)).powi(2))) + 0.5 * mean(f().map(|x| x * x)),
+            0.5 * mean(f().map(|x| (x - 1.0).powi(2))),
+        ),
+        (
+            LossKind::Hinge,
+            mean(r().map(|x| (1.0 - x).max(0.0))) + mean(f().map(|x| (1.0 + x).max(0.0))),
+            -mean(f()),
+        ),
+        (LossKind::Wgan, mean(f()) - mean(r()), -mean(f())),
+        (LossKind::WganGp, mean(f()) - mean(r()), -mean(f())),
+    ];
+    for (kind, want_d, want_g) in cases {
+        // Label smoothing applies to the logistic and LS losses only.
+        let smoothing = if matches!(kind, LossKind::Ns | LossKind::Minimax | LossKind::Ls) { s as f32 } else { 0.0 };
+        let got_d = to_vec(d_loss(kind, col(&dr), col(&df), smoothing))[0] as f64;
+        let got_g = to_vec(g_loss(kind, col(&df)))[0] as f64;
+        assert!((got_d - want_d).abs() < 1e-5, "{kind:?} D: {got_d} vs {want_d}");
+        assert!((got_g - want_g).abs() < 1e-5, "{kind:?} G: {got_g} vs {want_g}");
+    }
+}
+
+fn disc(activation: Activation, spectral_norm: bool, seed: u64) -> Mlp {
+    let cfg = DiscriminatorConfig { activation, depth: 3, width: 32, spectral_norm, ..Default::default() };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut d = Mlp::new(&cfg.shape(), 2, 1, spectral_norm, false, &mut rng, &cpu());
+    for _ in 0..3 {
+        d.power_iteration();
+    }
+    d
+}
+
+fn points(n: usize, seed: u64) -> Vec<f32> {
+    use rand::Rng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..2 * n).map(|_| rng.random_range(-2.0f32..2.0)).collect()
+}
+
+fn rel_err(a: &[f32], b: &[f32]) -> f32 {
+    let num: f32 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt();
+    let den: f32 = b.iter().map(|y| y * y).sum::<f32>().sqrt().max(1e-12);
+    num / den
+}
+
+#[test]
+fn hand_written_input_gradient_matches_autodiff() {
+    for act in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh] {
+        for sn in [false, true] {
+            let d = disc(act, sn, 7);
+            let pts = points(64, 3);
+            let x_plain = Tensor::<2>::from_data(TensorData::new(pts.clone(), [64, 2]), &cpu());
+            let hand = to_vec(d.input_grad(&d.forward_with(&d.layers, x_plain, false)));
+            let x = Tensor::<2>::from_data(TensorData::new(pts, [64, 2]), &cpu().autodiff()).require_grad();
+            let out = d.forward_with(&d.layers, x.clone(), false).out;
+            let grads = out.sum().backward();
+            let auto = to_vec(x.grad(&grads).expect("x is tracked"));
+            let e = rel_err(&hand, &auto);
+            assert!(e < 1e-4, "{act:?} sn={sn}: relative error {e}");
+            assert!(auto.iter().any(|v| v.abs() > 1e-6), "gradient is trivially zero");
+        }
+    }
+}
+
+/// The R1 penalty built on the hand-written ∂D/∂x, differentiated into D's weights by one
+/// first-order backward, against central finite differences of the penalty itself.
+#[test]
+fn penalty_gradient_into_weights_matches_finite_differences() {
+    for act in [Activation::Relu, Activation::Tanh] {
+        let d = disc(act, false, 11);
+        let pts = points(32, 5);
+        let x = Tensor::<2>::from_data(TensorData::new(pts.clone(), [32, 2]), &cpu());
+        let layers = d.tracked();
+        let tr = d.forward_with(&layers, x.clone().autodiff(), false);
+        let pen = zero_centred(d.input_grad(&tr), 1.0);
+        let grads = pen.backward();
+        let g_w1 = to_vec(layers[1].w.grad(&grads).unwrap());
+        let penalty_with = |w1: Vec<f32>| -> f64 {
+            let mut d2 = d.clone();
+            let dims = d2.layers[1].w.dims();
+            d2.layers[1].w = Tensor::from_data(TensorData::new(w1, dims), &cpu());
+            to_vec(zero_centred(d2.input_grad(&d2.forward_with(&d2.layers, x.clone(), false)), 1.0))[0] as f64
+        };
+        let w1 = to_vec(d.layers[1].w.clone());
+        let mut checked = 0;
+        for idx in (0..w1.len()).step_by(97).take(8) {
+            let h = 1e-2f32;
+            let (mut up, mut down) = (w1.clone(), w1.clone());
+            up[idx] += h;
+            down[idx] -= h;
+            let fd = (penalty_with(up) - penalty_with(down)) / (2.0 * h as f64);
+            let an = g_w1[idx] as f64;
+            if fd.abs() > 1e-3 {
+                assert!((fd - an).abs() / fd.abs() < 0.05, "{act:?} w1[{idx}]: autodiff {an} vs finite difference {fd}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 2, "{act:?}: too few weights with a visible gradient");
+    }
+}
+
+fn param(v: &[f32]) -> Vec<Tensor<2>> {
+    vec![Tensor::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &cpu())]
+}
+
+#[test]
+fn optimizers_follow_pytorch_update_rules() {
+    let p0 = [1.0f32, -2.0];
+    let grads = [[0.5f32, -1.0], [0.25, 0.5]];
+    let lr = 0.1f64;
+    // Adam with bias correction.
+    let c = OptimizerConfig { kind: OptimKind::Adam, lr: lr as f32, beta1: 0.5, beta2: 0.9, eps: 1e-8, ..Default::default() };
+    let mut opt = Optimizer::new(c);
+    let mut p = param(&p0);
+    let (mut m, mut v, mut want) = ([0f64; 2], [0f64; 2], [p0[0] as f64, p0[1] as f64]);
+    for (t, g) in grads.iter().enumerate() {
+        p = opt.step(p, param(g));
+        for i in 0..2 {
+            m[i] = 0.5 * m[i] + 0.5 * g[i] as f64;
+            v[i] = 0.9 * v[i] + 0.1 * (g[i] as f64).powi(2);
+            let mh = m[i] / (1.0 - 0.5f64.powi(t as i32 + 1));
+            let vh = v[i] / (1.0 - 0.9f64.powi(t as i32 + 1));
+            want[i] -= lr * mh / (vh.sqrt() + 1e-8);
+        }
+    }
+    let got = to_vec(p[0].clone());
+    for i in 0..2 {
+        assert!((got[i] as f64 - want[i]).abs() < 1e-6, "adam {i}: {} vs {}", got[i], want[i]);
+    }
+    // SGD with momentum, no dampening: buf = μ·buf + g.
+    let c = OptimizerConfig { kind: OptimKind::Sgd, lr: lr as f32, momentum: 0.9, ..Default::default() };
+    let mut opt = Optimizer::new(c);
+    let mut p = param(&p0);
+    for g in &grads {
+        p = opt.step(p, param(g));
+    }
+    let got = to_vec(p[0].clone());
+    for i in 0..2 {
+        let b1 = grads[0][i] as f64;
+        let b2 = 0.9 * b1 + grads[1][i] as f64;
+        let want = p0[i] as f64 - lr * b1 - lr * b2;
+        assert!((got[i] as f64 - want).abs() < 1e-6, "sgd {i}");
+    }
+    // RMSProp (PyTorch: no momentum by default).
+    let c = OptimizerConfig { kind: OptimKind::Rmsprop, lr: lr as f32, alpha: 0.99, eps: 1e-8, ..Default::default() };
+    let mut opt = Optimizer::new(c);
+    let mut p = param(&p0);
+    let (mut sq, mut want) = ([0f64; 2], [p0[0] as f64, p0[1] as f64]);
+    for g in &grads {
+        p = opt.step(p, param(g));
+        for i in 0..2 {
+            sq[i] = 0.99 * sq[i] + 0.01 * (g[i] as f64).powi(2);
+            want[i] -= lr * g[i] as f64 / (sq[i].sqrt() + 1e-8);
+        }
+    }
+    let got = to_vec(p[0].clone());
+    for i in 0..2 {
+        assert!((got[i] as f64 - want[i]).abs() < 1e-5, "rmsprop {i}: {} vs {}", got[i], want[i]);
+    }
+}
+
+fn small_config(seed: u64) -> Config {
+    let mut c = Config::default();
+    c.set("generator.width=32").unwrap();
+    c.set("discriminator.width=32").unwrap();
+    c.set("train.batch_size=64").unwrap();
+    c.set("train.eval_samples=500").unwrap();
+    c.train.seed = seed;
+    c
+}
+
+fn trainer(cfg: Config) -> Trainer {
+    let (device, info) = select(BackendChoice::Cpu).unwrap();
+    Trainer::new(cfg, device, info).unwrap()
+}
+
+#[test]
+fn same_seed_replays_bit_for_bit() {
+    let run = |seed| {
+        let mut c = small_config(seed);
+        c.set("reg.r1=1").unwrap();
+        c.set("noise.instance_std=0.1").unwrap();
+        let mut t = trainer(c);
+        for _ in 0..30 {
+            t.step().unwrap();
+        }
+        let (m, samples) = t.evaluate().unwrap();
+        (m, samples)
+    };
+    let (m1, s1) = run(3);
+    let (m2, s2) = run(3);
+    assert_eq!(s1, s2);
+    assert_eq!(m1, m2);
+    let (_, s3) = run(4);
+    assert_ne!(s1, s3, "a different seed gives a different run");
+}
+
+#[test]
+fn mid_run_change_applies_without_touching_weights() {
+    let mut a = trainer(small_config(1));
+    let mut b = trainer(small_config(1));
+    for _ in 0..10 {
+        a.step().unwrap();
+        b.step().unwrap();
+    }
+    let before = a.weights();
+    assert_eq!(before, b.weights());
+    let mut changed = a.config().clone();
+    changed.set("loss.kind=wgan-gp").unwrap();
+    changed.set("schedule.d_steps=3").unwrap();
+    changed.set("noise.instance_std=0.2").unwrap();
+    changed.set("optim.d.lr=1e-4").unwrap();
+    let rebuilt = a.set_config(changed).unwrap();
+    assert!(!rebuilt, "an objective change must not rebuild the networks");
+    assert_eq!(a.weights(), before, "weights untouched by the change");
+    assert_eq!(a.steps_done(), 10);
+    a.step().unwrap();
+    b.step().unwrap();
+    assert_ne!(a.weights(), b.weights(), "the new objective applied at the next step");
+    // A new architecture rebuilds and says so.
+    let mut arch = a.config().clone();
+    arch.set("discriminator.width=16").unwrap();
+    assert!(a.set_config(arch).unwrap());
+    assert_eq!(a.steps_done(), 0);
+}
+
+#[test]
+fn optimizer_state_survives_lr_change_but_not_kind_change() {
+    // Same state, then an LR change: Adam's first update after the change uses the kept
+    // moments, so it differs from a fresh Adam's first update.
+    let c = OptimizerConfig { kind: OptimKind::Adam, lr: 0.1, ..Default::default() };
+    let mut kept = Optimizer::new(c.clone());
+    let p = kept.step(param(&[0.0, 0.0]), param(&[1.0, -1.0]));
+    kept.set_config(OptimizerConfig { lr: 0.05, ..c.clone() });
+    let after_kept = to_vec(kept.step(p.clone(), param(&[-1.0, 1.0]))[0].clone());
+    let mut fresh = Optimizer::new(OptimizerConfig { lr: 0.05, ..c.clone() });
+    let after_fresh = to_vec(fresh.step(p.clone(), param(&[-1.0, 1.0]))[0].clone());
+    assert_ne!(after_kept, after_fresh);
+    // A kind change resets: it behaves like a fresh optimizer of the new kind.
+    let mut switched = kept.clone();
+    let sgd = OptimizerConfig { kind: OptimKind::Sgd, lr: 0.05, momentum: 0.9, ..c };
+    switched.set_config(sgd.clone());
+    let a = to_vec(switched.step(p.clone(), param(&[-1.0, 1.0]))[0].clone());
+    let b = to_vec(Optimizer::new(sgd).step(p, param(&[-1.0, 1.0]))[0].clone());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn every_loss_and_regulariser_trains_finitely() {
+    for loss in ["minimax", "ns", "ls", "hinge", "wgan", "wgan-gp"] {
+        let mut c = small_config(2);
+        c.set(&format!("loss.kind={loss}")).unwrap();
+        c.set("reg.r1=0.5").unwrap();
+        c.set("reg.r2=0.5").unwrap();
+        c.set("reg.dragan=0.5").unwrap();
+        c.set("discriminator.spectral_norm=true").unwrap();
+        c.set("discriminator.minibatch_stddev=true").unwrap();
+        c.set("discriminator.pack=2").unwrap();
+        c.set("schedule.unroll=2").unwrap();
+        c.set("schedule.mode=simultaneous").unwrap();
+        let mut t = trainer(c);
+        let w0 = t.weights();
+        for _ in 0..5 {
+            t.step().unwrap();
+        }
+        let (m, _) = t.evaluate().unwrap();
+        assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "{loss}: {m:?}");
+        assert!(m.d_input_grad_norm.is_finite() && m.d_input_grad_norm > 0.0, "{loss}");
+        assert_ne!(t.weights().0, w0.0, "{loss}: G did not move");
+        assert_ne!(t.weights().1, w0.1, "{loss}: D did not move");
+    }
+}
+
+#[test]
+fn wgan_clipping_bounds_every_weight() {
+    let mut c = small_config(5);
+    c.set("loss.kind=wgan").unwrap();
+    c.set("loss.clip=0.01").unwrap();
+    let mut t = trainer(c);
+    t.step().unwrap();
+    let (_, d) = t.weights();
+    assert!(d.iter().flatten().all(|w| w.abs() <= 0.01 + 1e-7));
+    assert!(d.iter().flatten().any(|w| w.abs() > 0.009), "clip bound is reached");
+}
+
+#[test]
+fn divergence_is_reported_not_panicked() {
+    let mut c = small_config(6);
+    c.set("optim.g.kind=sgd").unwrap();
+    c.set("optim.d.kind=sgd").unwrap();
+    c.set("optim.g.lr=1e30").unwrap();
+    c.set("optim.d.lr=1e30").unwrap();
+    c.set("loss.kind=wgan").unwrap();
+    c.set("loss.clip=1e30").unwrap();
+    let mut t = trainer(c);
+    let mut err = None;
+    for _ in 0..50 {
+        if let Err(e) = t.step().and_then(|_| t.evaluate().map(|_| ())) {
+            err = Some(e);
+            break;
+        }
+    }
+    let msg = err.expect("training at lr 1e30 diverges").to_string();
+    assert!(msg.contains("not finite"), "{msg}");
+}
+
+#[test]
+fn instance_noise_anneals_to_its_floor() {
+    let mut c = small_config(7);
+    c.set("noise.instance_std=0.5").unwrap();
+    c.set("noise.anneal=linear").unwrap();
+    c.set("noise.anneal_steps=10").unwrap();
+    c.set("noise.floor=0.1").unwrap();
+    let mut t = trainer(c);
+    assert_eq!(t.instance_std(), 0.5);
+    for _ in 0..5 {
+        t.step().unwrap();
+    }
+    assert!((t.instance_std() - 0.3).abs() < 1e-6);
+    for _ in 0..10 {
+        t.step().unwrap();
+    }
+    assert!((t.instance_std() - 0.1).abs() < 1e-6);
+}

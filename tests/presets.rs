@@ -1,0 +1,71 @@
+//! Every preset keeps its promise (e.g. "≥ 7 of 8 modes by step N") on every listed seed.
+//! One test per preset, so the test harness runs them side by side.
+
+use ganscope::backend::{BackendChoice, select};
+use ganscope::presets;
+use ganscope::trainer::{Metrics, Trainer};
+
+fn metric(m: &Metrics, name: &str) -> f64 {
+    match name {
+        "modes_covered" => m.modes_covered.expect("mixture dataset") as f64,
+        "hq_fraction" => m.hq_fraction.expect("mixture dataset"),
+        "reverse_kl" => m.reverse_kl.expect("mixture dataset"),
+        "kl_grid" => m.kl_grid,
+        "js_grid" => m.js_grid,
+        other => panic!("unknown promise metric `{other}`"),
+    }
+}
+
+fn check(name: &str) {
+    let preset = presets::get(name).unwrap();
+    for promise in &preset.meta.promise {
+        for &seed in &promise.seeds {
+            let mut cfg = preset.config.clone();
+            cfg.train.seed = seed;
+            let (device, info) = select(BackendChoice::Cpu).unwrap();
+            let mut t = Trainer::new(cfg, device, info).unwrap();
+            t.record = false;
+            for _ in 0..promise.steps {
+                t.step().unwrap();
+            }
+            let (m, _) = t.evaluate().unwrap();
+            let v = metric(&m, &promise.metric);
+            eprintln!("{name} seed {seed}: {} = {v} after {} steps", promise.metric, promise.steps);
+            if let Some(lo) = promise.at_least {
+                assert!(v >= lo, "{name} seed {seed}: {} = {v} < {lo} after {} steps", promise.metric, promise.steps);
+            }
+            if let Some(hi) = promise.at_most {
+                assert!(v <= hi, "{name} seed {seed}: {} = {v} > {hi} after {} steps", promise.metric, promise.steps);
+            }
+        }
+    }
+}
+
+macro_rules! preset_tests {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $(#[test] fn $test() { check($name); })*
+        #[test]
+        fn every_preset_has_a_test() {
+            let tested = [$($name),*];
+            for n in presets::names() {
+                assert!(tested.contains(&n), "preset `{n}` has no promise test");
+            }
+        }
+    };
+}
+
+preset_tests! {
+    collapse => "collapse",
+    ns_ring => "ns-ring",
+    oscillation => "oscillation",
+    wgan_clip => "wgan-clip",
+    wgan_gp => "wgan-gp",
+    r1 => "r1",
+    instance_noise => "instance-noise",
+    n_critic_5 => "n-critic-5",
+    grid_collapse => "grid-collapse",
+    grid_cure => "grid-cure",
+    gan_toy_wgan_gp => "gan-toy-wgan-gp",
+    unrolled => "unrolled",
+    pacgan => "pacgan",
+}

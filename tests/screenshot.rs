@@ -1,0 +1,64 @@
+//! A real window under Xvfb: `ganscope --preset … --steps N --screenshot FILE.png` draws the
+//! lab, trains, writes a PNG of the whole window and exits. The PNG must show the heatmap
+//! (many distinct surface colours) and the fake samples (their orange inside the plot).
+
+use std::process::Command;
+
+fn display_command() -> Option<Command> {
+    if std::env::var_os("DISPLAY").is_some() {
+        return Some(Command::new(env!("CARGO_BIN_EXE_ganscope")));
+    }
+    let xvfb = Command::new("sh").args(["-c", "command -v xvfb-run"]).output().ok()?;
+    if !xvfb.status.success() {
+        return None;
+    }
+    let mut c = Command::new("xvfb-run");
+    c.args(["-a", "-s", "-screen 0 1600x1000x24", env!("CARGO_BIN_EXE_ganscope")]);
+    Some(c)
+}
+
+#[test]
+fn screenshot_mode_writes_a_png_with_heatmap_and_samples() {
+    let Some(mut cmd) = display_command() else {
+        assert!(std::env::var_os("CI").is_none(), "CI must provide Xvfb (xvfb-run) for the window test");
+        eprintln!("skipped: no DISPLAY and no xvfb-run");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("shot.png");
+    let out = cmd
+        .args(["--preset", "ns-ring", "--steps", "150", "--backend", "cpu", "--screenshot"])
+        .arg(&png)
+        .env("GANSCOPE_NO_GPU_PROBE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "window run failed:\n{err}");
+    let img = image::open(&png).unwrap_or_else(|e| panic!("no PNG written ({e}):\n{err}")).to_rgba8();
+    let (w, h) = img.dimensions();
+    assert!(w >= 800 && h >= 500, "whole window expected, got {w}×{h}");
+    // The data view sits in the middle third of the window.
+    let (x0, x1, y0, y1) = (w / 3, 2 * w / 3, h / 6, 5 * h / 6);
+    let mut colours = std::collections::HashSet::new();
+    let (mut orange, mut bluish, mut reddish) = (0usize, 0usize, 0usize);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let [r, g, b, _] = img.get_pixel(x, y).0;
+            colours.insert((r, g, b));
+            let (r, g, b) = (r as i32, g as i32, b as i32);
+            if (r - 245).abs() < 30 && (g - 130).abs() < 35 && b < 60 {
+                orange += 1;
+            }
+            if b > r + 40 && b > 120 {
+                bluish += 1;
+            }
+            if r > b + 40 && r > 150 && g < 150 {
+                reddish += 1;
+            }
+        }
+    }
+    eprintln!("{w}×{h}: {} colours, {orange} orange, {bluish} blue, {reddish} red pixels in the view", colours.len());
+    assert!(colours.len() > 200, "heatmap expected: only {} distinct colours", colours.len());
+    assert!(orange > 200, "fake samples expected: {orange} orange pixels");
+    assert!(bluish > 1000 || reddish > 1000, "surface colours expected: {bluish} blue, {reddish} red");
+}

@@ -1,0 +1,92 @@
+//! The window, headless, driven by accessibility labels (egui_kittest): play makes snapshots
+//! arrive; loss, instance noise and the D:G ratio reach the trainer; reset; presets.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use ganscope::app::{GanscopeApp, Launch};
+use ganscope::backend::BackendChoice;
+use ganscope::config::LossKind;
+use std::time::{Duration, Instant};
+
+fn harness(preset: &str) -> Harness<'static, GanscopeApp> {
+    let launch = Launch { preset: Some(preset.into()), backend: BackendChoice::Cpu, screenshot: None };
+    Harness::builder().with_size(eframe::egui::vec2(1400.0, 1000.0)).build_eframe(move |cc| GanscopeApp::new(cc, launch))
+}
+
+/// Steps the UI until `cond` holds (the worker runs on its own thread), or fails.
+fn wait_for(h: &mut Harness<'static, GanscopeApp>, what: &str, cond: impl Fn(&GanscopeApp) -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        h.step();
+        if cond(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+fn step_of(app: &GanscopeApp) -> u64 {
+    app.snapshot().map_or(0, |s| s.step)
+}
+
+#[test]
+fn play_makes_snapshots_arrive_and_pause_stops_them() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    assert_eq!(step_of(h.state()), 0);
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "training to advance", |a| step_of(a) >= 20);
+    let s = h.state().snapshot().unwrap();
+    assert_eq!(s.view.fake.len(), 2000, "the fixed fake batch is shown");
+    assert_eq!(s.view.surface.len(), 128 * 128, "the decision surface is computed");
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    let paused_at = step_of(h.state());
+    for _ in 0..10 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(step_of(h.state()), paused_at);
+}
+
+#[test]
+fn changing_the_loss_reaches_the_trainer() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Loss").click();
+    h.run_steps(2);
+    h.get_by_label("WGAN-GP").click();
+    wait_for(&mut h, "the trainer to run WGAN-GP", |a| a.snapshot().is_some_and(|s| s.config.loss.kind == LossKind::WganGp));
+    assert_eq!(h.state().edited_config().loss.kind, LossKind::WganGp);
+    // No rebuild: the step counter was not reset by an objective change.
+    assert!(!h.state().snapshot().unwrap().restarted || step_of(h.state()) == 0);
+}
+
+#[test]
+fn instance_noise_and_d_steps_reach_the_trainer() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Instance noise σ").set_value_accesskit(0.25);
+    h.run_steps(2);
+    wait_for(&mut h, "σ = 0.25 in the trainer", |a| a.snapshot().is_some_and(|s| (s.config.noise.instance_std - 0.25).abs() < 1e-6));
+    h.get_by_label("D steps").set_value_accesskit(5.0);
+    h.run_steps(2);
+    wait_for(&mut h, "5 D steps in the trainer", |a| a.snapshot().is_some_and(|s| s.config.schedule.d_steps == 5));
+}
+
+#[test]
+fn reset_and_presets_restart_the_run() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Step").click();
+    h.get_by_label("Step").click();
+    wait_for(&mut h, "two steps", |a| step_of(a) == 2);
+    h.get_by_label("Reset").click();
+    wait_for(&mut h, "reset to step 0", |a| step_of(a) == 0);
+    h.get_by_label("Preset").click();
+    h.run_steps(2);
+    h.get_by_label("wgan-clip").click();
+    wait_for(&mut h, "the wgan-clip preset", |a| a.snapshot().is_some_and(|s| s.config.loss.kind == LossKind::Wgan && s.config.schedule.d_steps == 5));
+    assert_eq!(h.state().edited_config().loss.kind, LossKind::Wgan, "the controls show the preset");
+}
