@@ -67,9 +67,7 @@ impl ConfigArgs {
             }
             (None, None) => Config::default(),
         };
-        for s in &self.set {
-            cfg.set(s)?;
-        }
+        cfg.set_all(&self.set)?;
         Ok(cfg)
     }
 }

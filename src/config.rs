@@ -34,8 +34,8 @@ pub struct DataConfig {
     pub grid_n: usize,
     /// Grid: distance between neighbouring centres.
     pub spacing: f32,
-    /// Points: CSV file of `x,y` rows, each row a mixture centre with `std`.
-    pub points_file: Option<PathBuf>,
+    /// Points: CSV file of `x,y` rows, each row a mixture centre with `std` ("" = none).
+    pub points_file: PathBuf,
 }
 
 impl Default for DataConfig {
@@ -47,7 +47,7 @@ impl Default for DataConfig {
             std: 0.02,
             grid_n: 5,
             spacing: 2.0,
-            points_file: None,
+            points_file: PathBuf::new(),
         }
     }
 }
@@ -438,30 +438,39 @@ impl Config {
 
     /// Applies one `key=value` override, e.g. `loss.kind=wgan-gp` or `optim.d.lr=1e-4`.
     pub fn set(&mut self, assignment: &str) -> Result<(), ConfigError> {
-        let (key, value) =
-            assignment.split_once('=').ok_or_else(|| ConfigError::BadSet(assignment.into()))?;
-        self.set_key(key.trim(), value.trim())
+        self.set_all(&[assignment])
     }
 
+    /// Applies several overrides, then validates once (so `data.kind=points` may come before
+    /// `data.points_file=…`).
+    pub fn set_all<S: AsRef<str>>(&mut self, assignments: &[S]) -> Result<(), ConfigError> {
+        let mut next = self.clone();
+        for a in assignments {
+            let a = a.as_ref();
+            let (key, value) = a.split_once('=').ok_or_else(|| ConfigError::BadSet(a.into()))?;
+            next.set_unchecked(key.trim(), value.trim())?;
+        }
+        *self = next.normalized()?;
+        Ok(())
+    }
+
+    /// Sets one key (type-checked, not range-checked).
     pub fn set_key(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        self.set_all(&[format!("{key}={value}")])
+    }
+
+    fn set_unchecked(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
         let key = alias(key);
         let mut root = toml::Value::try_from(&*self).expect("config always serialises");
-        // Optional keys (e.g. points_file) are absent until set: accept the known ones.
-        let known_optional = ["data.points_file", "optim.g_lr", "optim.d_lr"];
+        // The LR shorthands are absent until set: accept them.
+        let known_optional = ["optim.g_lr", "optim.d_lr"];
         let slot = lookup_mut(&mut root, &key, known_optional.contains(&key.as_str()))
             .ok_or_else(|| ConfigError::UnknownKey(key.clone()))?;
         if slot.is_table() {
             return Err(ConfigError::BadValue { key, msg: "this is a section, not a value".into() });
         }
         *slot = parse_value(value, slot);
-        let cfg: Config = root.try_into().map_err(|e: toml::de::Error| ConfigError::BadValue {
-            key: key.clone(),
-            msg: e.message().to_string(),
-        })?;
-        *self = cfg.normalized().map_err(|e| match e {
-            ConfigError::BadValue { msg, .. } => ConfigError::BadValue { key: key.clone(), msg },
-            other => other,
-        })?;
+        *self = root.try_into().map_err(|e: toml::de::Error| ConfigError::BadValue { key: key.clone(), msg: e.message().to_string() })?;
         Ok(())
     }
 
@@ -492,7 +501,7 @@ impl Config {
         if d.kind == DataKind::Grid && !(1..=30).contains(&d.grid_n) {
             return bad("data.grid_n", "must be between 1 and 30");
         }
-        if d.kind == DataKind::Points && d.points_file.is_none() {
+        if d.kind == DataKind::Points && d.points_file.as_os_str().is_empty() {
             return bad("data.points_file", "data.kind = points needs a CSV file of x,y rows");
         }
         positive("data.radius", d.radius)?;

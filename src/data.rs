@@ -43,8 +43,7 @@ impl Target {
             DataKind::Grid => Some(Modes { centres: grid_centres(cfg.grid_n, cfg.spacing), std: cfg.std }),
             DataKind::Gaussian => Some(Modes { centres: vec![[0.0, 0.0]], std: cfg.std }),
             DataKind::Points => {
-                let path = cfg.points_file.as_deref().expect("validated: points needs a file");
-                Some(Modes { centres: read_points_csv(path)?, std: cfg.std })
+                Some(Modes { centres: read_points_csv(&cfg.points_file)?, std: cfg.std })
             }
             DataKind::Spiral | DataKind::Moons | DataKind::Line => None,
         };
