@@ -1,6 +1,7 @@
 //! The window, headless, driven by accessibility labels (egui_kittest): play makes snapshots
 //! arrive; loss, instance noise and the D:G ratio reach the trainer; reset; presets.
 
+use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use ganscope::app::{GanscopeApp, Launch};
@@ -67,10 +68,10 @@ fn changing_the_loss_reaches_the_trainer() {
 fn instance_noise_and_d_steps_reach_the_trainer() {
     let mut h = harness("ns-ring");
     wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
-    h.get_by_label("Instance noise σ").set_value_accesskit(0.25);
+    h.get_by_role_and_label(Role::Slider, "Instance noise σ").set_value_accesskit(0.25);
     h.run_steps(2);
     wait_for(&mut h, "σ = 0.25 in the trainer", |a| a.snapshot().is_some_and(|s| (s.config.noise.instance_std - 0.25).abs() < 1e-6));
-    h.get_by_label("D steps").set_value_accesskit(5.0);
+    h.get_by_role_and_label(Role::Slider, "D steps").set_value_accesskit(5.0);
     h.run_steps(2);
     wait_for(&mut h, "5 D steps in the trainer", |a| a.snapshot().is_some_and(|s| s.config.schedule.d_steps == 5));
 }

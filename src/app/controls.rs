@@ -198,7 +198,7 @@ fn objective_ui(ui: &mut Ui, c: &mut Config) {
     );
     match c.loss.kind {
         Wgan => slider(ui, "Weight clip c", &mut c.loss.clip, 0.001..=1.0, true, "WGAN: every D weight is clipped to ±c after each D step."),
-        WganGp => slider(ui, "GP λ", &mut c.loss.gp_lambda, 0.01..=100.0, true, "Strength of the (‖∇D‖ − 1)² penalty on interpolates."),
+        WganGp => slider(ui, "GP λ", &mut c.loss.gp_lambda, 0.01..=100.0, true, "Strength of the (|∂D/∂x| − 1)² penalty on interpolates."),
         _ => {}
     }
     slider(ui, "Label smoothing", &mut c.loss.label_smoothing, 0.0..=0.45, false, "One-sided: D's target for real samples becomes 1 − s, so it is less sure.");

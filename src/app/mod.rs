@@ -256,7 +256,7 @@ impl eframe::App for GanscopeApp {
             }
             if let Some(s) = &self.snapshot {
                 if let Some(d) = &s.diverged {
-                    ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("⚠ {d}  — press Reset (R) to start again."));
+                    ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("Diverged: {d}  — press Reset (R) to start again."));
                 }
             }
             if let Some((msg, at)) = &self.notice {

@@ -105,14 +105,14 @@ impl SidePlots {
             small_plot(ui, &format!("Modes covered (of {total})"), height, |p| p.line(h.modes.line("modes covered")));
             small_plot(ui, "High-quality samples %", height, |p| p.line(h.hq.line("HQ %")));
         }
-        small_plot(ui, "Grid KL(real‖fake) and JS", height, |p| {
+        small_plot(ui, "Grid KL(real || fake) and JS", height, |p| {
             p.line(h.kl.line("KL"));
             p.line(h.js.line("JS"));
         });
         small_plot(ui, "Gradient norms", height, |p| {
-            p.line(h.d_grad.line("‖∇θ D loss‖"));
-            p.line(h.g_grad.line("‖∇θ G loss‖"));
-            p.line(h.input_grad.line("mean ‖∂D/∂x‖ at fakes"));
+            p.line(h.d_grad.line("|grad D loss|"));
+            p.line(h.g_grad.line("|grad G loss|"));
+            p.line(h.input_grad.line("mean |∂D/∂x| at fakes"));
         });
         if let Some(s) = snap {
             if let Some(l) = &s.live_modes {
