@@ -214,15 +214,9 @@ impl LossKind {
     pub fn is_critic(self) -> bool {
         matches!(self, LossKind::Wgan | LossKind::WganGp | LossKind::Hinge)
     }
-    pub fn label(self) -> &'static str {
-        match self {
-            LossKind::Minimax => "minimax (saturating)",
-            LossKind::Ns => "non-saturating",
-            LossKind::Ls => "least squares",
-            LossKind::Hinge => "hinge",
-            LossKind::Wgan => "WGAN (weight clipping)",
-            LossKind::WganGp => "WGAN-GP",
-        }
+    /// WGAN losses, whose critic gap estimates the Wasserstein distance.
+    pub fn is_wasserstein(self) -> bool {
+        matches!(self, LossKind::Wgan | LossKind::WganGp)
     }
 }
 

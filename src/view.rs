@@ -91,8 +91,10 @@ impl Trainer {
             out.surface = to_vec(vals);
             out.surface_n = n;
             out.surface_is_prob = logistic;
-            let (lo, hi) = out.surface.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-            (out.surface_min, out.surface_max) = if logistic { (0.0, 1.0) } else { (lo, hi) };
+            // The colour scale spans the values actually present (the legend states them), so
+            // the surface's shape stays visible even when D is unsure everywhere.
+            let (lo, hi) = out.surface.iter().filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            (out.surface_min, out.surface_max) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
         }
         if req.field_n > 0 {
             let pts = grid_points(req.field_n, h);

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::data::Modes;
 use crate::metrics::{ModeStats, mode_stats};
 use crate::presets;
-use crate::trainer::{Metrics, Phase, Trainer};
+use crate::trainer::{Metrics, Phase, StepStats, Trainer};
 use crate::view::{ViewData, ViewRequest, pairs};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError, bounded, unbounded};
 use std::sync::Arc;
@@ -66,8 +66,10 @@ pub struct Snapshot {
     pub diverged: Option<String>,
     /// The run was restarted (reset, preset, rebuild): the window clears its histories.
     pub restarted: bool,
-    /// Training seconds spent per snapshot interval vs. wall (for the status bar).
+    /// The instance-noise σ in force.
     pub instance_std: f32,
+    /// Losses, D outputs and gradient norms of the latest updates (a point per snapshot).
+    pub stats: StepStats,
 }
 
 /// Owns the worker thread; dropping it stops the thread.
@@ -303,12 +305,10 @@ impl Worker {
             }
             Speed::Max => {
                 while start.elapsed() < Duration::from_millis(33) && self.running {
-                    // Record losses only on the last step of the chunk.
-                    self.trainer.record = false;
+                    self.trainer.record = true;
                     let r = self.trainer.step();
                     self.after_train(r);
                 }
-                self.trainer.record = true;
             }
             Speed::SlowMotion(per_second) => {
                 self.trainer.record = true;
@@ -352,6 +352,7 @@ impl Worker {
             diverged: self.diverged.clone(),
             restarted: std::mem::take(&mut self.restarted),
             instance_std: self.trainer.instance_std(),
+            stats: self.trainer.last_stats().clone(),
         };
         // Newest wins: if the window has not taken the previous snapshot, replace it, keeping
         // the metrics, notices and restart flag it carried.

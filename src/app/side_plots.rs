@@ -56,22 +56,26 @@ impl History {
     }
 
     pub fn absorb(&mut self, s: &Snapshot) {
+        if s.step > 0 {
+            // Losses and norms: a point per snapshot, so the curves move every frame.
+            let x = s.step as f64;
+            self.d_loss.push(x, s.stats.d_loss as f64);
+            self.g_loss.push(x, s.stats.g_loss as f64);
+            self.d_grad.push(x, s.stats.d_grad_norm as f64);
+            self.g_grad.push(x, s.stats.g_grad_norm as f64);
+            if s.config.loss.kind.is_wasserstein() {
+                self.critic_gap.push(x, (s.stats.d_real - s.stats.d_fake) as f64);
+            }
+        }
         for m in &s.new_metrics {
             let x = m.step as f64;
-            self.d_loss.push(x, m.d_loss as f64);
-            self.g_loss.push(x, m.g_loss as f64);
             if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
                 self.modes.push(x, c as f64);
                 self.hq.push(x, 100.0 * h);
             }
             self.kl.push(x, m.kl_grid);
             self.js.push(x, m.js_grid);
-            self.d_grad.push(x, m.d_grad_norm as f64);
-            self.g_grad.push(x, m.g_grad_norm as f64);
             self.input_grad.push(x, m.d_input_grad_norm as f64);
-            if let Some(g) = m.critic_gap {
-                self.critic_gap.push(x, g as f64);
-            }
         }
         if let Some(l) = &s.live_modes {
             if self.last_visit_step != Some(s.step) {
