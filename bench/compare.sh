@@ -20,7 +20,7 @@ workload_args() {
     # (2) gan_toy.py WGAN-GP: 3×512 ReLU, batch 256, 5 critic steps with the penalty.
     gan-toy) echo "--preset gan-toy-wgan-gp" ;;
     # (3) R1 on the ring.
-    r1) echo "--preset r1" ;;
+    r1) echo "--preset ns-ring --set reg.r1=1" ;;
     *) echo "unknown workload $1" >&2; exit 2 ;;
   esac
 }

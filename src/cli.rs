@@ -214,7 +214,14 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
     let _ = trainer.device().sync();
     let secs = t.elapsed().as_secs_f64();
     let sps = args.steps as f64 / secs;
-    println!("ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {})", args.steps, info.backend, info.adapter);
+    let rss_mib = rss_mib();
+    println!(
+        "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, RSS {})",
+        args.steps,
+        info.backend,
+        info.adapter,
+        rss_mib.map_or("unknown".into(), |m| format!("{m:.1} MiB"))
+    );
     println!(
         "{}",
         serde_json::json!({
@@ -228,9 +235,17 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
             "batch_size": cfg.train.batch_size,
             "loss": cfg.loss.kind,
             "d_steps": cfg.schedule.d_steps,
+            "rss_mib": rss_mib,
         })
     );
     Ok(())
+}
+
+/// Resident memory of this process (Linux), for the memory-stability check.
+fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// No subcommand: the window.

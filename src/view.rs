@@ -103,8 +103,8 @@ impl Trainer {
         }
         if req.manifold_n > 1 {
             out.manifold = self.manifold(req.manifold_n);
-            out.interpolation = self.interpolation(64);
         }
+        out.interpolation = self.interpolation(64);
         out
     }
 

@@ -9,7 +9,7 @@ use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 
 /// Which layers are drawn (persisted).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Layers {
     pub surface: bool,
@@ -24,6 +24,19 @@ pub struct Layers {
 impl Default for Layers {
     fn default() -> Self {
         Self { surface: true, real: true, fake: true, arrows: true, manifold: false, field: false, modes: true }
+    }
+}
+
+impl Layers {
+    /// What the worker must compute for these layers (hidden layers cost nothing).
+    pub fn request(&self) -> crate::view::ViewRequest {
+        let d = crate::view::ViewRequest::default();
+        crate::view::ViewRequest {
+            surface: self.surface,
+            field_n: if self.field { d.field_n } else { 0 },
+            manifold_n: if self.manifold { d.manifold_n } else { 0 },
+            ..d
+        }
     }
 }
 

@@ -63,6 +63,8 @@ pub struct GanscopeApp {
     /// Latest one-off notice and when it arrived.
     notice: Option<(String, Instant)>,
     frame_times: FrameTimes,
+    /// Steps/s of the latest snapshot taken while training (for the screenshot log).
+    train_rate: f64,
     screenshot: Option<ScreenshotJob>,
 }
 
@@ -99,6 +101,7 @@ impl GanscopeApp {
             side: SidePlots::default(),
             notice: None,
             frame_times: FrameTimes::default(),
+            train_rate: 0.0,
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
                 steps,
@@ -107,6 +110,7 @@ impl GanscopeApp {
                 frames_after_target: 0,
             }),
         };
+        app.send(Command::SetView(app.state.layers.request()));
         if app.screenshot.is_some() {
             app.send(Command::Speed(Speed::Max));
             app.send(Command::Play);
@@ -143,6 +147,9 @@ impl GanscopeApp {
                 self.controls.sync(&s.config);
             }
             self.history.absorb(&s);
+            if s.running && s.steps_per_second > 0.0 {
+                self.train_rate = s.steps_per_second;
+            }
             if let Some(m) = &s.message {
                 self.notice = Some((m.clone(), Instant::now()));
             }
@@ -218,6 +225,11 @@ impl eframe::App for GanscopeApp {
                 job.frames_after_target += 1;
                 if job.frames_after_target > 3 {
                     job.requested = true;
+                    let (median, p99) = self.frame_times.stats();
+                    eprintln!(
+                        "window: frame time median {median:.1} ms, p99 {p99:.1} ms; {:.0} steps/s while training",
+                        self.train_rate
+                    );
                     let (path, done) = (job.path.clone(), job.done.clone());
                     let ctx2 = ctx.clone();
                     ctx.request_screenshot(move |image| {
@@ -241,6 +253,7 @@ impl eframe::App for GanscopeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut intents = self.keyboard(ui.ctx());
+        let layers_before = self.state.layers.clone();
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
@@ -266,6 +279,9 @@ impl eframe::App for GanscopeApp {
             }
             self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers);
         });
+        if self.state.layers != layers_before {
+            intents.push(Intent::Worker(Command::SetView(self.state.layers.request())));
+        }
         for i in intents {
             self.apply(i);
         }
