@@ -221,10 +221,6 @@ impl Mlp {
             l.b = l.b.clone().clamp(-c, c);
         }
     }
-
-    pub fn num_params(&self) -> usize {
-        self.layers.iter().map(|l| l.w.shape().num_elements() + l.b.shape().num_elements()).sum()
-    }
 }
 
 /// Mean over features of the per-feature std over the batch, as a `[1, 1]` tensor.
