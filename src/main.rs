@@ -4,6 +4,12 @@ mod cli;
 
 use clap::Parser;
 
+// Training frees and re-allocates the same activation-sized buffers thousands of times a
+// second; glibc's malloc returns them to the kernel and page-faults them back in each time,
+// mimalloc keeps them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     let result = match &args.command {

@@ -437,6 +437,13 @@ impl Trainer {
         (tr.out, g)
     }
 
+    /// D's raw output only, at arbitrary points `[n, 2]` (the surface grid needs no gradient).
+    pub fn d_values(&self, pts: Tensor<2>) -> Tensor<2> {
+        let m = self.cfg.discriminator.pack;
+        let x = if m > 1 { pts.repeat_dim(1, m) } else { pts };
+        self.d.forward_with(&self.d.layers, x, false).out
+    }
+
     /// G applied to `z` on the host.
     pub fn generate(&self, z: Tensor<2>) -> Vec<f32> {
         to_vec(self.g.forward(z))

@@ -6,6 +6,7 @@
 use crate::config::{LatentKind, LossKind};
 use crate::trainer::{Trainer, to_vec};
 use burn::tensor::{Tensor, TensorData, activation::sigmoid};
+use std::sync::Arc;
 
 /// One frame's worth of view data.
 #[derive(Clone, Debug, Default)]
@@ -16,6 +17,18 @@ pub struct ViewData {
     pub fake: Vec<[f32; 2]>,
     /// ∂D/∂x at each fake: the direction G's update pushes it.
     pub arrows: Vec<[f32; 2]>,
+    /// G along a straight line between two fixed latent points.
+    pub interpolation: Vec<[f32; 2]>,
+    /// The costly layers, shared between snapshots while training refreshes them on their own
+    /// clock (see `worker::ViewCadence`); the window re-uploads the surface only when they change.
+    pub slow: Arc<SlowLayers>,
+}
+
+/// The layers computed over the whole plane or latent grid.
+#[derive(Clone, Debug, Default)]
+pub struct SlowLayers {
+    /// The step they were computed at.
+    pub step: u64,
     /// D on an `surface_n × surface_n` grid over the view box, row-major from the bottom row.
     pub surface: Vec<f32>,
     pub surface_n: usize,
@@ -27,8 +40,6 @@ pub struct ViewData {
     pub field: Vec<([f32; 2], [f32; 2])>,
     /// G's image of the latent grid lines (a 2-D slice through z when the latent is wider).
     pub manifold: Vec<Vec<[f32; 2]>>,
-    /// G along a straight line between two fixed latent points.
-    pub interpolation: Vec<[f32; 2]>,
 }
 
 /// Settings for what to compute (the window can skip what is hidden).
@@ -65,28 +76,42 @@ pub fn grid_points(n: usize, h: f32) -> Vec<f32> {
 impl Trainer {
     /// Computes the view data at the current weights.
     pub fn view(&self, req: &ViewRequest) -> ViewData {
+        let mut v = self.view_fast(req);
+        v.slow = Arc::new(self.view_slow(req));
+        v
+    }
+
+    /// The per-sample part: fakes, their arrows and the latent interpolation (no slow layers).
+    pub fn view_fast(&self, req: &ViewRequest) -> ViewData {
+        let n_fake = req.n_fake.min(self.eval_z().dims()[0]);
+        let z = self.eval_z().clone().slice([0..n_fake, 0..self.config().generator.latent_dim]);
+        let fake_t = self.g.forward(z);
+        let fake = to_vec(fake_t.clone());
+        let (_, arrows) = self.d_at(fake_t);
+        ViewData {
+            step: self.steps_done(),
+            half_width: self.half_width(),
+            fake: pairs(&fake),
+            arrows: pairs(&to_vec(arrows)),
+            interpolation: self.interpolation(64),
+            slow: Arc::default(),
+        }
+    }
+
+    /// The layers over the whole plane: D's surface, the gradient field and G's manifold.
+    pub fn view_slow(&self, req: &ViewRequest) -> SlowLayers {
         let device = self.device().clone();
         let h = self.half_width();
         let tensor = |v: Vec<f32>, cols: usize| {
             let rows = v.len() / cols;
             Tensor::<2>::from_data(TensorData::new(v, [rows, cols]), &device)
         };
-        let n_fake = req.n_fake.min(self.eval_z().dims()[0]);
-        let z = self.eval_z().clone().slice([0..n_fake, 0..self.config().generator.latent_dim]);
-        let fake_t = self.g.forward(z);
-        let fake = to_vec(fake_t.clone());
-        let (_, arrows) = self.d_at(fake_t);
-        let mut out = ViewData {
-            step: self.steps_done(),
-            half_width: h,
-            fake: pairs(&fake),
-            arrows: pairs(&to_vec(arrows)),
-            ..Default::default()
-        };
+        let mut out = SlowLayers { step: self.steps_done(), ..Default::default() };
         let logistic = matches!(self.config().loss.kind, LossKind::Minimax | LossKind::Ns);
         if req.surface {
             let n = self.config().view.surface_n;
-            let (vals, _) = self.d_at(tensor(grid_points(n, h), 2));
+            // Values only: the surface needs no gradient.
+            let vals = self.d_values(tensor(grid_points(n, h), 2));
             let vals = if logistic { sigmoid(vals) } else { vals };
             out.surface = to_vec(vals);
             out.surface_n = n;
@@ -104,7 +129,6 @@ impl Trainer {
         if req.manifold_n > 1 {
             out.manifold = self.manifold(req.manifold_n);
         }
-        out.interpolation = self.interpolation(64);
         out
     }
 

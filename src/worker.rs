@@ -8,7 +8,7 @@ use crate::data::Modes;
 use crate::metrics::{ModeStats, mode_stats};
 use crate::presets;
 use crate::trainer::{Metrics, Phase, StepStats, Trainer};
-use crate::view::{ViewData, ViewRequest, pairs};
+use crate::view::{SlowLayers, ViewData, ViewRequest, pairs};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError, bounded, unbounded};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -135,6 +135,37 @@ struct Worker {
     /// (time, steps) of the start of the current rate window.
     rate_mark: (Instant, u64),
     rate: f64,
+    /// The view's cost, so that drawing takes a bounded share of the training thread.
+    cadence: ViewCadence,
+}
+
+/// While training runs, the view is computed in two parts on two clocks so that together they
+/// take at most ~10 % of the training thread: the fakes and arrows (cheap, every snapshot) and
+/// the slow layers — D's surface, the gradient field, G's manifold — refreshed only as often
+/// as their measured cost allows. Paused or in slow motion, everything is fresh every time.
+#[derive(Default)]
+struct ViewCadence {
+    /// Measured cost of the latest fast part and slow part.
+    fast_cost: Duration,
+    slow_cost: Duration,
+    /// When the slow layers were last computed; None forces a refresh.
+    slow_at: Option<Instant>,
+    /// The slow layers last computed (reused between refreshes).
+    slow: Option<Arc<SlowLayers>>,
+}
+
+/// Share of the training thread each part of the view may take.
+const VIEW_SHARE: f64 = 0.05;
+
+impl ViewCadence {
+    /// Train for at least this long between two snapshots at full speed.
+    fn chunk(&self) -> Duration {
+        Duration::from_millis(33).max(self.fast_cost.div_f64(VIEW_SHARE))
+    }
+
+    fn slow_due(&self) -> bool {
+        self.slow_at.is_none_or(|at| at.elapsed() >= self.slow_cost.div_f64(VIEW_SHARE))
+    }
 }
 
 impl Worker {
@@ -157,6 +188,7 @@ impl Worker {
             dirty: true,
             rate_mark: (Instant::now(), 0),
             rate: 0.0,
+            cadence: ViewCadence::default(),
         };
         w.on_restart();
         w
@@ -245,6 +277,8 @@ impl Worker {
             },
             Command::SetView(v) => self.view_req = v,
         }
+        // Whatever changed (weights, loss, what is shown), the next view is computed whole.
+        self.cadence.slow_at = None;
         self.dirty = true;
     }
 
@@ -304,7 +338,8 @@ impl Worker {
                 }
             }
             Speed::Max => {
-                while start.elapsed() < Duration::from_millis(33) && self.running {
+                let chunk = self.cadence.chunk();
+                while start.elapsed() < chunk && self.running {
                     self.trainer.record = true;
                     let r = self.trainer.step();
                     self.after_train(r);
@@ -320,8 +355,28 @@ impl Worker {
         self.dirty = true;
     }
 
+    /// The view for the next snapshot: whole when paused, in slow motion or after a change;
+    /// otherwise fresh fakes with the slow layers reused until they are due.
+    fn compute_view(&mut self) -> ViewData {
+        let whole = !self.running || matches!(self.speed, Speed::SlowMotion(_)) || self.cadence.slow_due();
+        let t0 = Instant::now();
+        let mut view = self.trainer.view_fast(&self.view_req);
+        self.cadence.fast_cost = t0.elapsed();
+        match (&self.cadence.slow, whole) {
+            (Some(slow), false) => view.slow = slow.clone(),
+            _ => {
+                let t1 = Instant::now();
+                view.slow = Arc::new(self.trainer.view_slow(&self.view_req));
+                self.cadence.slow_cost = t1.elapsed();
+                self.cadence.slow_at = Some(Instant::now());
+                self.cadence.slow = Some(view.slow.clone());
+            }
+        }
+        view
+    }
+
     fn send_snapshot(&mut self) {
-        let view = self.trainer.view(&self.view_req);
+        let view = self.compute_view();
         let live_modes = self.trainer.target().modes().map(|m| {
             let flat: Vec<f32> = view.fake.iter().flatten().copied().collect();
             mode_stats(m, &flat)

@@ -40,7 +40,7 @@ fn play_makes_snapshots_arrive_and_pause_stops_them() {
     wait_for(&mut h, "training to advance", |a| step_of(a) >= 20);
     let s = h.state().snapshot().unwrap();
     assert_eq!(s.view.fake.len(), 2000, "the fixed fake batch is shown");
-    assert_eq!(s.view.surface.len(), 128 * 128, "the decision surface is computed");
+    assert_eq!(s.view.slow.surface.len(), 128 * 128, "the decision surface is computed");
     h.get_by_label("Pause").click();
     wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
     let paused_at = step_of(h.state());

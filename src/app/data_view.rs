@@ -3,7 +3,7 @@
 //! the mode circles. It only draws what the worker computed.
 
 use super::colormap::{self, ARROW, COVERED, FAKE, MISSED, REAL};
-use crate::view::ViewData;
+use crate::view::SlowLayers;
 use crate::worker::Snapshot;
 use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
@@ -43,7 +43,7 @@ impl Layers {
 #[derive(Default)]
 pub struct DataView {
     texture: Option<TextureHandle>,
-    /// Which view the texture shows (the snapshot's Arc pointer), to upload once per snapshot.
+    /// Which surface the texture shows (its Arc pointer).
     shown: usize,
 }
 
@@ -56,11 +56,13 @@ impl DataView {
             return;
         };
         let v = &s.view;
-        self.legend(ui, v, layers);
-        if layers.surface && v.surface_n > 0 {
-            let key = std::sync::Arc::as_ptr(&s.view) as usize;
+        let slow = &*v.slow;
+        self.legend(ui, slow, layers);
+        if layers.surface && slow.surface_n > 0 {
+            // Upload once per computed surface (snapshots between refreshes share it).
+            let key = std::sync::Arc::as_ptr(&v.slow) as usize;
             if key != self.shown || self.texture.is_none() {
-                let img = surface_image(v);
+                let img = surface_image(slow);
                 match &mut self.texture {
                     Some(t) => t.set(img, TextureOptions::LINEAR),
                     None => self.texture = Some(ui.ctx().load_texture("d-surface", img, TextureOptions::LINEAR)),
@@ -83,10 +85,10 @@ impl DataView {
                     p.image(PlotImage::new("D surface", t.id(), PlotPoint::new(0.0, 0.0), size));
                 }
             }
-            if layers.field && !v.field.is_empty() {
-                let scale = arrow_scale(v.field.iter().map(|(_, g)| *g), 0.6 * h / 20.0 * 2.0);
-                let origins: Vec<[f64; 2]> = v.field.iter().map(|(p, _)| [p[0] as f64, p[1] as f64]).collect();
-                let tips: Vec<[f64; 2]> = v.field.iter().map(|(p, g)| [p[0] as f64 + scale * g[0] as f64, p[1] as f64 + scale * g[1] as f64]).collect();
+            if layers.field && !slow.field.is_empty() {
+                let scale = arrow_scale(slow.field.iter().map(|(_, g)| *g), 0.6 * h / 20.0 * 2.0);
+                let origins: Vec<[f64; 2]> = slow.field.iter().map(|(p, _)| [p[0] as f64, p[1] as f64]).collect();
+                let tips: Vec<[f64; 2]> = slow.field.iter().map(|(p, g)| [p[0] as f64 + scale * g[0] as f64, p[1] as f64 + scale * g[1] as f64]).collect();
                 p.arrows(Arrows::new("gradient field", PlotPoints::new(origins), PlotPoints::new(tips)).color(egui::Color32::from_gray(90)));
             }
             if layers.modes {
@@ -107,7 +109,7 @@ impl DataView {
                 }
             }
             if layers.manifold {
-                for (i, line) in v.manifold.iter().enumerate() {
+                for (i, line) in slow.manifold.iter().enumerate() {
                     let pts: Vec<[f64; 2]> = line.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
                     p.line(Line::new("G manifold", PlotPoints::new(pts)).color(egui::Color32::from_rgba_unmultiplied(120, 60, 160, 140)).width(1.0).id(("manifold", i)));
                 }
@@ -134,7 +136,7 @@ impl DataView {
     }
 
     /// The colour legend of the surface: what blue and red mean, with the value range.
-    fn legend(&self, ui: &mut Ui, v: &ViewData, layers: &Layers) {
+    fn legend(&self, ui: &mut Ui, v: &SlowLayers, layers: &Layers) {
         if !layers.surface || v.surface_n == 0 {
             return;
         }
@@ -162,7 +164,7 @@ fn arrow_scale(grads: impl Iterator<Item = [f32; 2]>, max_len: f64) -> f64 {
 }
 
 /// The surface as an image: row 0 at the top (the grid's last row).
-fn surface_image(v: &ViewData) -> ColorImage {
+fn surface_image(v: &SlowLayers) -> ColorImage {
     let n = v.surface_n;
     let span = (v.surface_max - v.surface_min).max(1e-12);
     let mut pixels = Vec::with_capacity(n * n);
