@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod config;
 pub mod data;
+pub mod fused;
 pub mod loss;
 pub mod metrics;
 pub mod nets;

@@ -7,7 +7,8 @@
 //! from the same weights, then both applied).
 
 use crate::backend::BackendInfo;
-use crate::config::{Anneal, Config, LossKind, ScheduleMode};
+use crate::config::{Activation, Anneal, Config, LossKind, ScheduleMode};
+use crate::fused::{self, HostGrads, HostMlp};
 use crate::data::{Target, sample_latent};
 use crate::loss::{d_loss, g_loss};
 use crate::metrics::{ModeStats, grid_divergences, mode_stats};
@@ -91,6 +92,9 @@ pub struct Trainer {
     last: StepStats,
     /// Record losses and norms on every update (costs a read-back each).
     pub record: bool,
+    /// Take the CPU fast path (`fused.rs`) when the objective allows it. On by default on the
+    /// CPU backend; `GANSCOPE_NO_FUSED=1` turns it off (to compare the two paths).
+    pub fused: bool,
 }
 
 impl Trainer {
@@ -112,7 +116,6 @@ impl Trainer {
             d_opt: Optimizer::new(cfg.optim.d.clone()),
             cfg,
             device,
-            backend,
             target,
             half_width,
             g,
@@ -124,6 +127,8 @@ impl Trainer {
             real_eval,
             last: StepStats::default(),
             record: true,
+            fused: backend.backend == "cpu" && std::env::var_os("GANSCOPE_NO_FUSED").is_none(),
+            backend,
         })
     }
 
@@ -257,24 +262,110 @@ impl Trainer {
         Tensor::from_data(TensorData::new(s, [n, 2]), &self.device)
     }
 
-    fn sample_z(&mut self, n: usize) -> Tensor<2> {
-        let dim = self.cfg.generator.latent_dim;
-        let z = sample_latent(&mut self.rng, self.cfg.generator.latent, n, dim);
-        Tensor::from_data(TensorData::new(z, [n, dim]), &self.device)
+    fn sample_z_host(&mut self, n: usize) -> Vec<f32> {
+        sample_latent(&mut self.rng, self.cfg.generator.latent, n, self.cfg.generator.latent_dim)
     }
 
-    /// Gaussian instance noise of the current σ, `[n, 2]` (None when σ = 0).
-    fn noise(&mut self, n: usize) -> Option<Tensor<2>> {
+    fn sample_z(&mut self, n: usize) -> Tensor<2> {
+        let z = self.sample_z_host(n);
+        Tensor::from_data(TensorData::new(z, [n, self.cfg.generator.latent_dim]), &self.device)
+    }
+
+    /// Gaussian instance noise of the current σ, `2n` values (None when σ = 0).
+    fn noise_host(&mut self, n: usize) -> Option<Vec<f32>> {
         let sigma = self.instance_std();
         (sigma > 0.0).then(|| {
-            let v: Vec<f32> = (0..2 * n)
+            (0..2 * n)
                 .map(|_| {
                     let e: f32 = StandardNormal.sample(&mut self.rng);
                     sigma * e
                 })
-                .collect();
-            Tensor::from_data(TensorData::new(v, [n, 2]), &self.device)
+                .collect()
         })
+    }
+
+    fn noise(&mut self, n: usize) -> Option<Tensor<2>> {
+        self.noise_host(n).map(|v| Tensor::from_data(TensorData::new(v, [n, 2]), &self.device))
+    }
+
+    /// Whether this update can take the CPU fast path: plain ReLU-family MLPs and an
+    /// objective without gradient penalties (those need ∂D/∂x inside the loss).
+    fn fused_ok(&self) -> bool {
+        let c = &self.cfg;
+        let relu_family = |m: &Mlp| matches!(m.activation, Activation::Relu | Activation::LeakyRelu);
+        self.fused
+            && relu_family(&self.g)
+            && relu_family(&self.d)
+            && c.reg.r1 == 0.0
+            && c.reg.r2 == 0.0
+            && c.reg.dragan == 0.0
+            && !(c.loss.kind == LossKind::WganGp && c.loss.gp_lambda > 0.0)
+            && !c.discriminator.spectral_norm
+            && !c.discriminator.minibatch_stddev
+    }
+
+    fn host(&self, m: &Mlp) -> HostMlp {
+        HostMlp::new(m, if m.activation == Activation::LeakyRelu { m.leak } else { 0.0 })
+    }
+
+    fn grad_tensors(&self, net: &HostMlp, grads: HostGrads) -> Vec<Tensor<2>> {
+        grads
+            .into_iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let l = i / 2;
+                let shape = if i % 2 == 0 { [net.dims[l], net.dims[l + 1]] } else { [1, net.dims[l + 1]] };
+                Tensor::from_data(TensorData::new(g, shape), &self.device)
+            })
+            .collect()
+    }
+
+    /// `d_gradients` on the CPU fast path: same samples in the same order, host arithmetic.
+    fn d_gradients_fused(&mut self) -> Gradients {
+        let b = self.cfg.train.batch_size;
+        let mut real = self.target.sample(&mut self.rng, b);
+        let z = self.sample_z_host(b);
+        let g = self.host(&self.g);
+        let mut fake = g.forward(z, b).h.pop().expect("output layer");
+        if let Some(n) = self.noise_host(b) {
+            real.iter_mut().zip(n).for_each(|(x, e)| *x += e);
+        }
+        if let Some(n) = self.noise_host(b) {
+            fake.iter_mut().zip(n).for_each(|(x, e)| *x += e);
+        }
+        // PacGAN packing is a reshape: `[b, 2]` row-major is `[b/m, 2m]` row-major.
+        let rows = b / self.cfg.discriminator.pack;
+        let d = self.host(&self.d);
+        let (ar, af) = (d.forward(real, rows), d.forward(fake, rows));
+        let (dr, df) = (&ar.h[d.dims.len() - 1], &af.h[d.dims.len() - 1]);
+        let (loss, gr, gf) = fused::d_loss_grad(self.cfg.loss.kind, dr, df, self.cfg.loss.label_smoothing);
+        let logistic = !self.cfg.loss.kind.is_critic() && self.cfg.loss.kind != LossKind::Ls;
+        let mean = |v: &[f32]| v.iter().map(|&x| if logistic { 1.0 / (1.0 + (-x).exp()) } else { x }).sum::<f32>() / v.len() as f32;
+        let record = self.record.then(|| (loss, mean(dr), mean(df)));
+        let mut grads = d.zero_grads();
+        d.backward(&ar, gr, Some(&mut grads), false);
+        d.backward(&af, gf, Some(&mut grads), false);
+        Gradients { grads: self.grad_tensors(&d, grads), record, stddev: None }
+    }
+
+    /// G's loss gradient on the CPU fast path (against the current D).
+    fn g_gradients_fused(&mut self) -> Gradients {
+        let b = self.cfg.train.batch_size;
+        let z = self.sample_z_host(b);
+        let noise = self.noise_host(b);
+        let g = self.host(&self.g);
+        let ag = g.forward(z, b);
+        let mut fake = ag.h[g.dims.len() - 1].clone();
+        if let Some(n) = noise {
+            fake.iter_mut().zip(n).for_each(|(x, e)| *x += e);
+        }
+        let d = self.host(&self.d);
+        let ad = d.forward(fake, b / self.cfg.discriminator.pack);
+        let (loss, gdf) = fused::g_loss_grad(self.cfg.loss.kind, &ad.h[d.dims.len() - 1]);
+        let gx = d.backward(&ad, gdf, None, true).expect("input gradient");
+        let mut grads = g.zero_grads();
+        g.backward(&ag, gx, Some(&mut grads), false);
+        Gradients { grads: self.grad_tensors(&g, grads), record: self.record.then_some((loss, 0.0, 0.0)), stddev: None }
     }
 
     fn uniform(&mut self, rows: usize, cols: usize) -> Tensor<2> {
@@ -294,6 +385,9 @@ impl Trainer {
 
     /// D's loss gradient at the current weights, plus what to record.
     fn d_gradients(&mut self) -> Gradients {
+        if self.fused_ok() {
+            return self.d_gradients_fused();
+        }
         let b = self.cfg.train.batch_size;
         self.d.power_iteration();
         let mut real = self.sample_real(b);
@@ -383,6 +477,15 @@ impl Trainer {
             if self.cfg.loss.kind == LossKind::Wgan {
                 self.d.clip(self.cfg.loss.clip);
             }
+        }
+        if self.fused_ok() {
+            let g = self.g_gradients_fused();
+            if let Some((d, opt, last)) = saved {
+                self.d = d;
+                self.d_opt = opt;
+                self.last = last;
+            }
+            return g;
         }
         let b = self.cfg.train.batch_size;
         let z = self.sample_z(b);

@@ -17,7 +17,7 @@ use side_plots::{History, SidePlots};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What the panels ask for; applied once at the end of the frame.
 #[must_use]
@@ -63,6 +63,13 @@ pub struct GanscopeApp {
     /// Latest one-off notice and when it arrived.
     notice: Option<(String, Instant)>,
     frame_times: FrameTimes,
+    /// Milliseconds this app spends building each frame (logic + ui, before tessellation and
+    /// rendering), and eframe's CPU time per frame (including rendering).
+    build_ms: Rolling,
+    cpu_ms: Rolling,
+    frame_start: Option<Instant>,
+    /// The shortest interval between two redraws asked for by training (see `new`).
+    min_frame: Duration,
     /// Steps/s of the latest snapshot taken while training (for the screenshot log).
     train_rate: f64,
     screenshot: Option<ScreenshotJob>,
@@ -85,7 +92,11 @@ impl GanscopeApp {
             Err(e) => (crate::presets::get("collapse").expect("built-in").config, Some(e.to_string())),
         };
         let ctx = cc.egui_ctx.clone();
-        let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint()));
+        let software = software_renderer(cc);
+        // A software rasteriser (Mesa's llvmpipe) draws on the very cores that train: there the
+        // window redraws at most ~10 times a second so that training keeps them.
+        let min_frame = if software { Duration::from_millis(100) } else { Duration::ZERO };
+        let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)));
         let (worker, start_error) = match worker {
             Ok(w) => (Some(w), start_error),
             Err(e) => (None, Some(format!("Could not start training: {e:#}"))),
@@ -101,6 +112,10 @@ impl GanscopeApp {
             side: SidePlots::default(),
             notice: None,
             frame_times: FrameTimes::default(),
+            build_ms: Rolling::default(),
+            cpu_ms: Rolling::default(),
+            frame_start: None,
+            min_frame,
             train_rate: 0.0,
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
@@ -200,6 +215,9 @@ impl GanscopeApp {
                 ui.separator();
                 let (median, p99) = self.frame_times.stats();
                 ui.label(format!("{:.0} fps (frame {:.1} ms, p99 {:.1} ms)", 1000.0 / median.max(0.1), median, p99));
+                if !self.min_frame.is_zero() {
+                    ui.label("· software renderer: ≤ 10 fps").on_hover_text("The window is drawn by the CPU (no GPU): it redraws at most 10 times a second so that training keeps the cores.");
+                }
                 if s.config.schedule.unroll > 0 {
                     ui.separator();
                     ui.label(format!("unrolled GAN (first-order), k = {}", s.config.schedule.unroll));
@@ -212,8 +230,12 @@ impl GanscopeApp {
 }
 
 impl eframe::App for GanscopeApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.frame_times.tick();
+        self.frame_start = Some(Instant::now());
+        if let Some(cpu) = frame.info().cpu_usage {
+            self.cpu_ms.push(cpu * 1000.0);
+        }
         self.poll();
         if let Some(job) = &mut self.screenshot {
             let step = self.snapshot.as_ref().map_or(0, |s| s.step);
@@ -226,8 +248,11 @@ impl eframe::App for GanscopeApp {
                 if job.frames_after_target > 3 {
                     job.requested = true;
                     let (median, p99) = self.frame_times.stats();
+                    let (build, build99) = self.build_ms.stats();
+                    let (cpu, cpu99) = self.cpu_ms.stats();
                     eprintln!(
-                        "window: frame time median {median:.1} ms, p99 {p99:.1} ms; {:.0} steps/s while training",
+                        "window: frame time median {median:.1} ms, p99 {p99:.1} ms; app build {build:.2} ms (p99 {build99:.2}); \
+                         eframe CPU incl. rendering {cpu:.1} ms (p99 {cpu99:.1}); {:.0} steps/s while training",
                         self.train_rate
                     );
                     let (path, done) = (job.path.clone(), job.done.clone());
@@ -247,7 +272,7 @@ impl eframe::App for GanscopeApp {
             if job.done.load(Ordering::SeqCst) {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             }
-            ctx.request_repaint();
+            ctx.request_repaint_after(self.min_frame);
         }
     }
 
@@ -285,6 +310,9 @@ impl eframe::App for GanscopeApp {
         for i in intents {
             self.apply(i);
         }
+        if let Some(t) = self.frame_start.take() {
+            self.build_ms.push(t.elapsed().as_secs_f32() * 1000.0);
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -292,23 +320,40 @@ impl eframe::App for GanscopeApp {
     }
 }
 
-/// Rolling frame-time statistics for the status bar.
+/// Rolling frame-time statistics for the status bar: the interval between frames.
 #[derive(Default)]
 struct FrameTimes {
     last: Option<Instant>,
-    ms: std::collections::VecDeque<f32>,
+    ms: Rolling,
 }
 
 impl FrameTimes {
     fn tick(&mut self) {
         let now = Instant::now();
         if let Some(l) = self.last {
-            self.ms.push_back(now.duration_since(l).as_secs_f32() * 1000.0);
-            if self.ms.len() > 240 {
-                self.ms.pop_front();
-            }
+            self.ms.push(now.duration_since(l).as_secs_f32() * 1000.0);
         }
         self.last = Some(now);
+    }
+
+    /// (median, p99) in milliseconds.
+    fn stats(&self) -> (f32, f32) {
+        self.ms.stats()
+    }
+}
+
+/// The latest 240 values of a per-frame figure.
+#[derive(Default)]
+struct Rolling {
+    ms: std::collections::VecDeque<f32>,
+}
+
+impl Rolling {
+    fn push(&mut self, v: f32) {
+        self.ms.push_back(v);
+        if self.ms.len() > 240 {
+            self.ms.pop_front();
+        }
     }
 
     /// (median, p99) in milliseconds.
@@ -320,6 +365,11 @@ impl FrameTimes {
         v.sort_by(f32::total_cmp);
         (v[v.len() / 2], v[(v.len() * 99 / 100).min(v.len() - 1)])
     }
+}
+
+/// True when the window is drawn by a CPU rasteriser (Mesa's llvmpipe / lavapipe, WARP).
+fn software_renderer(cc: &eframe::CreationContext<'_>) -> bool {
+    cc.wgpu_render_state.as_ref().is_some_and(|rs| rs.adapter.get_info().device_type == eframe::wgpu::DeviceType::Cpu)
 }
 
 /// Opens the window (blocking until it closes).
