@@ -52,7 +52,7 @@ fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
 
 fn cpu() -> (Device, BackendInfo) {
     let threads = rayon_threads();
-    let info = BackendInfo { backend: "cpu".into(), adapter: format!("burn flex CPU backend, {threads} threads"), reason: String::new() };
+    let info = BackendInfo { backend: "cpu".into(), adapter: format!("CPU: fused MLP kernels + burn flex, {threads} threads"), reason: String::new() };
     (Device::flex(), info)
 }
 

@@ -214,7 +214,7 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
     let _ = trainer.device().sync();
     let secs = t.elapsed().as_secs_f64();
     let sps = args.steps as f64 / secs;
-    let rss_mib = rss_mib();
+    let rss_mib = ganscope::run::rss_mib();
     println!(
         "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, RSS {})",
         args.steps,
@@ -239,13 +239,6 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
         })
     );
     Ok(())
-}
-
-/// Resident memory of this process (Linux), for the memory-stability check.
-fn rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// No subcommand: the window.

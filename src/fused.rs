@@ -4,10 +4,13 @@
 //! few hundred tiny tensor ops, and their allocation and dispatch cost as much as the
 //! arithmetic; here there are none of either.
 //!
-//! Used by the trainer on the CPU backend for ReLU / LeakyReLU networks without spectral norm,
-//! minibatch-stddev or gradient penalties (`Trainer::fused_ok`); everything else goes through
-//! burn's autodiff. The gradients are the same as autodiff's up to float rounding
-//! (tests/engine.rs checks it).
+//! The gradient penalties (WGAN-GP, R1, R2, DRAGAN) are here too: ∂D/∂x by the chain rule,
+//! then the penalty's gradient into the weights by running that chain backwards (exact for
+//! ReLU-family units, whose σ'' is zero).
+//!
+//! Used by the trainer on the CPU backend for ReLU / LeakyReLU networks without spectral norm
+//! or minibatch-stddev (`Trainer::fused_ok`); everything else goes through burn's autodiff.
+//! The gradients are the same as autodiff's up to float rounding (tests/engine.rs checks it).
 
 use crate::config::LossKind;
 use crate::nets::Mlp;
@@ -85,18 +88,84 @@ impl HostMlp {
             let mut up = vec![0.0f32; rows * k];
             matmul(rows, k, n, &mut up, false, &delta, false, &self.w[l], true);
             if l > 0 {
-                let leak = self.leak;
-                // σ'(a) read from h = σ(a): 1 where h > 0, else the leak (branch-free).
-                up.iter_mut().zip(&acts.h[l]).for_each(|(u, &h)| *u *= leak + (1.0 - leak) * f32::from(u8::from(h > 0.0)));
+                self.times_act_grad(&mut up, &acts.h[l]);
             }
             delta = up;
         }
         Some(delta)
     }
 
+    /// ∂out/∂x of a one-output network at the rows of `acts`, by the chain rule through the
+    /// activations: g ← (g ⊙ σ'(a_i))·W_iᵀ from the top down. Also returns every
+    /// δ_i = g ⊙ σ'(a_i) on the way, which `penalty_backward` needs.
+    pub fn input_grad(&self, acts: &Acts) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let (rows, top) = (acts.rows, self.depth() - 1);
+        // d out / d h_top = W_topᵀ for every row.
+        let mut g: Vec<f32> = (0..rows).flat_map(|_| self.w[top].iter().copied()).collect();
+        let mut deltas = vec![Vec::new(); top];
+        for i in (0..top).rev() {
+            let (k, n) = (self.dims[i], self.dims[i + 1]);
+            self.times_act_grad(&mut g, &acts.h[i + 1]);
+            let mut next = vec![0.0f32; rows * k];
+            matmul(rows, k, n, &mut next, false, &g, false, &self.w[i], true);
+            deltas[i] = std::mem::replace(&mut g, next);
+        }
+        (g, deltas)
+    }
+
+    /// Adds into `grads` the weight gradient of a penalty on ∂out/∂x, given `u0` = ∂penalty /
+    /// ∂(∂out/∂x). It runs the input-gradient chain backwards; the activation masks are
+    /// constants (σ'' = 0 for ReLU-family units), so biases get nothing.
+    pub fn penalty_backward(&self, acts: &Acts, deltas: &[Vec<f32>], u0: Vec<f32>, grads: &mut HostGrads) {
+        let (rows, top) = (acts.rows, self.depth() - 1);
+        let mut u = u0;
+        for i in 0..top {
+            let (k, n) = (self.dims[i], self.dims[i + 1]);
+            // g_i = δ_i · W_iᵀ  ⇒  dW_i += uᵀ · δ_i  and  ∂/∂δ_i = u · W_i
+            matmul(k, n, rows, &mut grads[2 * i], true, &u, true, &deltas[i], false);
+            let mut next = vec![0.0f32; rows * n];
+            matmul(rows, n, k, &mut next, false, &u, false, &self.w[i], false);
+            self.times_act_grad(&mut next, &acts.h[i + 1]);
+            u = next;
+        }
+        // The top weights enter as the starting row of the chain.
+        let w_top = &mut grads[2 * top];
+        for row in u.chunks_exact(self.dims[top]) {
+            w_top.iter_mut().zip(row).for_each(|(w, v)| *w += v);
+        }
+    }
+
+    /// v ⊙ σ'(a), with σ'(a) read from h = σ(a): 1 where h > 0, else the leak (branch-free).
+    fn times_act_grad(&self, v: &mut [f32], h: &[f32]) {
+        let leak = self.leak;
+        v.iter_mut().zip(h).for_each(|(u, &h)| *u *= leak + (1.0 - leak) * f32::from(u8::from(h > 0.0)));
+    }
+
     pub fn zero_grads(&self) -> HostGrads {
         (0..self.depth()).flat_map(|l| [vec![0.0; self.dims[l] * self.dims[l + 1]], vec![0.0; self.dims[l + 1]]]).collect()
     }
+}
+
+/// Penalty on per-row gradients `g` (`[n, width]`), as `penalty::zero_centred` (γ/2·E‖g‖²)
+/// or `penalty::one_centred` (λ·E(‖g‖ − 1)²): its value and its derivative with respect to `g`.
+pub fn penalty_grad(g: &[f32], width: usize, weight: f32, one_centred: bool) -> (f32, Vec<f32>) {
+    let n = (g.len() / width) as f32;
+    let mut value = 0.0;
+    let mut u = vec![0.0f32; g.len()];
+    for (row, urow) in g.chunks_exact(width).zip(u.chunks_exact_mut(width)) {
+        let sq: f32 = row.iter().map(|v| v * v).sum();
+        let scale = if one_centred {
+            let norm = (sq + 1e-12).sqrt();
+            value += (norm - 1.0) * (norm - 1.0);
+            weight * 2.0 * (norm - 1.0) / norm / n
+        } else {
+            value += sq;
+            weight / n
+        };
+        urow.iter_mut().zip(row).for_each(|(o, v)| *o = scale * v);
+    }
+    let value = if one_centred { weight * value / n } else { 0.5 * weight * value / n };
+    (value, u)
 }
 
 fn sigmoid(x: f32) -> f32 {

@@ -191,3 +191,10 @@ pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate
         grid: format!("{0}×{0} over [−{1}, {1}]², ε = {2}", cfg.view.hist_bins, h, crate::metrics::HIST_EPS),
     })
 }
+
+/// Resident memory of this process (Linux), for the memory-stability check.
+pub fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

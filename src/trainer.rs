@@ -8,7 +8,7 @@
 
 use crate::backend::BackendInfo;
 use crate::config::{Activation, Anneal, Config, LossKind, ScheduleMode};
-use crate::fused::{self, HostGrads, HostMlp};
+use crate::fused::{self, Acts, HostGrads, HostMlp};
 use crate::data::{Target, sample_latent};
 use crate::loss::{d_loss, g_loss};
 use crate::metrics::{ModeStats, grid_divergences, mode_stats};
@@ -288,18 +288,14 @@ impl Trainer {
         self.noise_host(n).map(|v| Tensor::from_data(TensorData::new(v, [n, 2]), &self.device))
     }
 
-    /// Whether this update can take the CPU fast path: plain ReLU-family MLPs and an
-    /// objective without gradient penalties (those need ∂D/∂x inside the loss).
+    /// Whether this update can take the CPU fast path: ReLU-family MLPs without spectral norm
+    /// or minibatch-stddev (any loss and penalty).
     fn fused_ok(&self) -> bool {
         let c = &self.cfg;
         let relu_family = |m: &Mlp| matches!(m.activation, Activation::Relu | Activation::LeakyRelu);
         self.fused
             && relu_family(&self.g)
             && relu_family(&self.d)
-            && c.reg.r1 == 0.0
-            && c.reg.r2 == 0.0
-            && c.reg.dragan == 0.0
-            && !(c.loss.kind == LossKind::WganGp && c.loss.gp_lambda > 0.0)
             && !c.discriminator.spectral_norm
             && !c.discriminator.minibatch_stddev
     }
@@ -341,10 +337,45 @@ impl Trainer {
         let (loss, gr, gf) = fused::d_loss_grad(self.cfg.loss.kind, dr, df, self.cfg.loss.label_smoothing);
         let logistic = !self.cfg.loss.kind.is_critic() && self.cfg.loss.kind != LossKind::Ls;
         let mean = |v: &[f32]| v.iter().map(|&x| if logistic { 1.0 / (1.0 + (-x).exp()) } else { x }).sum::<f32>() / v.len() as f32;
-        let record = self.record.then(|| (loss, mean(dr), mean(df)));
+        let (dr_mean, df_mean) = (mean(dr), mean(df));
         let mut grads = d.zero_grads();
         d.backward(&ar, gr, Some(&mut grads), false);
         d.backward(&af, gf, Some(&mut grads), false);
+        // Gradient penalties, at the points (and in the order of draws) of `d_gradients`.
+        let (reg, width) = (self.cfg.reg.clone(), 2 * self.cfg.discriminator.pack);
+        let mut loss = loss;
+        let mut penalise = |acts: &Acts, weight: f32, one_centred: bool| {
+            let (g, deltas) = d.input_grad(acts);
+            let (p, u0) = fused::penalty_grad(&g, width, weight, one_centred);
+            d.penalty_backward(acts, &deltas, u0, &mut grads);
+            loss += p;
+        };
+        if reg.r1 > 0.0 {
+            penalise(&ar, reg.r1, false);
+        }
+        if reg.r2 > 0.0 {
+            penalise(&af, reg.r2, false);
+        }
+        if self.cfg.loss.kind == LossKind::WganGp && self.cfg.loss.gp_lambda > 0.0 {
+            // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
+            let eps: Vec<f32> = (0..rows).map(|_| self.rng.random::<f32>()).collect();
+            let (real, fake) = (&ar.h[0], &af.h[0]);
+            let xhat = (0..rows * width).map(|i| { let e = eps[i / width]; e * real[i] + (1.0 - e) * fake[i] }).collect();
+            penalise(&d.forward(xhat, rows), self.cfg.loss.gp_lambda, true);
+        }
+        if reg.dragan > 0.0 {
+            // DRAGAN: perturb reals by 0.5·std(x)·U[0, 1] per coordinate.
+            let real = &ar.h[0];
+            let std: Vec<f32> = (0..width)
+                .map(|j| {
+                    let m = (0..rows).map(|i| real[i * width + j]).sum::<f32>() / rows as f32;
+                    ((0..rows).map(|i| (real[i * width + j] - m).powi(2)).sum::<f32>() / rows as f32).sqrt()
+                })
+                .collect();
+            let xp = (0..rows * width).map(|i| real[i] + 0.5 * std[i % width] * self.rng.random::<f32>()).collect();
+            penalise(&d.forward(xp, rows), reg.dragan, true);
+        }
+        let record = self.record.then_some((loss, dr_mean, df_mean));
         Gradients { grads: self.grad_tensors(&d, grads), record, stddev: None }
     }
 

@@ -381,7 +381,8 @@ fn instance_noise_anneals_to_its_floor() {
 }
 
 /// The CPU fast path (`fused.rs`) against burn's autodiff: from the same weights and the same
-/// samples, one D update and one G update under plain SGD move every weight alike.
+/// samples, one D update and one G update under plain SGD move every weight alike — for every
+/// loss and every gradient penalty (whose weight gradient is a hand-written double backward).
 #[test]
 fn fused_cpu_path_matches_autodiff() {
     for (loss, act, extra) in [
@@ -390,6 +391,11 @@ fn fused_cpu_path_matches_autodiff() {
         ("ls", "relu", "noise.instance_std=0.2"),
         ("hinge", "leaky-relu", "discriminator.pack=2"),
         ("wgan", "relu", "schedule.unroll=2"),
+        ("wgan-gp", "relu", "loss.gp_lambda=1"),
+        ("wgan-gp", "leaky-relu", "discriminator.pack=2"),
+        ("ns", "leaky-relu", "reg.r1=1"),
+        ("hinge", "relu", "reg.r2=0.5"),
+        ("ns", "relu", "reg.dragan=1"),
     ] {
         let mut c = small_config(5);
         for kv in [format!("loss.kind={loss}"), format!("generator.activation={act}"), format!("discriminator.activation={act}")] {

@@ -81,6 +81,7 @@ struct ScreenshotJob {
     requested: bool,
     done: Arc<AtomicBool>,
     frames_after_target: u32,
+    rss_logged: bool,
 }
 
 impl GanscopeApp {
@@ -123,6 +124,7 @@ impl GanscopeApp {
                 requested: false,
                 done: Arc::new(AtomicBool::new(false)),
                 frames_after_target: 0,
+                rss_logged: false,
             }),
         };
         app.send(Command::SetView(app.state.layers.request()));
@@ -239,6 +241,11 @@ impl eframe::App for GanscopeApp {
         self.poll();
         if let Some(job) = &mut self.screenshot {
             let step = self.snapshot.as_ref().map_or(0, |s| s.step);
+            if step >= 10_000 && !job.rss_logged {
+                // For the memory-stability check: compare with the RSS logged at the end.
+                job.rss_logged = true;
+                eprintln!("window: RSS {:.1} MiB at step {step}", crate::run::rss_mib().unwrap_or(f64::NAN));
+            }
             if step >= job.steps && !job.requested {
                 if let Some(w) = &self.worker {
                     w.send(Command::Pause);
@@ -252,8 +259,9 @@ impl eframe::App for GanscopeApp {
                     let (cpu, cpu99) = self.cpu_ms.stats();
                     eprintln!(
                         "window: frame time median {median:.1} ms, p99 {p99:.1} ms; app build {build:.2} ms (p99 {build99:.2}); \
-                         eframe CPU incl. rendering {cpu:.1} ms (p99 {cpu99:.1}); {:.0} steps/s while training",
-                        self.train_rate
+                         eframe CPU incl. rendering {cpu:.1} ms (p99 {cpu99:.1}); {:.0} steps/s while training; RSS {:.1} MiB at step {step}",
+                        self.train_rate,
+                        crate::run::rss_mib().unwrap_or(f64::NAN)
                     );
                     let (path, done) = (job.path.clone(), job.done.clone());
                     let ctx2 = ctx.clone();
