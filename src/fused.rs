@@ -168,7 +168,7 @@ pub fn penalty_grad(g: &[f32], width: usize, weight: f32, one_centred: bool) -> 
     (value, u)
 }
 
-fn sigmoid(x: f32) -> f32 {
+pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 

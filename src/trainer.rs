@@ -284,6 +284,13 @@ impl Trainer {
         })
     }
 
+    /// Adds fresh instance noise (if any) to host samples `[n, 2]`.
+    fn add_noise_host(&mut self, x: &mut [f32]) {
+        if let Some(noise) = self.noise_host(x.len() / 2) {
+            x.iter_mut().zip(noise).for_each(|(v, e)| *v += e);
+        }
+    }
+
     fn noise(&mut self, n: usize) -> Option<Tensor<2>> {
         self.noise_host(n).map(|v| Tensor::from_data(TensorData::new(v, [n, 2]), &self.device))
     }
@@ -323,12 +330,8 @@ impl Trainer {
         let z = self.sample_z_host(b);
         let g = self.host(&self.g);
         let mut fake = g.forward(z, b).h.pop().expect("output layer");
-        if let Some(n) = self.noise_host(b) {
-            real.iter_mut().zip(n).for_each(|(x, e)| *x += e);
-        }
-        if let Some(n) = self.noise_host(b) {
-            fake.iter_mut().zip(n).for_each(|(x, e)| *x += e);
-        }
+        self.add_noise_host(&mut real);
+        self.add_noise_host(&mut fake);
         // PacGAN packing is a reshape: `[b, 2]` row-major is `[b/m, 2m]` row-major.
         let rows = b / self.cfg.discriminator.pack;
         let d = self.host(&self.d);
@@ -336,7 +339,7 @@ impl Trainer {
         let (dr, df) = (&ar.h[d.dims.len() - 1], &af.h[d.dims.len() - 1]);
         let (loss, gr, gf) = fused::d_loss_grad(self.cfg.loss.kind, dr, df, self.cfg.loss.label_smoothing);
         let logistic = !self.cfg.loss.kind.is_critic() && self.cfg.loss.kind != LossKind::Ls;
-        let mean = |v: &[f32]| v.iter().map(|&x| if logistic { 1.0 / (1.0 + (-x).exp()) } else { x }).sum::<f32>() / v.len() as f32;
+        let mean = |v: &[f32]| v.iter().map(|&x| if logistic { fused::sigmoid(x) } else { x }).sum::<f32>() / v.len() as f32;
         let (dr_mean, df_mean) = (mean(dr), mean(df));
         let mut grads = d.zero_grads();
         d.backward(&ar, gr, Some(&mut grads), false);
@@ -383,13 +386,10 @@ impl Trainer {
     fn g_gradients_fused(&mut self) -> Gradients {
         let b = self.cfg.train.batch_size;
         let z = self.sample_z_host(b);
-        let noise = self.noise_host(b);
         let g = self.host(&self.g);
         let ag = g.forward(z, b);
         let mut fake = ag.h[g.dims.len() - 1].clone();
-        if let Some(n) = noise {
-            fake.iter_mut().zip(n).for_each(|(x, e)| *x += e);
-        }
+        self.add_noise_host(&mut fake);
         let d = self.host(&self.d);
         let ad = d.forward(fake, b / self.cfg.discriminator.pack);
         let (loss, gdf) = fused::g_loss_grad(self.cfg.loss.kind, &ad.h[d.dims.len() - 1]);
@@ -509,15 +509,17 @@ impl Trainer {
                 self.d.clip(self.cfg.loss.clip);
             }
         }
-        if self.fused_ok() {
-            let g = self.g_gradients_fused();
-            if let Some((d, opt, last)) = saved {
-                self.d = d;
-                self.d_opt = opt;
-                self.last = last;
-            }
-            return g;
+        let grads = if self.fused_ok() { self.g_gradients_fused() } else { self.g_gradients_autodiff() };
+        if let Some((d, opt, last)) = saved {
+            self.d = d;
+            self.d_opt = opt;
+            self.last = last;
         }
+        grads
+    }
+
+    /// G's loss gradient against the current D, through burn's autodiff.
+    fn g_gradients_autodiff(&mut self) -> Gradients {
         let b = self.cfg.train.batch_size;
         let z = self.sample_z(b);
         let noise = self.noise(b);
@@ -535,11 +537,6 @@ impl Trainer {
             .iter()
             .flat_map(|l| [l.w.grad(&backprop).expect("w is tracked"), l.b.grad(&backprop).expect("b is tracked")])
             .collect();
-        if let Some((d, opt, last)) = saved {
-            self.d = d;
-            self.d_opt = opt;
-            self.last = last;
-        }
         Gradients { grads, record, stddev: None }
     }
 
@@ -564,8 +561,7 @@ impl Trainer {
     pub fn d_at(&self, pts: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let n = pts.dims()[0];
         let m = self.cfg.discriminator.pack;
-        let x = if m > 1 { pts.repeat_dim(1, m) } else { pts };
-        let tr = self.d.forward_with(&self.d.layers, x, false);
+        let tr = self.d.forward_with(&self.d.layers, self.as_packs(pts), false);
         let g = self.d.input_grad(&tr);
         let g = if m > 1 { g.reshape([n, m, 2]).sum_dim(1).reshape([n, 2]) } else { g };
         (tr.out, g)
@@ -573,9 +569,13 @@ impl Trainer {
 
     /// D's raw output only, at arbitrary points `[n, 2]` (the surface grid needs no gradient).
     pub fn d_values(&self, pts: Tensor<2>) -> Tensor<2> {
+        self.d.forward_with(&self.d.layers, self.as_packs(pts), false).out
+    }
+
+    /// Each point as a PacGAN input of `pack` copies of itself.
+    fn as_packs(&self, pts: Tensor<2>) -> Tensor<2> {
         let m = self.cfg.discriminator.pack;
-        let x = if m > 1 { pts.repeat_dim(1, m) } else { pts };
-        self.d.forward_with(&self.d.layers, x, false).out
+        if m > 1 { pts.repeat_dim(1, m) } else { pts }
     }
 
     /// G applied to `z` on the host.

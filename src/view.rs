@@ -74,14 +74,8 @@ pub fn grid_points(n: usize, h: f32) -> Vec<f32> {
 }
 
 impl Trainer {
-    /// Computes the view data at the current weights.
-    pub fn view(&self, req: &ViewRequest) -> ViewData {
-        let mut v = self.view_fast(req);
-        v.slow = Arc::new(self.view_slow(req));
-        v
-    }
-
-    /// The per-sample part: fakes, their arrows and the latent interpolation (no slow layers).
+    /// The view's per-sample part at the current weights: fakes, their arrows and the latent
+    /// interpolation. The slow layers come from `view_slow` (the worker decides when).
     pub fn view_fast(&self, req: &ViewRequest) -> ViewData {
         let n_fake = req.n_fake.min(self.eval_z().dims()[0]);
         let z = self.eval_z().clone().slice([0..n_fake, 0..self.config().generator.latent_dim]);
