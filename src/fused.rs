@@ -1,26 +1,38 @@
 //! The CPU fast path for the plain objectives: forward and backward of the two MLPs written
-//! out over host buffers, with one `gemm` call per matrix product (transposes are strides, not
-//! copies) and bias + activation fused into one pass. On small networks a training step is a
-//! few hundred tiny tensor ops, and their allocation and dispatch cost as much as the
-//! arithmetic; here there are none of either.
+//! out over host buffers, with one `gemm` call per matrix product and bias + activation fused
+//! into one pass. On small networks a training step is a few hundred tiny tensor ops, and
+//! their allocation and dispatch cost as much as the arithmetic; here there are none of either.
+//!
+//! Parallelism is over the batch: a gradient is a sum over rows, so each thread takes a chunk
+//! of rows through the whole forward / backward chain with single-threaded products, and the
+//! chunks' gradients are added (`chunked`). On 2 cores this beats splitting each product
+//! (gemm's own threading gains little on 128-row operands and nothing on 128-wide layers).
 //!
 //! The gradient penalties (WGAN-GP, R1, R2, DRAGAN) are here too: ∂D/∂x by the chain rule,
 //! then the penalty's gradient into the weights by running that chain backwards (exact for
 //! ReLU-family units, whose σ'' is zero).
 //!
 //! Used by the trainer on the CPU backend for ReLU / LeakyReLU networks without spectral norm
-//! or minibatch-stddev (`Trainer::fused_ok`); everything else goes through burn's autodiff.
-//! The gradients are the same as autodiff's up to float rounding (tests/engine.rs checks it).
+//! or minibatch-stddev (`Trainer::fused_ok`), which keeps host copies of the weights and steps
+//! them with `Optimizer::step_host`; everything else goes through burn's autodiff. The
+//! gradients are the same as autodiff's up to float rounding (tests/engine.rs checks it).
 
 use crate::config::LossKind;
 use crate::nets::Mlp;
 use crate::trainer::to_vec;
+use burn::tensor::{Device, Tensor, TensorData};
+use rayon::prelude::*;
+use std::ops::Range;
 
-/// An MLP's parameters copied to the host: `w[l]` is `[dims[l], dims[l+1]]` row-major.
+/// An MLP's parameters on the host: `w[l]` is `[dims[l], dims[l+1]]` row-major, `wt[l]` its
+/// transpose (the backward pass multiplies by Wᵀ, and `gemm` is up to 1.5× slower reading a
+/// transposed right-hand side than a copy made once per update costs).
+#[derive(Clone)]
 pub struct HostMlp {
     pub dims: Vec<usize>,
     pub w: Vec<Vec<f32>>,
     pub b: Vec<Vec<f32>>,
+    wt: Vec<Vec<f32>>,
     /// Slope below zero: 0 for ReLU.
     pub leak: f32,
 }
@@ -41,7 +53,31 @@ impl HostMlp {
         dims.extend(mlp.layers.iter().map(|l| l.w.dims()[1]));
         let w = mlp.layers.iter().map(|l| to_vec(l.w.clone())).collect();
         let b = mlp.layers.iter().map(|l| to_vec(l.b.clone())).collect();
-        Self { dims, w, b, leak }
+        let mut net = Self { dims, w, b, wt: Vec::new(), leak };
+        net.refresh();
+        net
+    }
+
+    /// Recomputes the transposes after the weights changed.
+    pub fn refresh(&mut self) {
+        self.wt = (0..self.depth()).map(|l| transpose(&self.w[l], self.dims[l], self.dims[l + 1])).collect();
+    }
+
+    /// The parameters in the order of `Mlp::params`, for the optimizer (call `refresh` after).
+    pub fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        self.w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect()
+    }
+
+    /// The parameters as tensors, in the order and shapes of `Mlp::params`.
+    pub fn tensors(&self, device: &Device) -> Vec<Tensor<2>> {
+        let shapes = (0..self.depth()).flat_map(|l| [[self.dims[l], self.dims[l + 1]], [1, self.dims[l + 1]]]);
+        self.w
+            .iter()
+            .zip(&self.b)
+            .flat_map(|(w, b)| [w, b])
+            .zip(shapes)
+            .map(|(v, shape)| Tensor::from_data(TensorData::new(v.clone(), shape), device))
+            .collect()
     }
 
     fn depth(&self) -> usize {
@@ -86,7 +122,7 @@ impl HostMlp {
             }
             // ∂/∂h_l = δ · W_lᵀ, then through the activation that made h_l (if hidden).
             let mut up = vec![0.0f32; rows * k];
-            matmul(rows, k, n, &mut up, false, &delta, false, &self.w[l], true);
+            matmul(rows, k, n, &mut up, false, &delta, false, &self.wt[l], false);
             if l > 0 {
                 self.times_act_grad(&mut up, &acts.h[l]);
             }
@@ -107,7 +143,7 @@ impl HostMlp {
             let (k, n) = (self.dims[i], self.dims[i + 1]);
             self.times_act_grad(&mut g, &acts.h[i + 1]);
             let mut next = vec![0.0f32; rows * k];
-            matmul(rows, k, n, &mut next, false, &g, false, &self.w[i], true);
+            matmul(rows, k, n, &mut next, false, &g, false, &self.wt[i], false);
             deltas[i] = std::mem::replace(&mut g, next);
         }
         (g, deltas)
@@ -218,13 +254,15 @@ pub fn g_loss_grad(kind: LossKind, df: &[f32]) -> (f32, Vec<f32>) {
 }
 
 /// `c (+)= a · b` for row-major `a` (`[m, k]`, or `[k, m]` read transposed when `a_t`) and `b`
-/// (`[k, n]`, or `[n, k]` when `b_t`). Products big enough to pay for it run on all threads.
+/// (`[k, n]`, or `[n, k]` when `b_t`). Products big enough to pay for it run on all threads,
+/// unless the caller is already one of several batch chunks running in parallel.
 #[allow(clippy::too_many_arguments)]
 fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: &[f32], a_t: bool, b: &[f32], b_t: bool) {
     assert!(c.len() == m * n && a.len() == m * k && b.len() == k * n, "matmul shapes");
     let (a_rs, a_cs) = if a_t { (1, m as isize) } else { (k as isize, 1) };
     let (b_rs, b_cs) = if b_t { (1, k as isize) } else { (n as isize, 1) };
-    let parallelism = if m * n * k >= 192 * 192 * 192 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+    let big = m * n * k >= 192 * 192 * 192 && rayon::current_thread_index().is_none();
+    let parallelism = if big { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
     // SAFETY: the strides above address exactly the `m·k`, `k·n` and `m·n` elements whose
     // lengths were checked; `c` does not alias `a` or `b` (it is borrowed mutably).
     unsafe {
@@ -250,4 +288,177 @@ fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: &[f3
             parallelism,
         );
     }
+}
+
+/// `[rows, cols]` → `[cols, rows]`: bands of output rows in parallel, each band reading the
+/// input row by row (contiguous) and writing a few cache lines per row.
+fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    const BAND: usize = 16;
+    let mut out = vec![0.0f32; a.len()];
+    let band = |(bi, o): (usize, &mut [f32])| {
+        let j0 = bi * BAND;
+        let width = o.len() / rows;
+        for (i, row) in a.chunks_exact(cols).enumerate() {
+            for (jj, &v) in row[j0..j0 + width].iter().enumerate() {
+                o[jj * rows + i] = v;
+            }
+        }
+    };
+    if a.len() >= 1 << 16 {
+        out.par_chunks_mut(BAND * rows).enumerate().for_each(band);
+    } else {
+        out.chunks_mut(BAND * rows).enumerate().for_each(band);
+    }
+    out
+}
+
+/// Runs `f` on consecutive row ranges of `0..rows` in parallel, one per thread but none under
+/// 32 rows (below that the hand-off costs more than it saves), and returns the results in
+/// order. A batch's gradient is a sum over its rows, so each chunk computes its part and the
+/// parts are added in a fixed order: the result depends on the thread count only by rounding.
+fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
+    let n = rayon::current_num_threads().min(rows / 32).max(1);
+    if n == 1 {
+        return vec![f(0..rows)];
+    }
+    (0..n).into_par_iter().map(|i| f((i * rows / n)..((i + 1) * rows / n))).collect()
+}
+
+/// Adds `b` into `a`, parameter by parameter.
+fn add_grads(a: &mut HostGrads, b: &HostGrads) {
+    for (x, y) in a.iter_mut().zip(b) {
+        x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
+    }
+}
+
+/// D's objective as the fast path needs it.
+pub struct DObjective {
+    pub kind: LossKind,
+    pub smoothing: f32,
+    /// R1 / R2 weights (γ), the WGAN-GP λ (0 unless the loss is WGAN-GP) and DRAGAN's λ.
+    pub r1: f32,
+    pub r2: f32,
+    pub gp: f32,
+    pub dragan: f32,
+    /// PacGAN: samples per D input.
+    pub pack: usize,
+}
+
+/// Everything random in one D update, drawn beforehand in the autodiff path's order. Rows are
+/// D's (packed) inputs: `real` is `[rows, 2·pack]`, `z` `[rows·pack, latent]`.
+pub struct DInputs {
+    /// Reals with their instance noise already added.
+    pub real: Vec<f32>,
+    pub z: Vec<f32>,
+    /// Instance noise for the fakes, `[rows, 2·pack]`.
+    pub fake_noise: Option<Vec<f32>>,
+    /// WGAN-GP's interpolation weight per row.
+    pub gp_eps: Option<Vec<f32>>,
+    /// DRAGAN's perturbed reals.
+    pub dragan_x: Option<Vec<f32>>,
+}
+
+/// One D update's gradient, with what the trainer records.
+pub struct DResult {
+    pub grads: HostGrads,
+    pub loss: f32,
+    /// Mean D(real) and D(fake), as probabilities for logistic losses.
+    pub d_real: f32,
+    pub d_fake: f32,
+}
+
+/// D's loss gradient over a batch, the batch split across threads.
+pub fn d_gradients(g: &HostMlp, d: &HostMlp, o: &DObjective, inp: &DInputs) -> DResult {
+    let width = 2 * o.pack;
+    let rows = inp.real.len() / width;
+    let mut parts = chunked(rows, |r| d_chunk(g, d, o, inp, r, rows)).into_iter();
+    let mut total = parts.next().expect("at least one chunk");
+    for p in parts {
+        add_grads(&mut total.grads, &p.grads);
+        total.loss += p.loss;
+        total.d_real += p.d_real;
+        total.d_fake += p.d_fake;
+    }
+    total.d_real /= rows as f32;
+    total.d_fake /= rows as f32;
+    total
+}
+
+/// Rows `r` of `d_gradients`: the loss and penalties' means are over all `rows`, so each
+/// chunk's share is weighted by its size. `d_real` / `d_fake` come back as sums.
+fn d_chunk(g: &HostMlp, d: &HostMlp, o: &DObjective, inp: &DInputs, r: Range<usize>, rows: usize) -> DResult {
+    let (width, n) = (2 * o.pack, r.len());
+    let share = n as f32 / rows as f32;
+    let latent = g.dims[0];
+    let x = |v: &[f32]| v[r.start * width..r.end * width].to_vec();
+    let z = inp.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec();
+    // PacGAN packing is a reshape: `[n·pack, 2]` row-major is `[n, 2·pack]` row-major.
+    let mut fake = g.forward(z, n * o.pack).h.pop().expect("output layer");
+    if let Some(e) = &inp.fake_noise {
+        fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
+    }
+    let (ar, af) = (d.forward(x(&inp.real), n), d.forward(fake, n));
+    let top = d.dims.len() - 1;
+    let (dr, df) = (&ar.h[top], &af.h[top]);
+    let (loss, mut gr, mut gf) = d_loss_grad(o.kind, dr, df, o.smoothing);
+    gr.iter_mut().chain(&mut gf).for_each(|v| *v *= share);
+    let logistic = !o.kind.is_critic() && o.kind != LossKind::Ls;
+    let sum = |v: &[f32]| v.iter().map(|&x| if logistic { sigmoid(x) } else { x }).sum::<f32>();
+    let mut out = DResult { grads: d.zero_grads(), loss: loss * share, d_real: sum(dr), d_fake: sum(df) };
+    d.backward(&ar, gr, Some(&mut out.grads), false);
+    d.backward(&af, gf, Some(&mut out.grads), false);
+    // Gradient penalties: ∂D/∂x at the chosen points, then its gradient into the weights.
+    let mut penalise = |acts: &Acts, weight: f32, one_centred: bool| {
+        let (g, deltas) = d.input_grad(acts);
+        let (p, u0) = penalty_grad(&g, width, weight * share, one_centred);
+        d.penalty_backward(acts, &deltas, u0, &mut out.grads);
+        out.loss += p;
+    };
+    if o.r1 > 0.0 {
+        penalise(&ar, o.r1, false);
+    }
+    if o.r2 > 0.0 {
+        penalise(&af, o.r2, false);
+    }
+    if let Some(eps) = &inp.gp_eps {
+        // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
+        let (real, fake) = (&ar.h[0], &af.h[0]);
+        let xhat = (0..n * width).map(|i| { let e = eps[r.start + i / width]; e * real[i] + (1.0 - e) * fake[i] }).collect();
+        penalise(&d.forward(xhat, n), o.gp, true);
+    }
+    if let Some(xp) = &inp.dragan_x {
+        penalise(&d.forward(x(xp), n), o.dragan, true);
+    }
+    out
+}
+
+/// G's loss gradient against D over a batch of latents `z` (`[rows·pack, latent]`, D rows
+/// are packed), with instance noise `noise` on the fakes; the batch split across threads.
+/// Returns (loss, gradients).
+pub fn g_gradients(g: &HostMlp, d: &HostMlp, kind: LossKind, pack: usize, z: &[f32], noise: Option<&[f32]>) -> (f32, HostGrads) {
+    let (latent, width) = (g.dims[0], 2 * pack);
+    let rows = z.len() / latent / pack;
+    let parts = chunked(rows, |r| {
+        let n = r.len();
+        let share = n as f32 / rows as f32;
+        let ag = g.forward(z[r.start * pack * latent..r.end * pack * latent].to_vec(), n * pack);
+        let mut fake = ag.h[g.dims.len() - 1].clone();
+        if let Some(e) = noise {
+            fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
+        }
+        let ad = d.forward(fake, n);
+        let (loss, mut gdf) = g_loss_grad(kind, &ad.h[d.dims.len() - 1]);
+        gdf.iter_mut().for_each(|v| *v *= share);
+        let gx = d.backward(&ad, gdf, None, true).expect("input gradient");
+        let mut grads = g.zero_grads();
+        g.backward(&ag, gx, Some(&mut grads), false);
+        (loss * share, grads)
+    });
+    let mut parts = parts.into_iter();
+    let (mut loss, mut grads) = parts.next().expect("at least one chunk");
+    for (l, gr) in parts {
+        loss += l;
+        add_grads(&mut grads, &gr);
+    }
+    (loss, grads)
 }

@@ -2,9 +2,39 @@
 //! (the papers' reference): SGD with momentum and no dampening, Adam with bias correction,
 //! RMSProp with smoothing `alpha` and optional momentum. Hyper-parameters can change between
 //! two steps while the state (moments, step count) is kept; changing the kind resets it.
+//!
+//! Two entry points with one state: `step` on tensors (burn's autodiff path) and `step_host`
+//! in place on host buffers (the CPU fast path, which keeps its weights on the host). A moment
+//! buffer stays where its last update left it and moves when the other path takes over.
 
 use crate::config::{OptimKind, OptimizerConfig};
-use burn::tensor::Tensor;
+use crate::trainer::to_vec;
+use burn::tensor::{Tensor, TensorData};
+use rayon::prelude::*;
+
+/// One moment buffer, on the device or on the host.
+#[derive(Clone, Debug)]
+enum Moment {
+    Device(Tensor<2>),
+    Host(Vec<f32>),
+}
+
+impl Moment {
+    /// As a tensor shaped and placed like `like`.
+    fn device(self, like: &Tensor<2>) -> Tensor<2> {
+        match self {
+            Moment::Device(t) => t,
+            Moment::Host(v) => Tensor::from_data(TensorData::new(v, like.dims()), &like.device()),
+        }
+    }
+
+    fn host(self) -> Vec<f32> {
+        match self {
+            Moment::Device(t) => to_vec(t),
+            Moment::Host(v) => v,
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct Optimizer {
@@ -12,9 +42,9 @@ pub struct Optimizer {
     /// Steps taken since the state was last reset.
     t: i32,
     /// First moment / momentum buffer per parameter.
-    m: Vec<Option<Tensor<2>>>,
+    m: Vec<Option<Moment>>,
     /// Second moment (Adam) / square average (RMSProp) per parameter.
-    v: Vec<Option<Tensor<2>>>,
+    v: Vec<Option<Moment>>,
 }
 
 impl Optimizer {
@@ -40,25 +70,32 @@ impl Optimizer {
         self.v.clear();
     }
 
-    /// Returns the updated parameters.
-    pub fn step(&mut self, params: Vec<Tensor<2>>, grads: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
-        if self.m.len() != params.len() {
-            self.m = vec![None; params.len()];
-            self.v = vec![None; params.len()];
+    /// Counts one more step over `n` parameters.
+    fn begin(&mut self, n: usize) {
+        if self.m.len() != n {
+            self.m = vec![None; n];
+            self.v = vec![None; n];
         }
         self.t += 1;
+    }
+
+    /// Returns the updated parameters.
+    pub fn step(&mut self, params: Vec<Tensor<2>>, grads: Vec<Tensor<2>>) -> Vec<Tensor<2>> {
+        self.begin(params.len());
         let c = &self.cfg;
         let lr = c.lr as f64;
         let mut out = Vec::with_capacity(params.len());
         for (i, (p, g)) in params.into_iter().zip(grads).enumerate() {
+            let prev_m = self.m[i].take().map(|m| m.device(&p));
+            let prev_v = self.v[i].take().map(|v| v.device(&p));
             let update = match c.kind {
                 OptimKind::Sgd => {
                     if c.momentum > 0.0 {
-                        let buf = match self.m[i].take() {
+                        let buf = match prev_m {
                             Some(b) => b.mul_scalar(c.momentum).add(g),
                             None => g,
                         };
-                        self.m[i] = Some(buf.clone());
+                        self.m[i] = Some(Moment::Device(buf.clone()));
                         buf
                     } else {
                         g
@@ -66,34 +103,34 @@ impl Optimizer {
                 }
                 OptimKind::Adam => {
                     let (b1, b2) = (c.beta1 as f64, c.beta2 as f64);
-                    let m = match self.m[i].take() {
+                    let m = match prev_m {
                         Some(m) => m.mul_scalar(b1).add(g.clone().mul_scalar(1.0 - b1)),
                         None => g.clone().mul_scalar(1.0 - b1),
                     };
-                    let v = match self.v[i].take() {
+                    let v = match prev_v {
                         Some(v) => v.mul_scalar(b2).add(g.square().mul_scalar(1.0 - b2)),
                         None => g.square().mul_scalar(1.0 - b2),
                     };
-                    self.m[i] = Some(m.clone());
-                    self.v[i] = Some(v.clone());
+                    self.m[i] = Some(Moment::Device(m.clone()));
+                    self.v[i] = Some(Moment::Device(v.clone()));
                     let bc1 = 1.0 - b1.powi(self.t);
                     let bc2 = 1.0 - b2.powi(self.t);
                     m.div_scalar(bc1).div(v.div_scalar(bc2).sqrt().add_scalar(c.eps as f64))
                 }
                 OptimKind::Rmsprop => {
                     let a = c.alpha as f64;
-                    let sq = match self.v[i].take() {
+                    let sq = match prev_v {
                         Some(v) => v.mul_scalar(a).add(g.clone().square().mul_scalar(1.0 - a)),
                         None => g.clone().square().mul_scalar(1.0 - a),
                     };
-                    self.v[i] = Some(sq.clone());
+                    self.v[i] = Some(Moment::Device(sq.clone()));
                     let scaled = g.div(sq.sqrt().add_scalar(c.eps as f64));
                     if c.momentum > 0.0 {
-                        let buf = match self.m[i].take() {
+                        let buf = match prev_m {
                             Some(b) => b.mul_scalar(c.momentum).add(scaled),
                             None => scaled,
                         };
-                        self.m[i] = Some(buf.clone());
+                        self.m[i] = Some(Moment::Device(buf.clone()));
                         buf
                     } else {
                         scaled
@@ -103,5 +140,105 @@ impl Optimizer {
             out.push(p.sub(update.mul_scalar(lr)));
         }
         out
+    }
+
+    /// The same update in place on host buffers, one pass per parameter (the CPU fast path:
+    /// on small networks the tensor version's dozen small ops per parameter cost more than
+    /// the arithmetic). Large parameters are split across threads.
+    pub fn step_host(&mut self, params: Vec<&mut Vec<f32>>, grads: &[Vec<f32>]) {
+        const CHUNK: usize = 1 << 15;
+        self.begin(params.len());
+        let rule = HostRule::new(&self.cfg, self.t);
+        for (i, (p, g)) in params.into_iter().zip(grads).enumerate() {
+            // A missing moment is zero: the first update then matches `step`'s.
+            let moment = |slot: &mut Option<Moment>| slot.take().map_or_else(|| vec![0.0; g.len()], Moment::host);
+            let (mut m, mut v) = (moment(&mut self.m[i]), moment(&mut self.v[i]));
+            if p.len() < 2 * CHUNK {
+                rule.apply(p, &mut m, &mut v, g);
+            } else {
+                p.par_chunks_mut(CHUNK)
+                    .zip(m.par_chunks_mut(CHUNK))
+                    .zip(v.par_chunks_mut(CHUNK))
+                    .zip(g.par_chunks(CHUNK))
+                    .for_each(|(((p, m), v), g)| rule.apply(p, m, v, g));
+            }
+            // Keep only the buffers this kind uses, as `step` does.
+            self.m[i] = rule.uses_m().then_some(Moment::Host(m));
+            self.v[i] = rule.uses_v().then_some(Moment::Host(v));
+        }
+    }
+}
+
+/// One host update's constants (bias corrections included), applied element-wise.
+struct HostRule {
+    kind: OptimKind,
+    lr: f32,
+    momentum: f32,
+    beta1: f32,
+    beta2: f32,
+    alpha: f32,
+    eps: f32,
+    /// Adam's bias corrections 1 − βᵗ.
+    bc1: f32,
+    bc2: f32,
+}
+
+impl HostRule {
+    fn new(c: &OptimizerConfig, t: i32) -> Self {
+        let bc = |b: f32| (1.0 - (b as f64).powi(t)) as f32;
+        Self {
+            kind: c.kind,
+            lr: c.lr,
+            momentum: c.momentum,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            alpha: c.alpha,
+            eps: c.eps,
+            bc1: bc(c.beta1),
+            bc2: bc(c.beta2),
+        }
+    }
+
+    fn uses_m(&self) -> bool {
+        self.kind == OptimKind::Adam || self.momentum > 0.0
+    }
+
+    fn uses_v(&self) -> bool {
+        matches!(self.kind, OptimKind::Adam | OptimKind::Rmsprop)
+    }
+
+    /// Updates parameters `p` with gradients `g`; `m` and `v` are the moment buffers.
+    fn apply(&self, p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
+        let (lr, mu) = (self.lr, self.momentum);
+        match self.kind {
+            OptimKind::Sgd if mu > 0.0 => {
+                for ((p, b), g) in p.iter_mut().zip(m).zip(g) {
+                    *b = mu * *b + g;
+                    *p -= lr * *b;
+                }
+            }
+            OptimKind::Sgd => p.iter_mut().zip(g).for_each(|(p, g)| *p -= lr * g),
+            OptimKind::Adam => {
+                let (b1, b2, bc1, bc2) = (self.beta1, self.beta2, self.bc1, self.bc2);
+                for (((p, m), v), g) in p.iter_mut().zip(m).zip(v).zip(g) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *p -= lr * (*m / bc1) / ((*v / bc2).sqrt() + self.eps);
+                }
+            }
+            OptimKind::Rmsprop => {
+                let a = self.alpha;
+                for (((p, b), sq), g) in p.iter_mut().zip(m).zip(v).zip(g) {
+                    *sq = a * *sq + (1.0 - a) * g * g;
+                    let scaled = g / (sq.sqrt() + self.eps);
+                    if mu > 0.0 {
+                        *b = mu * *b + scaled;
+                        *p -= lr * *b;
+                    } else {
+                        *p -= lr * scaled;
+                    }
+                }
+            }
+        }
     }
 }

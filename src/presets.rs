@@ -32,6 +32,15 @@ pub struct Promise {
     pub metric: String,
     pub at_least: Option<f64>,
     pub at_most: Option<f64>,
+    /// Judge the median of this many evaluations, `train.eval_every` apart and ending at
+    /// `steps`, instead of the one at `steps`: a GAN that keeps oscillating dips now and then,
+    /// and a promise about where it settles should not hinge on one dip.
+    #[serde(default = "one")]
+    pub median_of: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -89,6 +98,7 @@ mod tests {
             assert!(!p.meta.promise.is_empty(), "{} has no promise", p.name);
             for pr in &p.meta.promise {
                 assert!(pr.seeds.len() >= 3, "{}: promise over < 3 seeds", p.name);
+                assert!(pr.median_of >= 1, "{}: median_of must be at least 1", p.name);
                 assert!(pr.at_least.is_some() || pr.at_most.is_some(), "{}", p.name);
             }
         }

@@ -1,6 +1,6 @@
 //! The training loop: one `Trainer` owns G, D, their optimizers and the random stream, and
 //! advances them one update at a time. Everything is seeded from `train.seed`, so the same
-//! seed on the same backend replays the same run.
+//! seed on the same backend (on the CPU: with the same number of threads) replays the same run.
 //!
 //! A *step* is one round of the schedule: `d_steps` D updates and `g_steps` G updates,
 //! alternating (each sees the other's newest weights) or simultaneous (both gradients taken
@@ -8,7 +8,7 @@
 
 use crate::backend::BackendInfo;
 use crate::config::{Activation, Anneal, Config, LossKind, ScheduleMode};
-use crate::fused::{self, Acts, HostGrads, HostMlp};
+use crate::fused::{self, DInputs, DObjective, HostGrads, HostMlp};
 use crate::data::{Target, sample_latent};
 use crate::loss::{d_loss, g_loss};
 use crate::metrics::{ModeStats, grid_divergences, mode_stats};
@@ -95,6 +95,15 @@ pub struct Trainer {
     /// Take the CPU fast path (`fused.rs`) when the objective allows it. On by default on the
     /// CPU backend; `GANSCOPE_NO_FUSED=1` turns it off (to compare the two paths).
     pub fused: bool,
+    /// The fast path's host copies of G and D, which it updates in place. `None` until the
+    /// fast path runs and whenever the tensors were changed some other way.
+    host_g: Option<HostMlp>,
+    host_d: Option<HostMlp>,
+    /// The host copy of G / D is newer than the tensors: copied over at the end of every public
+    /// update (`sync_tensors`), so from outside the tensors are always current, and a 5-critic-
+    /// step update of a big D copies its weights once, not five times.
+    g_stale: bool,
+    d_stale: bool,
 }
 
 impl Trainer {
@@ -129,6 +138,10 @@ impl Trainer {
             record: true,
             fused: backend.backend == "cpu" && std::env::var_os("GANSCOPE_NO_FUSED").is_none(),
             backend,
+            host_g: None,
+            host_d: None,
+            g_stale: false,
+            d_stale: false,
         })
     }
 
@@ -196,21 +209,29 @@ impl Trainer {
 
     /// One full step of the schedule.
     pub fn step(&mut self) -> Result<(), TrainError> {
+        let r = self.step_inner();
+        self.sync_tensors();
+        r
+    }
+
+    fn step_inner(&mut self) -> Result<(), TrainError> {
         let (nd, ng) = (self.cfg.schedule.d_steps, self.cfg.schedule.g_steps);
         if self.sub_step > 0 {
             // Finish a step started in slow motion.
             while self.sub_step > 0 {
-                self.sub_step()?;
+                self.sub_step_inner()?;
             }
             return Ok(());
         }
         match self.cfg.schedule.mode {
             ScheduleMode::Alternating => {
                 for _ in 0..nd {
-                    self.update_d()?;
+                    let grads = self.d_gradients();
+                    self.apply_d(grads)?;
                 }
                 for _ in 0..ng {
-                    self.update_g()?;
+                    let grads = self.g_gradients();
+                    self.apply_g(grads)?;
                 }
             }
             ScheduleMode::Simultaneous => {
@@ -232,11 +253,23 @@ impl Trainer {
 
     /// One single update (D or G, per the schedule) — the window's slow motion.
     pub fn sub_step(&mut self) -> Result<Phase, TrainError> {
+        let r = self.sub_step_inner();
+        self.sync_tensors();
+        r
+    }
+
+    fn sub_step_inner(&mut self) -> Result<Phase, TrainError> {
         let phase = self.phase();
         match phase {
-            Phase::UpdatingD => self.update_d()?,
-            Phase::UpdatingG => self.update_g()?,
-        }
+            Phase::UpdatingD => {
+                let grads = self.d_gradients();
+                self.apply_d(grads)
+            }
+            Phase::UpdatingG => {
+                let grads = self.g_gradients();
+                self.apply_g(grads)
+            }
+        }?;
         self.sub_step += 1;
         if self.sub_step >= self.cfg.schedule.d_steps + self.cfg.schedule.g_steps {
             self.sub_step = 0;
@@ -248,13 +281,28 @@ impl Trainer {
     /// One D update.
     pub fn update_d(&mut self) -> Result<(), TrainError> {
         let grads = self.d_gradients();
-        self.apply_d(grads)
+        let r = self.apply_d(grads);
+        self.sync_tensors();
+        r
     }
 
     /// One G update (against an unrolled copy of D when `schedule.unroll > 0`).
     pub fn update_g(&mut self) -> Result<(), TrainError> {
         let grads = self.g_gradients();
-        self.apply_g(grads)
+        let r = self.apply_g(grads);
+        self.sync_tensors();
+        r
+    }
+
+    /// Copies the fast path's newer host weights into the tensors.
+    fn sync_tensors(&mut self) {
+        if let (true, Some(g)) = (self.g_stale, &self.host_g) {
+            self.g.set_params(g.tensors(&self.device));
+        }
+        if let (true, Some(d)) = (self.d_stale, &self.host_d) {
+            self.d.set_params(d.tensors(&self.device));
+        }
+        (self.g_stale, self.d_stale) = (false, false);
     }
 
     fn sample_real(&mut self, n: usize) -> Tensor<2> {
@@ -307,96 +355,61 @@ impl Trainer {
             && !c.discriminator.minibatch_stddev
     }
 
-    fn host(&self, m: &Mlp) -> HostMlp {
-        HostMlp::new(m, if m.activation == Activation::LeakyRelu { m.leak } else { 0.0 })
+    /// The fast path's host copies of G and D, taken out (put them back with `put_host`); made
+    /// from the tensors when missing or stale.
+    fn take_host(&mut self) -> (HostMlp, HostMlp) {
+        let fresh = |m: &Mlp, cached: Option<HostMlp>| {
+            let leak = if m.activation == Activation::LeakyRelu { m.leak } else { 0.0 };
+            cached.filter(|h| h.leak == leak).unwrap_or_else(|| HostMlp::new(m, leak))
+        };
+        (fresh(&self.g, self.host_g.take()), fresh(&self.d, self.host_d.take()))
     }
 
-    fn grad_tensors(&self, net: &HostMlp, grads: HostGrads) -> Vec<Tensor<2>> {
-        grads
-            .into_iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let l = i / 2;
-                let shape = if i % 2 == 0 { [net.dims[l], net.dims[l + 1]] } else { [1, net.dims[l + 1]] };
-                Tensor::from_data(TensorData::new(g, shape), &self.device)
-            })
-            .collect()
+    fn put_host(&mut self, g: HostMlp, d: HostMlp) {
+        self.host_g = Some(g);
+        self.host_d = Some(d);
     }
 
-    /// `d_gradients` on the CPU fast path: same samples in the same order, host arithmetic.
+    /// `d_gradients` on the CPU fast path: the same draws in the same order, host arithmetic.
     fn d_gradients_fused(&mut self) -> Gradients {
         let b = self.cfg.train.batch_size;
+        let pack = self.cfg.discriminator.pack;
+        let (rows, width) = (b / pack, 2 * pack);
         let mut real = self.target.sample(&mut self.rng, b);
         let z = self.sample_z_host(b);
-        let g = self.host(&self.g);
-        let mut fake = g.forward(z, b).h.pop().expect("output layer");
         self.add_noise_host(&mut real);
-        self.add_noise_host(&mut fake);
-        // PacGAN packing is a reshape: `[b, 2]` row-major is `[b/m, 2m]` row-major.
-        let rows = b / self.cfg.discriminator.pack;
-        let d = self.host(&self.d);
-        let (ar, af) = (d.forward(real, rows), d.forward(fake, rows));
-        let (dr, df) = (&ar.h[d.dims.len() - 1], &af.h[d.dims.len() - 1]);
-        let (loss, gr, gf) = fused::d_loss_grad(self.cfg.loss.kind, dr, df, self.cfg.loss.label_smoothing);
-        let logistic = !self.cfg.loss.kind.is_critic() && self.cfg.loss.kind != LossKind::Ls;
-        let mean = |v: &[f32]| v.iter().map(|&x| if logistic { fused::sigmoid(x) } else { x }).sum::<f32>() / v.len() as f32;
-        let (dr_mean, df_mean) = (mean(dr), mean(df));
-        let mut grads = d.zero_grads();
-        d.backward(&ar, gr, Some(&mut grads), false);
-        d.backward(&af, gf, Some(&mut grads), false);
-        // Gradient penalties, at the points (and in the order of draws) of `d_gradients`.
-        let (reg, width) = (self.cfg.reg.clone(), 2 * self.cfg.discriminator.pack);
-        let mut loss = loss;
-        let mut penalise = |acts: &Acts, weight: f32, one_centred: bool| {
-            let (g, deltas) = d.input_grad(acts);
-            let (p, u0) = fused::penalty_grad(&g, width, weight, one_centred);
-            d.penalty_backward(acts, &deltas, u0, &mut grads);
-            loss += p;
-        };
-        if reg.r1 > 0.0 {
-            penalise(&ar, reg.r1, false);
-        }
-        if reg.r2 > 0.0 {
-            penalise(&af, reg.r2, false);
-        }
-        if self.cfg.loss.kind == LossKind::WganGp && self.cfg.loss.gp_lambda > 0.0 {
-            // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
-            let eps: Vec<f32> = (0..rows).map(|_| self.rng.random::<f32>()).collect();
-            let (real, fake) = (&ar.h[0], &af.h[0]);
-            let xhat = (0..rows * width).map(|i| { let e = eps[i / width]; e * real[i] + (1.0 - e) * fake[i] }).collect();
-            penalise(&d.forward(xhat, rows), self.cfg.loss.gp_lambda, true);
-        }
-        if reg.dragan > 0.0 {
+        let fake_noise = self.noise_host(b);
+        let gp = if self.cfg.loss.kind == LossKind::WganGp { self.cfg.loss.gp_lambda } else { 0.0 };
+        let gp_eps = (gp > 0.0).then(|| (0..rows).map(|_| self.rng.random::<f32>()).collect());
+        let dragan_x = (self.cfg.reg.dragan > 0.0).then(|| {
             // DRAGAN: perturb reals by 0.5·std(x)·U[0, 1] per coordinate.
-            let real = &ar.h[0];
             let std: Vec<f32> = (0..width)
                 .map(|j| {
                     let m = (0..rows).map(|i| real[i * width + j]).sum::<f32>() / rows as f32;
                     ((0..rows).map(|i| (real[i * width + j] - m).powi(2)).sum::<f32>() / rows as f32).sqrt()
                 })
                 .collect();
-            let xp = (0..rows * width).map(|i| real[i] + 0.5 * std[i % width] * self.rng.random::<f32>()).collect();
-            penalise(&d.forward(xp, rows), reg.dragan, true);
-        }
-        let record = self.record.then_some((loss, dr_mean, df_mean));
-        Gradients { grads: self.grad_tensors(&d, grads), record, stddev: None }
+            (0..rows * width).map(|i| real[i] + 0.5 * std[i % width] * self.rng.random::<f32>()).collect()
+        });
+        let (c, r) = (&self.cfg.loss, &self.cfg.reg);
+        let objective = DObjective { kind: c.kind, smoothing: c.label_smoothing, r1: r.r1, r2: r.r2, gp, dragan: r.dragan, pack };
+        let inputs = DInputs { real, z, fake_noise, gp_eps, dragan_x };
+        let (g, d) = self.take_host();
+        let out = fused::d_gradients(&g, &d, &objective, &inputs);
+        self.put_host(g, d);
+        let record = self.record.then_some((out.loss, out.d_real, out.d_fake));
+        Gradients { grads: Grads::Host(out.grads), record, stddev: None }
     }
 
     /// G's loss gradient on the CPU fast path (against the current D).
     fn g_gradients_fused(&mut self) -> Gradients {
         let b = self.cfg.train.batch_size;
         let z = self.sample_z_host(b);
-        let g = self.host(&self.g);
-        let ag = g.forward(z, b);
-        let mut fake = ag.h[g.dims.len() - 1].clone();
-        self.add_noise_host(&mut fake);
-        let d = self.host(&self.d);
-        let ad = d.forward(fake, b / self.cfg.discriminator.pack);
-        let (loss, gdf) = fused::g_loss_grad(self.cfg.loss.kind, &ad.h[d.dims.len() - 1]);
-        let gx = d.backward(&ad, gdf, None, true).expect("input gradient");
-        let mut grads = g.zero_grads();
-        g.backward(&ag, gx, Some(&mut grads), false);
-        Gradients { grads: self.grad_tensors(&g, grads), record: self.record.then_some((loss, 0.0, 0.0)), stddev: None }
+        let noise = self.noise_host(b);
+        let (g, d) = self.take_host();
+        let (loss, grads) = fused::g_gradients(&g, &d, self.cfg.loss.kind, self.cfg.discriminator.pack, &z, noise.as_deref());
+        self.put_host(g, d);
+        Gradients { grads: Grads::Host(grads), record: self.record.then_some((loss, 0.0, 0.0)), stddev: None }
     }
 
     fn uniform(&mut self, rows: usize, cols: usize) -> Tensor<2> {
@@ -419,6 +432,7 @@ impl Trainer {
         if self.fused_ok() {
             return self.d_gradients_fused();
         }
+        self.sync_tensors();
         let b = self.cfg.train.batch_size;
         self.d.power_iteration();
         let mut real = self.sample_real(b);
@@ -473,7 +487,7 @@ impl Trainer {
             .iter()
             .flat_map(|l| [l.w.grad(&backprop).expect("w is tracked"), l.b.grad(&backprop).expect("b is tracked")])
             .collect();
-        Gradients { grads, record, stddev }
+        Gradients { grads: Grads::Tensor(grads), record, stddev }
     }
 
     fn apply_d(&mut self, g: Gradients) -> Result<(), TrainError> {
@@ -481,18 +495,41 @@ impl Trainer {
             self.last.d_loss = loss;
             self.last.d_real = dr;
             self.last.d_fake = df;
-            self.last.d_grad_norm = grad_norm(&g.grads);
+            self.last.d_grad_norm = g.grads.norm();
             self.check("D loss", loss)?;
         }
         if let Some(s) = g.stddev {
             self.d.last_stddev = scalar(s.inner().reshape([1]));
         }
-        let params = self.d_opt.step(self.d.params(), g.grads);
-        self.d.set_params(params);
-        if self.cfg.loss.kind == LossKind::Wgan {
-            self.d.clip(self.cfg.loss.clip);
-        }
+        self.step_d(g.grads);
         Ok(())
+    }
+
+    /// D's optimizer step (with WGAN's weight clipping), on the host copy when the gradients
+    /// came from the fast path.
+    fn step_d(&mut self, grads: Grads) {
+        let clip = (self.cfg.loss.kind == LossKind::Wgan).then_some(self.cfg.loss.clip);
+        match grads {
+            Grads::Host(grads) => {
+                let (g, mut d) = self.take_host();
+                self.d_opt.step_host(d.params_mut(), &grads);
+                if let Some(c) = clip {
+                    d.params_mut().into_iter().flatten().for_each(|v| *v = v.clamp(-c, c));
+                }
+                d.refresh();
+                self.d_stale = true;
+                self.put_host(g, d);
+            }
+            Grads::Tensor(grads) => {
+                self.sync_tensors();
+                let params = self.d_opt.step(self.d.params(), grads);
+                self.d.set_params(params);
+                if let Some(c) = clip {
+                    self.d.clip(c);
+                }
+                self.host_d = None;
+            }
+        }
     }
 
     /// G's loss gradient. With unrolling, D is first copied and advanced `unroll` steps (its
@@ -500,26 +537,25 @@ impl Trainer {
     /// dependence on G is not differentiated.
     fn g_gradients(&mut self) -> Gradients {
         let k = self.cfg.schedule.unroll;
-        let saved = (k > 0).then(|| (self.d.clone(), self.d_opt.clone(), self.last.clone()));
+        let saved = (k > 0).then(|| (self.d.clone(), self.d_opt.clone(), self.last.clone(), self.host_d.clone(), self.d_stale));
         for _ in 0..k {
             let gd = self.d_gradients();
-            let params = self.d_opt.step(self.d.params(), gd.grads);
-            self.d.set_params(params);
-            if self.cfg.loss.kind == LossKind::Wgan {
-                self.d.clip(self.cfg.loss.clip);
-            }
+            self.step_d(gd.grads);
         }
         let grads = if self.fused_ok() { self.g_gradients_fused() } else { self.g_gradients_autodiff() };
-        if let Some((d, opt, last)) = saved {
+        if let Some((d, opt, last, host_d, stale)) = saved {
             self.d = d;
             self.d_opt = opt;
             self.last = last;
+            self.host_d = host_d;
+            self.d_stale = stale;
         }
         grads
     }
 
     /// G's loss gradient against the current D, through burn's autodiff.
     fn g_gradients_autodiff(&mut self) -> Gradients {
+        self.sync_tensors();
         let b = self.cfg.train.batch_size;
         let z = self.sample_z(b);
         let noise = self.noise(b);
@@ -537,17 +573,30 @@ impl Trainer {
             .iter()
             .flat_map(|l| [l.w.grad(&backprop).expect("w is tracked"), l.b.grad(&backprop).expect("b is tracked")])
             .collect();
-        Gradients { grads, record, stddev: None }
+        Gradients { grads: Grads::Tensor(grads), record, stddev: None }
     }
 
     fn apply_g(&mut self, g: Gradients) -> Result<(), TrainError> {
         if let Some((loss, _, _)) = g.record {
             self.last.g_loss = loss;
-            self.last.g_grad_norm = grad_norm(&g.grads);
+            self.last.g_grad_norm = g.grads.norm();
             self.check("G loss", loss)?;
         }
-        let params = self.g_opt.step(self.g.params(), g.grads);
-        self.g.set_params(params);
+        match g.grads {
+            Grads::Host(grads) => {
+                let (mut gh, d) = self.take_host();
+                self.g_opt.step_host(gh.params_mut(), &grads);
+                gh.refresh();
+                self.g_stale = true;
+                self.put_host(gh, d);
+            }
+            Grads::Tensor(grads) => {
+                self.sync_tensors();
+                let params = self.g_opt.step(self.g.params(), grads);
+                self.g.set_params(params);
+                self.host_g = None;
+            }
+        }
         Ok(())
     }
 
@@ -624,9 +673,28 @@ impl Trainer {
     }
 }
 
+/// A gradient list, where the path that computed it left it.
+enum Grads {
+    Tensor(Vec<Tensor<2>>),
+    Host(HostGrads),
+}
+
+impl Grads {
+    /// ‖∇_θ‖ over all parameters.
+    fn norm(&self) -> f32 {
+        match self {
+            Grads::Tensor(grads) => {
+                let total = grads.iter().map(|g| g.clone().square().sum()).reduce(|a, b| a.add(b));
+                total.map(|t| scalar(t).sqrt()).unwrap_or(0.0)
+            }
+            Grads::Host(grads) => grads.iter().flatten().map(|v| v * v).sum::<f32>().sqrt(),
+        }
+    }
+}
+
 /// A gradient list with what the update records.
 struct Gradients {
-    grads: Vec<Tensor<2>>,
+    grads: Grads,
     /// (loss, mean D(real), mean D(fake)) when recording.
     record: Option<(f32, f32, f32)>,
     stddev: Option<Tensor<2>>,
@@ -645,9 +713,4 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 
 fn scalar(t: Tensor<1>) -> f32 {
     to_vec(t)[0]
-}
-
-fn grad_norm(grads: &[Tensor<2>]) -> f32 {
-    let total = grads.iter().map(|g| g.clone().square().sum()).reduce(|a, b| a.add(b));
-    total.map(|t| scalar(t).sqrt()).unwrap_or(0.0)
 }

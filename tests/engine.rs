@@ -160,6 +160,44 @@ fn param(v: &[f32]) -> Vec<Tensor<2>> {
     vec![Tensor::from_data(TensorData::new(v.to_vec(), [1, v.len()]), &cpu())]
 }
 
+/// The fast path's in-place host update is the tensor update, for every kind — including
+/// when the state is handed from one path to the other between steps, and for a parameter big
+/// enough to be split across threads.
+#[test]
+fn host_optimizer_step_matches_tensor_step() {
+    let base = OptimizerConfig { lr: 0.05, ..Default::default() };
+    let kinds = [
+        OptimizerConfig { kind: OptimKind::Adam, beta1: 0.5, beta2: 0.9, ..base.clone() },
+        OptimizerConfig { kind: OptimKind::Sgd, momentum: 0.9, ..base.clone() },
+        OptimizerConfig { kind: OptimKind::Sgd, momentum: 0.0, ..base.clone() },
+        OptimizerConfig { kind: OptimKind::Rmsprop, momentum: 0.5, ..base.clone() },
+        OptimizerConfig { kind: OptimKind::Rmsprop, momentum: 0.0, ..base.clone() },
+    ];
+    for n in [3usize, 70_001] {
+        let wave = |phase: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * 0.37 + phase).sin()).collect() };
+        let p0 = wave(0.0);
+        for c in &kinds {
+            let (mut tensor_only, mut mixed) = (Optimizer::new(c.clone()), Optimizer::new(c.clone()));
+            let mut pt = param(&p0);
+            let mut pm = vec![p0.clone()];
+            for t in 0..4 {
+                let g = wave(1.0 + t as f32);
+                pt = tensor_only.step(pt, param(&g));
+                if t % 2 == 0 {
+                    mixed.step_host(pm.iter_mut().collect(), &[g]);
+                } else {
+                    pm = vec![to_vec(mixed.step(param(&pm[0]), param(&g)).remove(0))];
+                }
+            }
+            let (want, got) = (to_vec(pt.remove(0)), &pm[0]);
+            let moved = want.iter().zip(&p0).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(moved > 1e-3, "{:?}: the parameters moved ({moved})", c.kind);
+            let err = want.iter().zip(got).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+            assert!(err < 1e-5, "{:?} (momentum {}, n = {n}): host and tensor updates differ by {err}", c.kind, c.momentum);
+        }
+    }
+}
+
 #[test]
 fn optimizers_follow_pytorch_update_rules() {
     let p0 = [1.0f32, -2.0];

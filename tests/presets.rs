@@ -23,14 +23,21 @@ fn check(name: &str) {
             let mut cfg = preset.config.clone();
             cfg.train.seed = seed;
             let (device, info) = select(BackendChoice::Cpu).unwrap();
+            let every = cfg.train.eval_every.max(1);
             let mut t = Trainer::new(cfg, device, info).unwrap();
             t.record = false;
-            for _ in 0..promise.steps {
+            // The evaluations judged: `median_of` of them, `eval_every` apart, the last at `steps`.
+            let first = promise.steps.saturating_sub(every * (promise.median_of as u64 - 1));
+            let mut seen = Vec::new();
+            for step in 1..=promise.steps {
                 t.step().unwrap();
+                if step >= first && (promise.steps - step) % every == 0 {
+                    seen.push(metric(&t.evaluate().unwrap().0, &promise.metric));
+                }
             }
-            let (m, _) = t.evaluate().unwrap();
-            let v = metric(&m, &promise.metric);
-            eprintln!("{name} seed {seed}: {} = {v} after {} steps", promise.metric, promise.steps);
+            seen.sort_by(f64::total_cmp);
+            let v = seen[seen.len() / 2];
+            eprintln!("{name} seed {seed}: {} = {v} after {} steps (median of {seen:?})", promise.metric, promise.steps);
             if let Some(lo) = promise.at_least {
                 assert!(v >= lo, "{name} seed {seed}: {} = {v} < {lo} after {} steps", promise.metric, promise.steps);
             }
