@@ -14,10 +14,13 @@ import json
 import math
 import time
 import tomllib
+import warnings
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# PyTorch warns on every run when NumPy is absent; nothing here needs NumPy.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 def mlp(inp, out, depth, width, act):
@@ -119,6 +122,8 @@ def main():
                     p.clamp_(-loss["clip"], loss["clip"])
 
     def g_step():
+        # As gan_toy.py does: no gradients into D's weights during G's update.
+        D.requires_grad_(False)
         df = D(G(torch.randn(batch, latent)))
         if kind == "ns":
             l = F.softplus(-df).mean()
@@ -131,6 +136,7 @@ def main():
         opt_g.zero_grad(set_to_none=True)
         l.backward()
         opt_g.step()
+        D.requires_grad_(True)
 
     def step():
         for _ in range(d_steps):

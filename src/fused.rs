@@ -44,6 +44,30 @@ pub struct Acts {
     pub h: Vec<Vec<f32>>,
 }
 
+/// Consecutive rows of a forward pass: every layer's slice of them (contiguous, as rows are
+/// stored row-major). Lets one pass over stacked inputs be backpropagated set by set.
+pub struct Rows<'a> {
+    pub rows: usize,
+    pub h: Vec<&'a [f32]>,
+}
+
+impl Acts {
+    pub fn rows(&self, r: Range<usize>) -> Rows<'_> {
+        let h = self.h.iter().map(|h| { let w = h.len() / self.rows; &h[r.start * w..r.end * w] }).collect();
+        Rows { rows: r.len(), h }
+    }
+
+    pub fn all(&self) -> Rows<'_> {
+        self.rows(0..self.rows)
+    }
+}
+
+impl Drop for Acts {
+    fn drop(&mut self) {
+        self.h.drain(..).for_each(recycle);
+    }
+}
+
 /// Gradients in the order of `Mlp::params`: w0, b0, w1, b1, …
 pub type HostGrads = Vec<Vec<f32>>;
 
@@ -60,6 +84,7 @@ impl HostMlp {
 
     /// Recomputes the transposes after the weights changed.
     pub fn refresh(&mut self) {
+        std::mem::take(&mut self.wt).into_iter().for_each(recycle);
         self.wt = (0..self.depth()).map(|l| transpose(&self.w[l], self.dims[l], self.dims[l + 1])).collect();
     }
 
@@ -88,7 +113,7 @@ impl HostMlp {
         let mut h = vec![x];
         for l in 0..self.depth() {
             let (k, n) = (self.dims[l], self.dims[l + 1]);
-            let mut out = vec![0.0f32; rows * n];
+            let mut out = scratch(rows * n);
             matmul(rows, n, k, &mut out, false, &h[l], false, &self.w[l], false);
             // Branch-free (max/min) so that the loop vectorises: the signs are random.
             let leak = if l + 1 == self.depth() { 1.0 } else { self.leak };
@@ -105,28 +130,29 @@ impl HostMlp {
 
     /// Backpropagates `delta` (∂loss/∂output, `[rows, out]`) through the pass `acts`. Adds the
     /// parameter gradients into `grads` when given; returns ∂loss/∂input when `want_input`.
-    pub fn backward(&self, acts: &Acts, mut delta: Vec<f32>, mut grads: Option<&mut HostGrads>, want_input: bool) -> Option<Vec<f32>> {
+    pub fn backward(&self, acts: &Rows, mut delta: Vec<f32>, mut grads: Option<&mut HostGrads>, want_input: bool) -> Option<Vec<f32>> {
         let rows = acts.rows;
         for l in (0..self.depth()).rev() {
             let (k, n) = (self.dims[l], self.dims[l + 1]);
             if let Some(g) = grads.as_deref_mut() {
                 // dW += h_lᵀ · δ ; db += Σ_rows δ
-                matmul(k, n, rows, &mut g[2 * l], true, &acts.h[l], true, &delta, false);
+                matmul(k, n, rows, &mut g[2 * l], true, acts.h[l], true, &delta, false);
                 let db = &mut g[2 * l + 1];
                 for row in delta.chunks_exact(n) {
                     db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
                 }
             }
             if l == 0 && !want_input {
+                recycle(delta);
                 return None;
             }
             // ∂/∂h_l = δ · W_lᵀ, then through the activation that made h_l (if hidden).
-            let mut up = vec![0.0f32; rows * k];
+            let mut up = scratch(rows * k);
             matmul(rows, k, n, &mut up, false, &delta, false, &self.wt[l], false);
             if l > 0 {
-                self.times_act_grad(&mut up, &acts.h[l]);
+                self.times_act_grad(&mut up, acts.h[l]);
             }
-            delta = up;
+            recycle(std::mem::replace(&mut delta, up));
         }
         Some(delta)
     }
@@ -134,15 +160,16 @@ impl HostMlp {
     /// ∂out/∂x of a one-output network at the rows of `acts`, by the chain rule through the
     /// activations: g ← (g ⊙ σ'(a_i))·W_iᵀ from the top down. Also returns every
     /// δ_i = g ⊙ σ'(a_i) on the way, which `penalty_backward` needs.
-    pub fn input_grad(&self, acts: &Acts) -> (Vec<f32>, Vec<Vec<f32>>) {
+    pub fn input_grad(&self, acts: &Rows) -> (Vec<f32>, Vec<Vec<f32>>) {
         let (rows, top) = (acts.rows, self.depth() - 1);
         // d out / d h_top = W_topᵀ for every row.
-        let mut g: Vec<f32> = (0..rows).flat_map(|_| self.w[top].iter().copied()).collect();
+        let mut g = scratch(rows * self.dims[top]);
+        g.chunks_exact_mut(self.dims[top]).for_each(|row| row.copy_from_slice(&self.w[top]));
         let mut deltas = vec![Vec::new(); top];
         for i in (0..top).rev() {
             let (k, n) = (self.dims[i], self.dims[i + 1]);
-            self.times_act_grad(&mut g, &acts.h[i + 1]);
-            let mut next = vec![0.0f32; rows * k];
+            self.times_act_grad(&mut g, acts.h[i + 1]);
+            let mut next = scratch(rows * k);
             matmul(rows, k, n, &mut next, false, &g, false, &self.wt[i], false);
             deltas[i] = std::mem::replace(&mut g, next);
         }
@@ -152,23 +179,24 @@ impl HostMlp {
     /// Adds into `grads` the weight gradient of a penalty on ∂out/∂x, given `u0` = ∂penalty /
     /// ∂(∂out/∂x). It runs the input-gradient chain backwards; the activation masks are
     /// constants (σ'' = 0 for ReLU-family units), so biases get nothing.
-    pub fn penalty_backward(&self, acts: &Acts, deltas: &[Vec<f32>], u0: Vec<f32>, grads: &mut HostGrads) {
+    pub fn penalty_backward(&self, acts: &Rows, deltas: &[Vec<f32>], u0: Vec<f32>, grads: &mut HostGrads) {
         let (rows, top) = (acts.rows, self.depth() - 1);
         let mut u = u0;
         for i in 0..top {
             let (k, n) = (self.dims[i], self.dims[i + 1]);
             // g_i = δ_i · W_iᵀ  ⇒  dW_i += uᵀ · δ_i  and  ∂/∂δ_i = u · W_i
             matmul(k, n, rows, &mut grads[2 * i], true, &u, true, &deltas[i], false);
-            let mut next = vec![0.0f32; rows * n];
+            let mut next = scratch(rows * n);
             matmul(rows, n, k, &mut next, false, &u, false, &self.w[i], false);
-            self.times_act_grad(&mut next, &acts.h[i + 1]);
-            u = next;
+            self.times_act_grad(&mut next, acts.h[i + 1]);
+            recycle(std::mem::replace(&mut u, next));
         }
         // The top weights enter as the starting row of the chain.
         let w_top = &mut grads[2 * top];
         for row in u.chunks_exact(self.dims[top]) {
             w_top.iter_mut().zip(row).for_each(|(w, v)| *w += v);
         }
+        recycle(u);
     }
 
     /// v ⊙ σ'(a), with σ'(a) read from h = σ(a): 1 where h > 0, else the leak (branch-free).
@@ -178,7 +206,7 @@ impl HostMlp {
     }
 
     pub fn zero_grads(&self) -> HostGrads {
-        (0..self.depth()).flat_map(|l| [vec![0.0; self.dims[l] * self.dims[l + 1]], vec![0.0; self.dims[l + 1]]]).collect()
+        (0..self.depth()).flat_map(|l| [zeroed(self.dims[l] * self.dims[l + 1]), zeroed(self.dims[l + 1])]).collect()
     }
 }
 
@@ -187,7 +215,7 @@ impl HostMlp {
 pub fn penalty_grad(g: &[f32], width: usize, weight: f32, one_centred: bool) -> (f32, Vec<f32>) {
     let n = (g.len() / width) as f32;
     let mut value = 0.0;
-    let mut u = vec![0.0f32; g.len()];
+    let mut u = scratch(g.len());
     for (row, urow) in g.chunks_exact(width).zip(u.chunks_exact_mut(width)) {
         let sq: f32 = row.iter().map(|v| v * v).sum();
         let scale = if one_centred {
@@ -294,7 +322,7 @@ fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: &[f3
 /// input row by row (contiguous) and writing a few cache lines per row.
 fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     const BAND: usize = 16;
-    let mut out = vec![0.0f32; a.len()];
+    let mut out = scratch(a.len());
     let band = |(bi, o): (usize, &mut [f32])| {
         let j0 = bi * BAND;
         let width = o.len() / rows;
@@ -324,10 +352,57 @@ fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) ->
     (0..n).into_par_iter().map(|i| f((i * rows / n)..((i + 1) * rows / n))).collect()
 }
 
-/// Adds `b` into `a`, parameter by parameter.
-fn add_grads(a: &mut HostGrads, b: &HostGrads) {
+/// Adds `b` into `a`, parameter by parameter (and recycles `b`).
+fn add_grads(a: &mut HostGrads, b: HostGrads) {
     for (x, y) in a.iter_mut().zip(b) {
-        x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
+        x.iter_mut().zip(&y).for_each(|(x, y)| *x += y);
+        recycle(y);
+    }
+}
+
+/// Buffers given back by finished passes, for the next ones. Every update needs the same
+/// few dozen activation-sized buffers; freshly allocated, the allocator returns some of that
+/// memory to the OS and the kernel zeroes it again page by page on first touch (≈ 10 % of a
+/// gan_toy step). Shared by all threads: chunks' gradients are freed on the caller's thread.
+static POOL: std::sync::Mutex<Vec<Vec<f32>>> = std::sync::Mutex::new(Vec::new());
+
+/// At most this many floats wait in the pool (256 MiB); beyond it buffers are freed.
+const POOL_FLOATS: usize = 1 << 26;
+
+/// `len` zeros, in a recycled buffer when one is large enough.
+fn zeroed(len: usize) -> Vec<f32> {
+    let mut v = scratch(len);
+    v.fill(0.0);
+    v
+}
+
+/// `len` floats of unspecified (but initialised) value, for an output written in full —
+/// by `matmul` without `accumulate`, say — so that it is not zeroed first. A recycled buffer
+/// when one is large enough (the smallest such).
+fn scratch(len: usize) -> Vec<f32> {
+    let reused = {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let best = pool.iter().enumerate().filter(|(_, v)| v.capacity() >= len).min_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
+        best.map(|i| pool.swap_remove(i))
+    };
+    match reused {
+        Some(mut v) => {
+            v.truncate(len);
+            v.resize(len, 0.0);
+            v
+        }
+        None => vec![0.0; len],
+    }
+}
+
+/// Gives a buffer back for `zeroed` to reuse.
+pub fn recycle(v: Vec<f32>) {
+    if v.capacity() < 1024 {
+        return; // small ones are cheap to allocate
+    }
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.iter().map(Vec::capacity).sum::<usize>() + v.capacity() <= POOL_FLOATS {
+        pool.push(v);
     }
 }
 
@@ -374,7 +449,7 @@ pub fn d_gradients(g: &HostMlp, d: &HostMlp, o: &DObjective, inp: &DInputs) -> D
     let mut parts = chunked(rows, |r| d_chunk(g, d, o, inp, r, rows)).into_iter();
     let mut total = parts.next().expect("at least one chunk");
     for p in parts {
-        add_grads(&mut total.grads, &p.grads);
+        add_grads(&mut total.grads, p.grads);
         total.loss += p.loss;
         total.d_real += p.d_real;
         total.d_fake += p.d_fake;
@@ -390,44 +465,59 @@ fn d_chunk(g: &HostMlp, d: &HostMlp, o: &DObjective, inp: &DInputs, r: Range<usi
     let (width, n) = (2 * o.pack, r.len());
     let share = n as f32 / rows as f32;
     let latent = g.dims[0];
-    let x = |v: &[f32]| v[r.start * width..r.end * width].to_vec();
     let z = inp.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec();
     // PacGAN packing is a reshape: `[n·pack, 2]` row-major is `[n, 2·pack]` row-major.
     let mut fake = g.forward(z, n * o.pack).h.pop().expect("output layer");
     if let Some(e) = &inp.fake_noise {
         fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
     }
-    let (ar, af) = (d.forward(x(&inp.real), n), d.forward(fake, n));
-    let top = d.dims.len() - 1;
-    let (dr, df) = (&ar.h[top], &af.h[top]);
-    let (loss, mut gr, mut gf) = d_loss_grad(o.kind, dr, df, o.smoothing);
-    gr.iter_mut().chain(&mut gf).for_each(|v| *v *= share);
+    // One D pass over every point this update judges, stacked: reals, fakes, then each
+    // penalty's points. One product per layer instead of one per set: every product packs
+    // the layer's weights anew, which at 128 rows costs ~10 % of the product.
+    let real = &inp.real[r.start * width..r.end * width];
+    let mut x = Vec::with_capacity(4 * n * width);
+    x.extend_from_slice(real);
+    x.extend_from_slice(&fake);
+    if let Some(eps) = &inp.gp_eps {
+        // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
+        x.extend((0..n * width).map(|i| { let e = eps[r.start + i / width]; e * real[i] + (1.0 - e) * fake[i] }));
+    }
+    if let Some(xp) = &inp.dragan_x {
+        x.extend_from_slice(&xp[r.start * width..r.end * width]);
+    }
+    recycle(fake);
+    let sets = x.len() / (n * width);
+    let acts = d.forward(x, sets * n);
+    let set = |i: usize| acts.rows(i * n..(i + 1) * n);
+    let out_rows = &acts.h[d.dims.len() - 1];
+    let (dr, df) = (&out_rows[..n], &out_rows[n..2 * n]);
+    let (loss, gr, gf) = d_loss_grad(o.kind, dr, df, o.smoothing);
+    let delta: Vec<f32> = gr.into_iter().chain(gf).map(|v| v * share).collect();
     let logistic = !o.kind.is_critic() && o.kind != LossKind::Ls;
     let sum = |v: &[f32]| v.iter().map(|&x| if logistic { sigmoid(x) } else { x }).sum::<f32>();
     let mut out = DResult { grads: d.zero_grads(), loss: loss * share, d_real: sum(dr), d_fake: sum(df) };
-    d.backward(&ar, gr, Some(&mut out.grads), false);
-    d.backward(&af, gf, Some(&mut out.grads), false);
+    d.backward(&acts.rows(0..2 * n), delta, Some(&mut out.grads), false);
     // Gradient penalties: ∂D/∂x at the chosen points, then its gradient into the weights.
-    let mut penalise = |acts: &Acts, weight: f32, one_centred: bool| {
-        let (g, deltas) = d.input_grad(acts);
+    let mut penalise = |rows: Rows, weight: f32, one_centred: bool| {
+        let (g, deltas) = d.input_grad(&rows);
         let (p, u0) = penalty_grad(&g, width, weight * share, one_centred);
-        d.penalty_backward(acts, &deltas, u0, &mut out.grads);
+        d.penalty_backward(&rows, &deltas, u0, &mut out.grads);
+        deltas.into_iter().chain([g]).for_each(recycle);
         out.loss += p;
     };
     if o.r1 > 0.0 {
-        penalise(&ar, o.r1, false);
+        penalise(set(0), o.r1, false);
     }
     if o.r2 > 0.0 {
-        penalise(&af, o.r2, false);
+        penalise(set(1), o.r2, false);
     }
-    if let Some(eps) = &inp.gp_eps {
-        // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
-        let (real, fake) = (&ar.h[0], &af.h[0]);
-        let xhat = (0..n * width).map(|i| { let e = eps[r.start + i / width]; e * real[i] + (1.0 - e) * fake[i] }).collect();
-        penalise(&d.forward(xhat, n), o.gp, true);
+    let mut next = 2;
+    if inp.gp_eps.is_some() {
+        penalise(set(next), o.gp, true);
+        next += 1;
     }
-    if let Some(xp) = &inp.dragan_x {
-        penalise(&d.forward(x(xp), n), o.dragan, true);
+    if inp.dragan_x.is_some() {
+        penalise(set(next), o.dragan, true);
     }
     out
 }
@@ -449,16 +539,47 @@ pub fn g_gradients(g: &HostMlp, d: &HostMlp, kind: LossKind, pack: usize, z: &[f
         let ad = d.forward(fake, n);
         let (loss, mut gdf) = g_loss_grad(kind, &ad.h[d.dims.len() - 1]);
         gdf.iter_mut().for_each(|v| *v *= share);
-        let gx = d.backward(&ad, gdf, None, true).expect("input gradient");
+        let gx = d.backward(&ad.all(), gdf, None, true).expect("input gradient");
         let mut grads = g.zero_grads();
-        g.backward(&ag, gx, Some(&mut grads), false);
+        g.backward(&ag.all(), gx, Some(&mut grads), false);
         (loss * share, grads)
     });
     let mut parts = parts.into_iter();
     let (mut loss, mut grads) = parts.next().expect("at least one chunk");
     for (l, gr) in parts {
         loss += l;
-        add_grads(&mut grads, &gr);
+        add_grads(&mut grads, gr);
     }
     (loss, grads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `scratch` hands `matmul` buffers holding old values, so a product that does not
+    /// accumulate must overwrite its output without reading it — checked here with NaN in the
+    /// output beforehand, on the shapes and layouts the fast path uses (1-wide output layers,
+    /// 2-wide inputs, transposed operands, products big enough to run on several threads).
+    #[test]
+    fn matmul_without_accumulate_ignores_old_output() {
+        let shapes = [(1, 1, 1), (5, 7, 3), (64, 1, 512), (64, 512, 2), (2, 512, 64), (128, 512, 512), (512, 512, 256)];
+        for (m, n, k) in shapes {
+            for (a_t, b_t) in [(false, false), (true, false), (false, true)] {
+                let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0).collect();
+                let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0).collect();
+                let at = |i: usize, p: usize| if a_t { a[p * m + i] } else { a[i * k + p] };
+                let bt = |p: usize, j: usize| if b_t { b[j * k + p] } else { b[p * n + j] };
+                let mut c = vec![f32::NAN; m * n];
+                matmul(m, n, k, &mut c, false, &a, a_t, &b, b_t);
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f32 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
+                        let got = c[i * n + j];
+                        assert!((got - want).abs() <= 1e-3 * (1.0 + want.abs()), "{m}×{k}·{k}×{n} (a_t {a_t}, b_t {b_t}) at ({i}, {j}): {got} vs {want}");
+                    }
+                }
+            }
+        }
+    }
 }

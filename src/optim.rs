@@ -209,6 +209,24 @@ impl HostRule {
 
     /// Updates parameters `p` with gradients `g`; `m` and `v` are the moment buffers.
     fn apply(&self, p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { self.apply_avx2(p, m, v, g) };
+        }
+        self.apply_any(p, m, v, g)
+    }
+
+    /// `apply` compiled for AVX2: 8 lanes of sqrt / div instead of SSE2's 4 (Adam's update is
+    /// ~5 % of a gan_toy step). Same operations in the same order, so the same results.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(&self, p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
+        self.apply_any(p, m, v, g)
+    }
+
+    #[inline(always)]
+    fn apply_any(&self, p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
         let (lr, mu) = (self.lr, self.momentum);
         match self.kind {
             OptimKind::Sgd if mu > 0.0 => {

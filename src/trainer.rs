@@ -209,7 +209,10 @@ impl Trainer {
 
     /// One full step of the schedule.
     pub fn step(&mut self) -> Result<(), TrainError> {
-        let r = self.step_inner();
+        // On a thread of rayon's pool, the fast path's batch chunks fork with a cheap join
+        // (the other thread steals one half) instead of waking the pool from outside and
+        // sleeping until it is done, several times per update.
+        let r = if self.fused { rayon::scope(|_| self.step_inner()) } else { self.step_inner() };
         self.sync_tensors();
         r
     }
@@ -226,12 +229,10 @@ impl Trainer {
         match self.cfg.schedule.mode {
             ScheduleMode::Alternating => {
                 for _ in 0..nd {
-                    let grads = self.d_gradients();
-                    self.apply_d(grads)?;
+                    self.update(Phase::UpdatingD)?;
                 }
                 for _ in 0..ng {
-                    let grads = self.g_gradients();
-                    self.apply_g(grads)?;
+                    self.update(Phase::UpdatingG)?;
                 }
             }
             ScheduleMode::Simultaneous => {
@@ -260,16 +261,7 @@ impl Trainer {
 
     fn sub_step_inner(&mut self) -> Result<Phase, TrainError> {
         let phase = self.phase();
-        match phase {
-            Phase::UpdatingD => {
-                let grads = self.d_gradients();
-                self.apply_d(grads)
-            }
-            Phase::UpdatingG => {
-                let grads = self.g_gradients();
-                self.apply_g(grads)
-            }
-        }?;
+        self.update(phase)?;
         self.sub_step += 1;
         if self.sub_step >= self.cfg.schedule.d_steps + self.cfg.schedule.g_steps {
             self.sub_step = 0;
@@ -280,18 +272,30 @@ impl Trainer {
 
     /// One D update.
     pub fn update_d(&mut self) -> Result<(), TrainError> {
-        let grads = self.d_gradients();
-        let r = self.apply_d(grads);
+        let r = self.update(Phase::UpdatingD);
         self.sync_tensors();
         r
     }
 
     /// One G update (against an unrolled copy of D when `schedule.unroll > 0`).
     pub fn update_g(&mut self) -> Result<(), TrainError> {
-        let grads = self.g_gradients();
-        let r = self.apply_g(grads);
+        let r = self.update(Phase::UpdatingG);
         self.sync_tensors();
         r
+    }
+
+    /// One update of D or G, leaving the tensors to `sync_tensors`.
+    fn update(&mut self, which: Phase) -> Result<(), TrainError> {
+        match which {
+            Phase::UpdatingD => {
+                let grads = self.d_gradients();
+                self.apply_d(grads)
+            }
+            Phase::UpdatingG => {
+                let grads = self.g_gradients();
+                self.apply_g(grads)
+            }
+        }
     }
 
     /// Copies the fast path's newer host weights into the tensors.
@@ -513,6 +517,7 @@ impl Trainer {
             Grads::Host(grads) => {
                 let (g, mut d) = self.take_host();
                 self.d_opt.step_host(d.params_mut(), &grads);
+                grads.into_iter().for_each(fused::recycle);
                 if let Some(c) = clip {
                     d.params_mut().into_iter().flatten().for_each(|v| *v = v.clamp(-c, c));
                 }
@@ -586,6 +591,7 @@ impl Trainer {
             Grads::Host(grads) => {
                 let (mut gh, d) = self.take_host();
                 self.g_opt.step_host(gh.params_mut(), &grads);
+                grads.into_iter().for_each(fused::recycle);
                 gh.refresh();
                 self.g_stale = true;
                 self.put_host(gh, d);
