@@ -25,7 +25,7 @@ workload_args() {
   esac
 }
 
-stats() { python3 -c 'import sys,statistics as s; v=sorted(float(x) for x in sys.argv[1:]); print(f"min {v[0]:.1f}  median {s.median(v):.1f}  max {v[-1]:.1f}")' "$@"; }
+stats() { python3 -c 'import sys,statistics as s; v=sorted(float(x) for x in sys.argv[1:]); print(f"min {v[0]:.2f}  median {s.median(v):.2f}  max {v[-1]:.2f}")' "$@"; }
 
 workloads=("$@")
 [ ${#workloads[@]} -gt 0 ] || workloads=(mlp128 gan-toy r1)

@@ -352,10 +352,16 @@ fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) ->
     (0..n).into_par_iter().map(|i| f((i * rows / n)..((i + 1) * rows / n))).collect()
 }
 
-/// Adds `b` into `a`, parameter by parameter (and recycles `b`).
+/// Adds `b` into `a`, parameter by parameter (and recycles `b`); big ones on all threads.
 fn add_grads(a: &mut HostGrads, b: HostGrads) {
+    const CHUNK: usize = 1 << 15;
+    let add = |(x, y): (&mut [f32], &[f32])| x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
     for (x, y) in a.iter_mut().zip(b) {
-        x.iter_mut().zip(&y).for_each(|(x, y)| *x += y);
+        if x.len() < 2 * CHUNK {
+            add((x, &y));
+        } else {
+            x.par_chunks_mut(CHUNK).zip(y.par_chunks(CHUNK)).for_each(add);
+        }
         recycle(y);
     }
 }
