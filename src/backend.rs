@@ -51,9 +51,13 @@ fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
 }
 
 fn cpu() -> (Device, BackendInfo) {
-    let threads = rayon_threads();
-    let info = BackendInfo { backend: "cpu".into(), adapter: format!("CPU: fused MLP kernels + burn flex, {threads} threads"), reason: String::new() };
+    let info = BackendInfo { backend: "cpu".into(), adapter: cpu_adapter(rayon_threads()), reason: String::new() };
     (Device::flex(), info)
+}
+
+/// How the CPU backend describes itself, training on `threads` threads.
+pub fn cpu_adapter(threads: usize) -> String {
+    format!("CPU: fused MLP kernels + burn flex, {threads} thread{}", if threads == 1 { "" } else { "s" })
 }
 
 /// Number of threads the CPU kernels use (rayon's global pool).

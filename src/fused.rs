@@ -5,7 +5,7 @@
 //!
 //! Parallelism is over the batch: a gradient is a sum over rows, so each thread takes a chunk
 //! of rows through the whole forward / backward chain with single-threaded products, and the
-//! chunks' gradients are added (`chunked`). On 2 cores this beats splitting each product
+//! chunks' gradients are added (`chunked`; batch 256 is two chunks). On 2 cores this beats splitting each product
 //! (gemm's own threading gains little on 128-row operands and nothing on 128-wide layers).
 //!
 //! The gradient penalties (WGAN-GP, R1, R2, DRAGAN) are here too: ∂D/∂x by the chain rule,
@@ -340,12 +340,15 @@ fn transpose(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     out
 }
 
-/// Runs `f` on consecutive row ranges of `0..rows` in parallel, one per thread but none under
-/// 32 rows (below that the hand-off costs more than it saves), and returns the results in
-/// order. A batch's gradient is a sum over its rows, so each chunk computes its part and the
-/// parts are added in a fixed order: the result depends on the thread count only by rounding.
+/// Rows per chunk, at least: 128-row products keep `gemm` near its peak.
+const CHUNK_ROWS: usize = 128;
+
+/// Runs `f` on consecutive row ranges of `0..rows` (≥ `CHUNK_ROWS` each) in parallel and
+/// returns the results in order. A batch's gradient is a sum over its rows, so each chunk
+/// computes its part and the parts are added in order. The split depends on the batch size
+/// only, not on the thread count, so a seed replays bit for bit on any machine.
 fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
-    let n = rayon::current_num_threads().min(rows / 32).max(1);
+    let n = (rows / CHUNK_ROWS).clamp(1, 64);
     if n == 1 {
         return vec![f(0..rows)];
     }
@@ -366,14 +369,15 @@ fn add_grads(a: &mut HostGrads, b: HostGrads) {
     }
 }
 
-/// Buffers given back by finished passes, for the next ones. Every update needs the same
-/// few dozen activation-sized buffers; freshly allocated, the allocator returns some of that
-/// memory to the OS and the kernel zeroes it again page by page on first touch (≈ 10 % of a
-/// gan_toy step). Shared by all threads: chunks' gradients are freed on the caller's thread.
-static POOL: std::sync::Mutex<Vec<Vec<f32>>> = std::sync::Mutex::new(Vec::new());
+/// Buffers given back by finished passes, for the next ones, by size class: class `c` holds
+/// buffers of capacity ≥ 2^c. Every update needs the same few dozen activation-sized buffers;
+/// freshly allocated, the allocator returns some of that memory to the OS and the kernel
+/// zeroes it again page by page on first touch (≈ 10 % of a gan_toy step). Shared by all
+/// threads: chunks' gradients are freed on the caller's thread.
+static POOL: std::sync::Mutex<[Vec<Vec<f32>>; 48]> = std::sync::Mutex::new([const { Vec::new() }; 48]);
 
-/// At most this many floats wait in the pool (256 MiB); beyond it buffers are freed.
-const POOL_FLOATS: usize = 1 << 26;
+/// Buffers kept per size class; beyond it they are freed.
+const POOL_PER_CLASS: usize = 32;
 
 /// `len` zeros, in a recycled buffer when one is large enough.
 fn zeroed(len: usize) -> Vec<f32> {
@@ -384,31 +388,25 @@ fn zeroed(len: usize) -> Vec<f32> {
 
 /// `len` floats of unspecified (but initialised) value, for an output written in full —
 /// by `matmul` without `accumulate`, say — so that it is not zeroed first. A recycled buffer
-/// when one is large enough (the smallest such).
+/// when one of the size class is free.
 fn scratch(len: usize) -> Vec<f32> {
-    let reused = {
-        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-        let best = pool.iter().enumerate().filter(|(_, v)| v.capacity() >= len).min_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
-        best.map(|i| pool.swap_remove(i))
-    };
-    match reused {
-        Some(mut v) => {
-            v.truncate(len);
-            v.resize(len, 0.0);
-            v
-        }
-        None => vec![0.0; len],
-    }
+    let class = len.next_power_of_two().trailing_zeros() as usize;
+    let reused = POOL.lock().unwrap_or_else(|e| e.into_inner())[class].pop();
+    let mut v = reused.unwrap_or_else(|| Vec::with_capacity(1 << class));
+    v.truncate(len);
+    v.resize(len, 0.0);
+    v
 }
 
-/// Gives a buffer back for `zeroed` to reuse.
+/// Gives a buffer back for `zeroed` / `scratch` to reuse.
 pub fn recycle(v: Vec<f32>) {
     if v.capacity() < 1024 {
         return; // small ones are cheap to allocate
     }
+    let class = v.capacity().ilog2() as usize;
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if pool.iter().map(Vec::capacity).sum::<usize>() + v.capacity() <= POOL_FLOATS {
-        pool.push(v);
+    if pool[class].len() < POOL_PER_CLASS {
+        pool[class].push(v);
     }
 }
 

@@ -1,6 +1,6 @@
 //! The training loop: one `Trainer` owns G, D, their optimizers and the random stream, and
 //! advances them one update at a time. Everything is seeded from `train.seed`, so the same
-//! seed on the same backend (on the CPU: with the same number of threads) replays the same run.
+//! seed on the same backend replays the same run.
 //!
 //! A *step* is one round of the schedule: `d_steps` D updates and `g_steps` G updates,
 //! alternating (each sees the other's newest weights) or simultaneous (both gradients taken

@@ -81,16 +81,30 @@ pub struct WorkerHandle {
 
 impl WorkerHandle {
     /// Starts training `cfg` (paused) on `backend`. `repaint` is called after every snapshot
-    /// (the window passes `ctx.request_repaint`).
-    pub fn spawn(cfg: Config, choice: BackendChoice, repaint: Box<dyn Fn() + Send>) -> anyhow::Result<Self> {
-        let (device, info) = backend::select(choice)?;
+    /// (the window passes `ctx.request_repaint`). `threads` caps the CPU threads training uses
+    /// (None: all of rayon's pool).
+    pub fn spawn(cfg: Config, choice: BackendChoice, repaint: Box<dyn Fn() + Send>, threads: Option<usize>) -> anyhow::Result<Self> {
+        let (device, mut info) = backend::select(choice)?;
+        // A pool of its own, when capped: the worker runs inside it, so every parallel kernel
+        // of a step (the fast path's chunks, burn's CPU ops) stays on its threads.
+        let pool = match threads {
+            Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).thread_name(|i| format!("ganscope-train-{i}")).build()?),
+            None => None,
+        };
+        if let (Some(p), "cpu") = (&pool, info.backend.as_str()) {
+            info.adapter = backend::cpu_adapter(p.current_num_threads());
+        }
         let trainer = Trainer::new(cfg, device, info)?;
         let (cmd_tx, cmd_rx) = unbounded();
         let (snap_tx, snap_rx) = bounded(1);
         let stale = snap_rx.clone();
-        let thread = std::thread::Builder::new()
-            .name("ganscope-trainer".into())
-            .spawn(move || Worker::new(trainer, cmd_rx, snap_tx, stale, repaint).run())?;
+        let thread = std::thread::Builder::new().name("ganscope-trainer".into()).spawn(move || {
+            let worker = Worker::new(trainer, cmd_rx, snap_tx, stale, repaint);
+            match pool {
+                Some(p) => p.install(|| worker.run()),
+                None => worker.run(),
+            }
+        })?;
         Ok(Self { commands: Some(cmd_tx), snapshots: snap_rx, thread: Some(thread) })
     }
 

@@ -434,6 +434,8 @@ fn fused_cpu_path_matches_autodiff() {
         ("ns", "leaky-relu", "reg.r1=1"),
         ("hinge", "relu", "reg.r2=0.5"),
         ("ns", "relu", "reg.dragan=1"),
+        // Batch 256 is two chunks on the fast path, whose gradients are summed.
+        ("wgan-gp", "relu", "train.batch_size=256"),
     ] {
         let mut c = small_config(5);
         for kv in [format!("loss.kind={loss}"), format!("generator.activation={act}"), format!("discriminator.activation={act}")] {

@@ -21,7 +21,7 @@ fn collect_for(w: &WorkerHandle, d: Duration) -> Vec<Snapshot> {
 #[test]
 fn surface_refreshes_on_its_own_clock_while_fakes_follow_every_snapshot() {
     let cfg = presets::get("ns-ring").unwrap().config;
-    let w = WorkerHandle::spawn(cfg, BackendChoice::Cpu, Box::new(|| {})).unwrap();
+    let w = WorkerHandle::spawn(cfg, BackendChoice::Cpu, Box::new(|| {}), None).unwrap();
     w.send(Command::Speed(Speed::Max));
     w.send(Command::Play);
     let snaps: Vec<Snapshot> = collect_for(&w, Duration::from_secs(4)).into_iter().filter(|s| s.running && s.step > 0).collect();

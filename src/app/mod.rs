@@ -95,9 +95,11 @@ impl GanscopeApp {
         let ctx = cc.egui_ctx.clone();
         let software = software_renderer(cc);
         // A software rasteriser (Mesa's llvmpipe) draws on the very cores that train: there the
-        // window redraws at most ~10 times a second so that training keeps them.
+        // window redraws at most ~10 times a second, and training leaves one core to it (on 2
+        // cores, training on both starved the drawing to ~4 fps and ran slower than on one).
         let min_frame = if software { Duration::from_millis(100) } else { Duration::ZERO };
-        let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)));
+        let threads = software.then(|| crate::backend::rayon_threads().saturating_sub(1).max(1));
+        let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)), threads);
         let (worker, start_error) = match worker {
             Ok(w) => (Some(w), start_error),
             Err(e) => (None, Some(format!("Could not start training: {e:#}"))),
