@@ -11,6 +11,16 @@ use ganscope::trainer::Trainer;
 use std::path::PathBuf;
 use std::time::Instant;
 
+
+/// `println!` that returns the write error instead of panicking, so `ganscope presets | head`
+/// ends quietly (see `main`) rather than with a panic about a broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "ganscope", version, about = "Watch a GAN learn a 2-D distribution — and watch it fail.")]
 pub struct Cli {
@@ -116,13 +126,13 @@ pub struct BenchArgs {
 
 pub fn presets_cmd() -> Result<()> {
     for p in presets::all() {
-        println!("{:<18} {}", p.name, p.meta.title);
+        outln!("{:<18} {}", p.name, p.meta.title);
     }
     Ok(())
 }
 
 pub fn config_cmd(args: &ConfigArgs) -> Result<()> {
-    print!("{}", args.load()?.to_toml());
+    outln!("{}", args.load()?.to_toml().trim_end());
     Ok(())
 }
 
@@ -180,7 +190,7 @@ pub fn train_cmd(args: &TrainArgs) -> Result<()> {
         None => {
             let s = &out.summary;
             let modes = s.modes_covered.map(|c| format!("modes {c}/{}, HQ {:.1}%, reverse KL {:.3}, ", s.modes_total.unwrap_or(0), 100.0 * s.hq_fraction.unwrap_or(0.0), s.reverse_kl.unwrap_or(0.0))).unwrap_or_default();
-            println!("{} steps in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}", s.steps, s.seconds, s.steps_per_second, s.kl_grid, s.js_grid);
+            outln!("{} steps in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}", s.steps, s.seconds, s.steps_per_second, s.kl_grid, s.js_grid);
         }
     }
     Ok(())
@@ -194,7 +204,7 @@ pub fn eval_cmd(args: &EvalArgs) -> Result<()> {
     }
     let flat: Vec<f32> = pts.iter().flatten().copied().collect();
     let score = run::score_samples(&cfg, &flat)?;
-    println!("{}", serde_json::to_string_pretty(&score)?);
+    outln!("{}", serde_json::to_string_pretty(&score)?);
     Ok(())
 }
 
@@ -215,14 +225,14 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
     let secs = t.elapsed().as_secs_f64();
     let sps = args.steps as f64 / secs;
     let rss_mib = ganscope::run::rss_mib();
-    println!(
+    outln!(
         "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, RSS {})",
         args.steps,
         info.backend,
         info.adapter,
         rss_mib.map_or("unknown".into(), |m| format!("{m:.1} MiB"))
     );
-    println!(
+    outln!(
         "{}",
         serde_json::json!({
             "impl": "ganscope",

@@ -107,3 +107,22 @@ fn forced_wgpu_without_adapter_is_an_error_not_a_panic() {
         assert!(err.contains("wgpu"), "{err}");
     }
 }
+
+#[test]
+fn closed_stdout_ends_quietly_not_with_a_panic() {
+    // `ganscope presets | head -0`: the reader is gone before the first line is written.
+    let cases: [&[&str]; 3] = [&["presets"], &["config", "--preset", "r1"], &["eval", "--samples", "/nonexistent.csv"]];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = ganscope().args(args).stdout(writer).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        if args[0] == "eval" {
+            // A real error is still reported, pipe or not.
+            assert!(!out.status.success() && stderr.contains("nonexistent.csv"), "{args:?}: {stderr}");
+        } else {
+            assert!(out.status.success(), "{args:?}: {stderr}");
+        }
+    }
+}
