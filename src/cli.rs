@@ -259,6 +259,8 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
     if args.screenshot.is_some() && args.steps.is_none() {
         bail!("--screenshot needs --steps N (how long to train before the shot)");
     }
+    // SAFETY: `main` calls this before starting any thread.
+    unsafe { ganscope::app::limit_software_rasteriser() };
     ganscope::app::run_window(ganscope::app::Launch {
         preset: args.preset.clone(),
         backend: args.backend,

@@ -95,10 +95,10 @@ impl GanscopeApp {
         let ctx = cc.egui_ctx.clone();
         let software = software_renderer(cc);
         // A software rasteriser (Mesa's llvmpipe) draws on the very cores that train: there the
-        // window redraws at most ~10 times a second, and training leaves one core to it (on 2
-        // cores, training on both starved the drawing to ~4 fps and ran slower than on one).
+        // window redraws at most ~10 times a second, and the cores are split between the two
+        // (on 2 cores, training on both starved the drawing to ~4 fps and ran slower than on one).
         let min_frame = if software { Duration::from_millis(100) } else { Duration::ZERO };
-        let threads = software.then(|| crate::backend::rayon_threads().saturating_sub(1).max(1));
+        let threads = software.then(|| crate::backend::rayon_threads().saturating_sub(SOFTWARE_RASTER_THREADS).max(1));
         let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)), threads);
         let (worker, start_error) = match worker {
             Ok(w) => (Some(w), start_error),
@@ -374,6 +374,25 @@ impl Rolling {
         let mut v: Vec<f32> = self.ms.iter().copied().collect();
         v.sort_by(f32::total_cmp);
         (v[v.len() / 2], v[(v.len() * 99 / 100).min(v.len() - 1)])
+    }
+}
+
+/// On a software renderer, the threads the rasteriser gets; training takes the other cores.
+pub const SOFTWARE_RASTER_THREADS: usize = 1;
+
+/// Holds Mesa's software rasteriser (llvmpipe / lavapipe) to `SOFTWARE_RASTER_THREADS`: left
+/// alone it starts a thread per core and contends with training on every one. Measured on 2
+/// cores (`xvfb-run ganscope --preset ns-ring --steps 8000 --screenshot x.png`, two runs each):
+/// training 716–760 steps/s in the window with one raster thread vs 382–576 with two, for a
+/// frame interval of 193 ms vs 155–160 ms. GPU drivers ignore the variable; a value the user
+/// set is kept.
+///
+/// # Safety
+/// Sets an environment variable: call it before any other thread exists.
+pub unsafe fn limit_software_rasteriser() {
+    if std::env::var_os("LP_NUM_THREADS").is_none() {
+        // SAFETY: the caller guarantees no other thread is running.
+        unsafe { std::env::set_var("LP_NUM_THREADS", SOFTWARE_RASTER_THREADS.to_string()) };
     }
 }
 
