@@ -122,6 +122,10 @@ pub struct BenchArgs {
     pub warmup: u64,
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
+    /// Also log the resident memory to stderr every N timed steps (to check that a long run
+    /// stays flat within one process).
+    #[arg(long, value_name = "N")]
+    pub rss_every: Option<u64>,
 }
 
 pub fn presets_cmd() -> Result<()> {
@@ -217,8 +221,11 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
         trainer.step()?;
     }
     let t = Instant::now();
-    for _ in 0..args.steps {
+    for i in 1..=args.steps {
         trainer.step()?;
+        if args.rss_every.is_some_and(|n| n > 0 && i % n == 0) {
+            eprintln!("step {i}: RSS {:.1} MiB", ganscope::run::rss_mib().unwrap_or(f64::NAN));
+        }
     }
     // Make sure queued device work is done before stopping the clock.
     let _ = trainer.device().sync();

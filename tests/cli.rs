@@ -126,3 +126,20 @@ fn closed_stdout_ends_quietly_not_with_a_panic() {
         }
     }
 }
+
+#[test]
+fn bench_memory_stays_flat_within_a_run() {
+    // A leak of even one activation buffer a step (128 KiB) would add ~250 MiB here.
+    let out = ganscope()
+        .args(["bench", "--preset", "ns-ring", "--steps", "3000", "--warmup", "200", "--rss-every", "1000", "--backend", "cpu"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rss: Vec<f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| l.split("RSS ").nth(1)?.trim_end_matches(" MiB").parse().ok())
+        .collect();
+    assert_eq!(rss.len(), 3, "expected an RSS line every 1000 steps");
+    let (first, max) = (rss[0], rss.iter().copied().fold(f64::MIN, f64::max));
+    assert!(max <= first * 1.10, "RSS grew from {first:.1} to {max:.1} MiB: {rss:?}");
+}
