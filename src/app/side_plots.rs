@@ -136,7 +136,7 @@ impl SidePlots {
                     .allow_scroll(false)
                     .show(ui, |p| p.bar_chart(BarChart::new("samples per mode", bars)));
                 ui.label(egui::RichText::new("Mode visits over time").strong())
-                    .on_hover_text("Each column is a moment, each row a mode; dark = holds many samples. A diagonal band means G rotates through the modes.");
+                    .on_hover_text("Each column is a moment, each row a mode; the stronger the colour, the more samples it holds (full colour = its fair share). A diagonal band means G rotates through the modes.");
                 visit_strip(ui, h, k);
             }
             ui.label(egui::RichText::new("Latent interpolation").strong())
