@@ -98,7 +98,7 @@ impl GanscopeApp {
         // window redraws at most ~10 times a second, and the cores are split between the two
         // (on 2 cores, training on both starved the drawing to ~4 fps and ran slower than on one).
         let min_frame = if software { Duration::from_millis(100) } else { Duration::ZERO };
-        let threads = software.then(|| crate::backend::rayon_threads().saturating_sub(SOFTWARE_RASTER_THREADS).max(1));
+        let threads = software.then(|| crate::backend::rayon_threads().saturating_sub(software_raster_threads()).max(1));
         let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)), threads);
         let (worker, start_error) = match worker {
             Ok(w) => (Some(w), start_error),
@@ -377,22 +377,32 @@ impl Rolling {
     }
 }
 
-/// On a software renderer, the threads the rasteriser gets; training takes the other cores.
-pub const SOFTWARE_RASTER_THREADS: usize = 1;
+/// On a software renderer, the threads the rasteriser gets (`LP_NUM_THREADS` when set, else
+/// half the cores, at least one); training takes the other cores. Measured on 2 cores only,
+/// where one each beat the other splits (see `limit_software_rasteriser`); a batch of 256
+/// splits into 2–4 chunks (`fused::chunked`), so training gains little from many threads.
+pub fn software_raster_threads() -> usize {
+    std::env::var("LP_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(crate::backend::rayon_threads() / 2)
+        .max(1)
+}
 
-/// Holds Mesa's software rasteriser (llvmpipe / lavapipe) to `SOFTWARE_RASTER_THREADS`: left
-/// alone it starts a thread per core and contends with training on every one. Measured on 2
-/// cores (`xvfb-run ganscope --preset ns-ring --steps 8000 --screenshot x.png`, two runs each):
-/// training 716–760 steps/s in the window with one raster thread vs 382–576 with two, for a
-/// frame interval of 193 ms vs 155–160 ms. GPU drivers ignore the variable; a value the user
-/// set is kept.
+/// Holds Mesa's software rasteriser (llvmpipe / lavapipe) to `software_raster_threads()`:
+/// left alone it starts a thread per core and contends with training on every one. Measured
+/// on 2 cores (`xvfb-run ganscope --preset ns-ring --steps 8000 --screenshot x.png`): training
+/// 725–764 steps/s in the window with one raster thread vs 382–576 with two, for a frame
+/// interval of 185–193 ms vs 155–164 ms; two training threads beside one raster thread gave
+/// 523–667 steps/s and 194–199 ms. GPU drivers ignore the variable; a value the user set is
+/// kept.
 ///
 /// # Safety
 /// Sets an environment variable: call it before any other thread exists.
 pub unsafe fn limit_software_rasteriser() {
     if std::env::var_os("LP_NUM_THREADS").is_none() {
         // SAFETY: the caller guarantees no other thread is running.
-        unsafe { std::env::set_var("LP_NUM_THREADS", SOFTWARE_RASTER_THREADS.to_string()) };
+        unsafe { std::env::set_var("LP_NUM_THREADS", software_raster_threads().to_string()) };
     }
 }
 
