@@ -220,7 +220,11 @@ impl GanscopeApp {
                 let (median, p99) = self.frame_times.stats();
                 ui.label(format!("{:.0} fps (frame {:.1} ms, p99 {:.1} ms)", 1000.0 / median.max(0.1), median, p99));
                 if !self.min_frame.is_zero() {
-                    ui.label("· software renderer: ≤ 10 fps").on_hover_text("The window is drawn by the CPU (no GPU): it redraws at most 10 times a second so that training keeps the cores.");
+                    ui.label("· software renderer: ≤ 10 fps").on_hover_text(format!(
+                        "The window is drawn by the CPU (no GPU): it redraws at most 10 times a second, on {} of the cores; \
+                         training has the others. Set LP_NUM_THREADS to give drawing more.",
+                        software_raster_threads()
+                    ));
                 }
                 if s.config.schedule.unroll > 0 {
                     ui.separator();
