@@ -11,7 +11,6 @@ use ganscope::trainer::Trainer;
 use std::path::PathBuf;
 use std::time::Instant;
 
-
 /// `println!` that returns the write error instead of panicking, so `ganscope presets | head`
 /// ends quietly (see `main`) rather than with a panic about a broken pipe.
 macro_rules! outln {

@@ -332,7 +332,7 @@ impl Default for OptimizerConfig {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OptimConfig {
     pub g: OptimizerConfig,
@@ -342,12 +342,6 @@ pub struct OptimConfig {
     pub g_lr: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub d_lr: Option<f32>,
-}
-
-impl Default for OptimConfig {
-    fn default() -> Self {
-        Self { g: OptimizerConfig::default(), d: OptimizerConfig::default(), g_lr: None, d_lr: None }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -559,7 +553,7 @@ impl Config {
         if !(1..=65_536).contains(&t.batch_size) {
             return bad("train.batch_size", "must be between 1 and 65536");
         }
-        if t.batch_size % self.discriminator.pack != 0 {
+        if !t.batch_size.is_multiple_of(self.discriminator.pack) {
             return bad("train.batch_size", "must be a multiple of discriminator.pack");
         }
         if t.eval_every == 0 {
@@ -621,10 +615,8 @@ fn parse_value(text: &str, current: &toml::Value) -> toml::Value {
         Value::Boolean(_) => text.parse::<bool>().map(Value::Boolean).unwrap_or_else(|_| Value::String(text.into())),
         _ => {
             // Shorthand LRs are absent (None) until set; give them a number.
-            if let Ok(f) = text.parse::<f64>() {
-                if !text.chars().all(|c| c.is_ascii_alphabetic()) {
-                    return Value::Float(f);
-                }
+            if let Ok(f) = text.parse::<f64>() && !text.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Value::Float(f);
             }
             Value::String(text.trim_matches('"').into())
         }

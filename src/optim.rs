@@ -13,6 +13,8 @@ use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 
 /// One moment buffer, on the device or on the host.
+// A few per parameter tensor, so the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Moment {
     Device(Tensor<2>),

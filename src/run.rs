@@ -57,7 +57,7 @@ pub fn run(
     let mut samples = Vec::new();
     while trainer.steps_done() < end {
         let next = trainer.steps_done() + 1;
-        let eval_now = next % eval_every == 0 || next == end;
+        let eval_now = next.is_multiple_of(eval_every) || next == end;
         // Read losses back only on the step an evaluation reports.
         trainer.record = eval_now;
         let t = Instant::now();

@@ -667,7 +667,7 @@ impl Trainer {
             d_grad_norm: l.d_grad_norm,
             g_grad_norm: l.g_grad_norm,
             d_input_grad_norm: norms[0],
-            critic_gap: self.cfg.loss.kind.is_wasserstein().then(|| l.d_real - l.d_fake),
+            critic_gap: self.cfg.loss.kind.is_wasserstein().then_some(l.d_real - l.d_fake),
             instance_std: self.instance_std(),
         };
         Ok((m, fake))

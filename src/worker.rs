@@ -317,7 +317,7 @@ impl Worker {
             return;
         }
         let every = self.trainer.config().train.eval_every;
-        if self.trainer.steps_done() % every == 0 {
+        if self.trainer.steps_done().is_multiple_of(every) {
             self.evaluate();
         }
     }

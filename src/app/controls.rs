@@ -116,14 +116,12 @@ impl ControlsPanel {
         if chosen != current {
             out.push(Intent::Worker(Command::Speed(chosen)));
         }
-        if let Some(s) = snap {
-            if matches!(s.speed, Speed::SlowMotion(_)) {
-                let phase = match s.phase {
-                    crate::trainer::Phase::UpdatingD => "next: updating D",
-                    crate::trainer::Phase::UpdatingG => "next: updating G",
-                };
-                ui.label(egui::RichText::new(phase).strong());
-            }
+        if let Some(s) = snap && matches!(s.speed, Speed::SlowMotion(_)) {
+            let phase = match s.phase {
+                crate::trainer::Phase::UpdatingD => "next: updating D",
+                crate::trainer::Phase::UpdatingG => "next: updating G",
+            };
+            ui.label(egui::RichText::new(phase).strong());
         }
         ui.add(DragValue::new(&mut self.edit.train.seed).prefix("seed "))
             .on_hover_text("Random seed: the same seed replays the same run. Changing it restarts.")

@@ -79,11 +79,9 @@ impl DataView {
             .show_grid(false)
             .legend(egui_plot::Legend::default());
         plot.show(ui, |p| {
-            if layers.surface {
-                if let Some(t) = &self.texture {
-                    let size = egui::vec2(2.0 * v.half_width, 2.0 * v.half_width);
-                    p.image(PlotImage::new("D surface", t.id(), PlotPoint::new(0.0, 0.0), size));
-                }
+            if layers.surface && let Some(t) = &self.texture {
+                let size = egui::vec2(2.0 * v.half_width, 2.0 * v.half_width);
+                p.image(PlotImage::new("D surface", t.id(), PlotPoint::new(0.0, 0.0), size));
             }
             if layers.field && !slow.field.is_empty() {
                 let scale = arrow_scale(slow.field.iter().map(|(_, g)| *g), 0.6 * h / 20.0 * 2.0);
@@ -91,21 +89,19 @@ impl DataView {
                 let tips: Vec<[f64; 2]> = slow.field.iter().map(|(p, g)| [p[0] as f64 + scale * g[0] as f64, p[1] as f64 + scale * g[1] as f64]).collect();
                 p.arrows(Arrows::new("gradient field", PlotPoints::new(origins), PlotPoints::new(tips)).color(egui::Color32::from_gray(90)));
             }
-            if layers.modes {
-                if let Some(m) = &s.modes {
-                    let counts = s.live_modes.as_ref().map(|l| l.per_mode_counts.clone());
-                    for (i, c) in m.centres.iter().enumerate() {
-                        let covered = counts.as_ref().is_some_and(|k| k[i] > 0);
-                        let r = 3.0 * m.std as f64;
-                        let pts: Vec<[f64; 2]> = (0..=48)
-                            .map(|k| {
-                                let a = k as f64 / 48.0 * std::f64::consts::TAU;
-                                [c[0] as f64 + r * a.cos(), c[1] as f64 + r * a.sin()]
-                            })
-                            .collect();
-                        let name = if covered { "mode covered" } else { "mode missed" };
-                        p.line(Line::new(name, PlotPoints::new(pts)).color(if covered { COVERED } else { MISSED }).width(1.5));
-                    }
+            if layers.modes && let Some(m) = &s.modes {
+                let counts = s.live_modes.as_ref().map(|l| l.per_mode_counts.clone());
+                for (i, c) in m.centres.iter().enumerate() {
+                    let covered = counts.as_ref().is_some_and(|k| k[i] > 0);
+                    let r = 3.0 * m.std as f64;
+                    let pts: Vec<[f64; 2]> = (0..=48)
+                        .map(|k| {
+                            let a = k as f64 / 48.0 * std::f64::consts::TAU;
+                            [c[0] as f64 + r * a.cos(), c[1] as f64 + r * a.sin()]
+                        })
+                        .collect();
+                    let name = if covered { "mode covered" } else { "mode missed" };
+                    p.line(Line::new(name, PlotPoints::new(pts)).color(if covered { COVERED } else { MISSED }).width(1.5));
                 }
             }
             if layers.manifold {

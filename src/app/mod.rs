@@ -112,7 +112,7 @@ impl GanscopeApp {
             snapshot: None,
             history: History::default(),
             data_view: DataView::default(),
-            side: SidePlots::default(),
+            side: SidePlots,
             notice: None,
             frame_times: FrameTimes::default(),
             build_ms: Rolling::default(),
@@ -306,15 +306,11 @@ impl eframe::App for GanscopeApp {
             if let Some(e) = &self.start_error {
                 ui.colored_label(egui::Color32::RED, e);
             }
-            if let Some(s) = &self.snapshot {
-                if let Some(d) = &s.diverged {
-                    ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("Diverged: {d}  — press Reset (R) to start again."));
-                }
+            if let Some(s) = &self.snapshot && let Some(d) = &s.diverged {
+                ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("Diverged: {d}  — press Reset (R) to start again."));
             }
-            if let Some((msg, at)) = &self.notice {
-                if at.elapsed().as_secs_f32() < 6.0 {
-                    ui.label(egui::RichText::new(msg).italics());
-                }
+            if let Some((msg, at)) = &self.notice && at.elapsed().as_secs_f32() < 6.0 {
+                ui.label(egui::RichText::new(msg).italics());
             }
             self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers);
         });

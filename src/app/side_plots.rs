@@ -77,14 +77,12 @@ impl History {
             self.js.push(x, m.js_grid);
             self.input_grad.push(x, m.d_input_grad_norm as f64);
         }
-        if let Some(l) = &s.live_modes {
-            if self.last_visit_step != Some(s.step) {
-                self.last_visit_step = Some(s.step);
-                let total: usize = l.per_mode_counts.iter().sum();
-                self.visits.push_back(l.per_mode_counts.iter().map(|&c| c as f32 / total.max(1) as f32).collect());
-                if self.visits.len() > MAX_VISITS {
-                    self.visits.pop_front();
-                }
+        if let Some(l) = &s.live_modes && self.last_visit_step != Some(s.step) {
+            self.last_visit_step = Some(s.step);
+            let total: usize = l.per_mode_counts.iter().sum();
+            self.visits.push_back(l.per_mode_counts.iter().map(|&c| c as f32 / total.max(1) as f32).collect());
+            if self.visits.len() > MAX_VISITS {
+                self.visits.pop_front();
             }
         }
     }
