@@ -123,7 +123,7 @@ pub struct BenchArgs {
     pub backend: BackendChoice,
     /// Also log the resident memory to stderr every N timed steps (to check that a long run
     /// stays flat within one process).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rss_every: Option<u64>,
 }
 
@@ -222,7 +222,7 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
     let t = Instant::now();
     for i in 1..=args.steps {
         trainer.step()?;
-        if args.rss_every.is_some_and(|n| n > 0 && i % n == 0) {
+        if args.rss_every.is_some_and(|n| i.is_multiple_of(n)) {
             eprintln!("step {i}: RSS {:.1} MiB", ganscope::run::rss_mib().unwrap_or(f64::NAN));
         }
     }

@@ -89,6 +89,8 @@ fn bad_input_names_the_problem() {
     std::fs::write(&cfg, "[loss]\nkind = \"ns\"\nbogus = 1\n").unwrap();
     let e = run_err(ganscope().args(["config", "--config", cfg.to_str().unwrap()]));
     assert!(e.contains("bogus"), "{e}");
+    let e = run_err(ganscope().args(["bench", "--steps", "1", "--rss-every", "0"]));
+    assert!(e.contains("--rss-every"), "{e}");
 }
 
 #[test]

@@ -70,6 +70,8 @@ pub struct GanscopeApp {
     frame_start: Option<Instant>,
     /// The shortest interval between two redraws asked for by training (see `new`).
     min_frame: Duration,
+    /// Threads Mesa's rasteriser draws on, when the window is drawn by the CPU.
+    raster_threads: Option<usize>,
     /// Steps/s of the latest snapshot taken while training (for the screenshot log).
     train_rate: f64,
     screenshot: Option<ScreenshotJob>,
@@ -98,7 +100,8 @@ impl GanscopeApp {
         // window redraws at most ~10 times a second, and the cores are split between the two
         // (on 2 cores, training on both starved the drawing to ~4 fps and ran slower than on one).
         let min_frame = if software { Duration::from_millis(100) } else { Duration::ZERO };
-        let threads = software.then(|| crate::backend::rayon_threads().saturating_sub(software_raster_threads()).max(1));
+        let raster_threads = software.then(software_raster_threads);
+        let threads = raster_threads.map(|r| crate::backend::rayon_threads().saturating_sub(r).max(1));
         let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)), threads);
         let (worker, start_error) = match worker {
             Ok(w) => (Some(w), start_error),
@@ -119,6 +122,7 @@ impl GanscopeApp {
             cpu_ms: Rolling::default(),
             frame_start: None,
             min_frame,
+            raster_threads,
             train_rate: 0.0,
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
@@ -219,11 +223,10 @@ impl GanscopeApp {
                 ui.separator();
                 let (median, p99) = self.frame_times.stats();
                 ui.label(format!("{:.0} fps (frame {:.1} ms, p99 {:.1} ms)", 1000.0 / median.max(0.1), median, p99));
-                if !self.min_frame.is_zero() {
+                if let Some(n) = self.raster_threads {
                     ui.label("· software renderer: ≤ 10 fps").on_hover_text(format!(
-                        "The window is drawn by the CPU (no GPU): it redraws at most 10 times a second, on {} of the cores; \
-                         training has the others. Set LP_NUM_THREADS to give drawing more.",
-                        software_raster_threads()
+                        "The window is drawn by the CPU (no GPU): it redraws at most 10 times a second, on {n} of the cores; \
+                         training has the others. Set LP_NUM_THREADS to give drawing more."
                     ));
                 }
                 if s.config.schedule.unroll > 0 {
