@@ -2,11 +2,12 @@
 //! (lavapipe, llvmpipe, SwiftShader — wgpu's `DeviceType::Cpu`) are far slower than burn's CPU
 //! backend for these small networks, so they count as "no GPU".
 
+use crate::engine::EngineChoice;
 use burn::tensor::Device;
 use serde::Serialize;
 use std::sync::OnceLock;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackendChoice {
     #[default]
@@ -26,6 +27,22 @@ pub struct BackendInfo {
     pub reason: String,
 }
 
+/// Where and how training runs: the device, its description, and the engine asked for.
+#[derive(Clone, Debug)]
+pub struct Compute {
+    pub device: Device,
+    pub info: BackendInfo,
+    pub engine: EngineChoice,
+}
+
+impl Compute {
+    /// The same device with another engine choice.
+    pub fn with_engine(mut self, engine: EngineChoice) -> Self {
+        self.engine = engine;
+        self
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("wgpu backend requested but no wgpu adapter is available: {0}")]
@@ -37,7 +54,7 @@ static WGPU: OnceLock<Result<(Device, String, bool), String>> = OnceLock::new();
 
 fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
     WGPU.get_or_init(|| {
-        let caught = std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup());
+        let caught = quiet_stderr(|| std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup()));
         match caught {
             Ok(Ok((device, setup))) => {
                 let info = setup.adapter.get_info();
@@ -50,27 +67,75 @@ fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
     })
 }
 
+/// Lines the graphics stack prints while it looks for adapters that say nothing to the user:
+/// Wayland's client library complains about `XDG_RUNTIME_DIR` wherever it is unset (SSH,
+/// containers, cron, CI), though the probe then works.
+const PROBE_NOISE: &[&str] = &["XDG_RUNTIME_DIR"];
+
+/// Runs `f` with the process's stderr captured, then passes on what was written except
+/// `PROBE_NOISE`, so that the GPU probe stays silent unless it has something to say.
+#[cfg(unix)]
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: plain POSIX calls on descriptors this function owns; fd 2 is restored before
+    // returning (and on every early exit, nothing was redirected).
+    unsafe {
+        if libc::pipe(fds.as_mut_ptr()) != 0 {
+            return f();
+        }
+        let saved = libc::dup(2);
+        if saved < 0 || libc::dup2(fds[1], 2) < 0 {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+            return f();
+        }
+        libc::close(fds[1]);
+        let mut reader = std::fs::File::from_raw_fd(fds[0]);
+        // Drained on a thread, so a chatty driver cannot fill the pipe and block.
+        let drain = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = reader.read_to_end(&mut out);
+            out
+        });
+        let result = f();
+        libc::dup2(saved, 2);
+        libc::close(saved);
+        let text = drain.join().unwrap_or_default();
+        let kept: String = String::from_utf8_lossy(&text)
+            .lines()
+            .filter(|l| !PROBE_NOISE.iter().any(|n| l.contains(n)))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let _ = std::io::stderr().write_all(kept.as_bytes());
+        result
+    }
+}
+
+#[cfg(not(unix))]
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
 fn cpu() -> (Device, BackendInfo) {
-    let info = BackendInfo { backend: "cpu".into(), adapter: cpu_adapter(rayon_threads()), reason: String::new() };
+    let info = BackendInfo { backend: "cpu".into(), adapter: cpu_adapter(rayon::current_num_threads()), reason: String::new() };
     (Device::flex(), info)
 }
 
 /// How the CPU backend describes itself, training on `threads` threads.
 pub fn cpu_adapter(threads: usize) -> String {
-    format!("CPU: fused MLP kernels + burn flex, {threads} thread{}", if threads == 1 { "" } else { "s" })
+    format!("CPU, {threads} thread{}", if threads == 1 { "" } else { "s" })
 }
 
-/// Number of threads the CPU kernels use (rayon's global pool).
-pub fn rayon_threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
+/// The device to train on and a description of it. `probe_gpu = false` skips looking for a
+/// GPU under `auto` (the probe loads the graphics stack: slow, and noisy on some machines).
+pub fn select(choice: BackendChoice, probe_gpu: bool) -> Result<Compute, BackendError> {
+    let (device, info) = select_device(choice, probe_gpu)?;
+    Ok(Compute { device, info, engine: EngineChoice::Auto })
 }
 
-/// Returns the device to train on and a description of it.
-pub fn select(choice: BackendChoice) -> Result<(Device, BackendInfo), BackendError> {
+fn select_device(choice: BackendChoice, probe_gpu: bool) -> Result<(Device, BackendInfo), BackendError> {
     match choice {
         BackendChoice::Cpu => Ok(cpu()),
         BackendChoice::Wgpu => match wgpu_device() {
@@ -80,10 +145,9 @@ pub fn select(choice: BackendChoice) -> Result<(Device, BackendInfo), BackendErr
             Err(e) => Err(BackendError::NoAdapter(e.clone())),
         },
         BackendChoice::Auto => {
-            // Probing wgpu is slow on machines without a GPU; allow skipping it.
-            if std::env::var_os("GANSCOPE_NO_GPU_PROBE").is_some() {
+            if !probe_gpu {
                 let (d, mut info) = cpu();
-                info.reason = "GPU probe disabled (GANSCOPE_NO_GPU_PROBE)".into();
+                info.reason = "GPU probe skipped".into();
                 return Ok((d, info));
             }
             match wgpu_device() {

@@ -2,9 +2,11 @@
 //! window. Flags become a `Config` here; the engine knows nothing of them.
 
 use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
 use clap::{Args, Parser, Subcommand};
-use ganscope::backend::{self, BackendChoice};
+use ganscope::backend::{self, BackendChoice, Compute};
 use ganscope::config::Config;
+use ganscope::engine::EngineChoice;
 use ganscope::presets;
 use ganscope::run::{self, write_metrics_csv, write_samples_csv};
 use ganscope::trainer::Trainer;
@@ -34,9 +36,61 @@ pub struct Cli {
     /// Window: write a PNG of the whole window after --steps steps, then exit.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
-    /// Window: compute backend.
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-    pub backend: BackendChoice,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+}
+
+/// Where training runs: the device and the engine.
+#[derive(Args, Debug, Clone)]
+pub struct ComputeArgs {
+    /// Compute device: `auto` takes a real GPU when there is one, else the CPU.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto, global = true)]
+    pub backend: BackendArg,
+    /// Training engine: `auto` takes the host fast path on the CPU when the networks allow it;
+    /// `burn` forces burn's autodiff (e.g. to compare the two).
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto, global = true)]
+    pub engine: EngineArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BackendArg {
+    Auto,
+    Cpu,
+    Wgpu,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum EngineArg {
+    Auto,
+    Host,
+    Burn,
+}
+
+impl ComputeArgs {
+    pub fn backend(&self) -> BackendChoice {
+        match self.backend {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Wgpu => BackendChoice::Wgpu,
+        }
+    }
+
+    pub fn engine(&self) -> EngineChoice {
+        match self.engine {
+            EngineArg::Auto => EngineChoice::Auto,
+            EngineArg::Host => EngineChoice::Host,
+            EngineArg::Burn => EngineChoice::Burn,
+        }
+    }
+
+    /// `GANSCOPE_NO_GPU_PROBE` (set) skips the GPU probe under `--backend auto`.
+    pub fn probe_gpu(&self) -> bool {
+        std::env::var_os("GANSCOPE_NO_GPU_PROBE").is_none()
+    }
+
+    pub fn select(&self) -> Result<Compute> {
+        Ok(backend::select(self.backend(), self.probe_gpu())?.with_engine(self.engine()))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,8 +144,6 @@ pub struct TrainArgs {
     pub steps: Option<u64>,
     #[arg(long)]
     pub seed: Option<u64>,
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-    pub backend: BackendChoice,
     #[arg(long)]
     pub eval_every: Option<u64>,
     #[arg(long)]
@@ -119,8 +171,6 @@ pub struct BenchArgs {
     pub steps: u64,
     #[arg(long, default_value_t = 50)]
     pub warmup: u64,
-    #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
-    pub backend: BackendChoice,
     /// Also log the resident memory to stderr every N timed steps (to check that a long run
     /// stays flat within one process).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -139,7 +189,7 @@ pub fn config_cmd(args: &ConfigArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn train_cmd(args: &TrainArgs) -> Result<()> {
+pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
     let mut cfg = args.cfg.load()?;
     if let Some(seed) = args.seed {
         cfg.train.seed = seed;
@@ -149,14 +199,20 @@ pub fn train_cmd(args: &TrainArgs) -> Result<()> {
     }
     let steps = args.steps.unwrap_or(cfg.train.steps);
     let eval_every = cfg.train.eval_every;
-    let (device, info) = backend::select(args.backend)?;
-    eprintln!("backend: {} — {}{}", info.backend, info.adapter, if info.reason.is_empty() { String::new() } else { format!(" ({})", info.reason) });
-    let mut trainer = Trainer::new(cfg, device, info)?;
+    let compute = cli.compute.select()?;
+    let info = compute.info.clone();
+    let mut trainer = Trainer::new(cfg, compute)?;
+    eprintln!(
+        "backend: {} — {}{}; engine: {}",
+        info.backend,
+        info.adapter,
+        if info.reason.is_empty() { String::new() } else { format!(" ({})", info.reason) },
+        trainer.engine_kind().describe()
+    );
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let b = indicatif::ProgressBar::new(steps);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}").expect("valid template"),
         );
         Some(b)
     } else {
@@ -192,8 +248,25 @@ pub fn train_cmd(args: &TrainArgs) -> Result<()> {
         Some(p) => std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?,
         None => {
             let s = &out.summary;
-            let modes = s.modes_covered.map(|c| format!("modes {c}/{}, HQ {:.1}%, reverse KL {:.3}, ", s.modes_total.unwrap_or(0), 100.0 * s.hq_fraction.unwrap_or(0.0), s.reverse_kl.unwrap_or(0.0))).unwrap_or_default();
-            outln!("{} steps in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}", s.steps, s.seconds, s.steps_per_second, s.kl_grid, s.js_grid);
+            let modes = s
+                .modes_covered
+                .map(|c| {
+                    format!(
+                        "modes {c}/{}, HQ {:.1}%, reverse KL {}, ",
+                        s.modes_total.unwrap_or(0),
+                        100.0 * s.hq_fraction.unwrap_or(0.0),
+                        s.reverse_kl.map_or("undefined (no HQ sample)".into(), |v| format!("{v:.3}"))
+                    )
+                })
+                .unwrap_or_default();
+            outln!(
+                "{} steps in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}",
+                s.steps,
+                s.seconds,
+                s.steps_per_second,
+                s.kl_grid,
+                s.js_grid
+            );
         }
     }
     Ok(())
@@ -211,10 +284,11 @@ pub fn eval_cmd(args: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
+pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
     let cfg = args.cfg.load()?;
-    let (device, info) = backend::select(args.backend)?;
-    let mut trainer = Trainer::new(cfg.clone(), device, info.clone())?;
+    let compute = cli.compute.select()?;
+    let info = compute.info.clone();
+    let mut trainer = Trainer::new(cfg.clone(), compute)?;
     trainer.record = false;
     for _ in 0..args.warmup {
         trainer.step()?;
@@ -227,15 +301,16 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
         }
     }
     // Make sure queued device work is done before stopping the clock.
-    let _ = trainer.device().sync();
+    let _ = trainer.compute().device.sync();
     let secs = t.elapsed().as_secs_f64();
     let sps = args.steps as f64 / secs;
     let rss_mib = ganscope::run::rss_mib();
     outln!(
-        "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, RSS {})",
+        "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, {}, RSS {})",
         args.steps,
         info.backend,
         info.adapter,
+        trainer.engine_kind().describe(),
         rss_mib.map_or("unknown".into(), |m| format!("{m:.1} MiB"))
     );
     outln!(
@@ -247,7 +322,8 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
             "steps_per_second": sps,
             "backend": info.backend,
             "adapter": info.adapter,
-            "threads": backend::rayon_threads(),
+            "threads": rayon::current_num_threads(),
+            "engine": trainer.engine_kind(),
             "batch_size": cfg.train.batch_size,
             "loss": cfg.loss.kind,
             "d_steps": cfg.schedule.d_steps,
@@ -258,6 +334,7 @@ pub fn bench_cmd(args: &BenchArgs) -> Result<()> {
 }
 
 /// No subcommand: the window.
+#[cfg(feature = "gui")]
 pub fn window_cmd(args: &Cli) -> Result<()> {
     if let Some(name) = &args.preset {
         presets::get(name)?;
@@ -269,7 +346,15 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
     unsafe { ganscope::app::limit_software_rasteriser() };
     ganscope::app::run_window(ganscope::app::Launch {
         preset: args.preset.clone(),
-        backend: args.backend,
+        backend: args.compute.backend(),
+        probe_gpu: args.compute.probe_gpu(),
+        engine: args.compute.engine(),
         screenshot: args.screenshot.clone().map(|p| (p, args.steps.unwrap_or(0))),
     })
+}
+
+/// No subcommand, and no window in this build.
+#[cfg(not(feature = "gui"))]
+pub fn window_cmd(_args: &Cli) -> Result<()> {
+    bail!("this ganscope was built without the window (cargo feature `gui`); see `ganscope --help` for the commands")
 }

@@ -40,15 +40,7 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        Self {
-            kind: DataKind::Ring,
-            modes: 8,
-            radius: 1.0,
-            std: 0.02,
-            grid_n: 5,
-            spacing: 2.0,
-            points_file: PathBuf::new(),
-        }
+        Self { kind: DataKind::Ring, modes: 8, radius: 1.0, std: 0.02, grid_n: 5, spacing: 2.0, points_file: PathBuf::new() }
     }
 }
 
@@ -153,7 +145,8 @@ pub struct DiscriminatorConfig {
     pub init: Init,
     pub init_gain: f32,
     pub init_std: f32,
-    /// Divide every weight by its largest singular value (one power iteration per step).
+    /// Divide every weight by its largest singular value, estimated by one power iteration per
+    /// D update (PyTorch runs one per forward call in training mode).
     pub spectral_norm: bool,
     /// Append the batch's mean feature std to the last hidden layer (a minibatch feature).
     pub minibatch_stddev: bool,
@@ -218,6 +211,14 @@ impl LossKind {
     pub fn is_wasserstein(self) -> bool {
         matches!(self, LossKind::Wgan | LossKind::WganGp)
     }
+    /// Losses whose D output is a logit (reported as a probability σ(D)).
+    pub fn is_logistic(self) -> bool {
+        matches!(self, LossKind::Minimax | LossKind::Ns)
+    }
+    /// Losses with a real-label target that one-sided label smoothing can lower.
+    pub fn takes_label_smoothing(self) -> bool {
+        matches!(self, LossKind::Minimax | LossKind::Ns | LossKind::Ls)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -246,8 +247,12 @@ pub struct RegConfig {
     pub r1: f32,
     /// R2: γ/2 · E‖∇D(x_fake)‖².
     pub r2: f32,
-    /// DRAGAN: λ · E(‖∇D(x_real + δ)‖ − 1)².
+    /// DRAGAN: λ · E(‖∇D(x̃)‖ − 1)² at random points x̃ between each real x and x + δ,
+    /// δ = 0.5·std(x)·U[0, 1] (one std over the batch; Kodali et al.'s code).
     pub dragan: f32,
+    /// The WGAN-GP penalty λ · E(‖∇D(x̂)‖ − 1)² at random interpolates of reals and fakes, with
+    /// any loss (`loss.kind = wgan-gp` adds `loss.gp_lambda` of it by itself).
+    pub gp: f32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -452,8 +457,8 @@ impl Config {
         let mut root = toml::Value::try_from(&*self).expect("config always serialises");
         // The LR shorthands are absent until set: accept them.
         let known_optional = ["optim.g_lr", "optim.d_lr"];
-        let slot = lookup_mut(&mut root, &key, known_optional.contains(&key.as_str()))
-            .ok_or_else(|| ConfigError::UnknownKey(key.clone()))?;
+        let slot =
+            lookup_mut(&mut root, &key, known_optional.contains(&key.as_str())).ok_or_else(|| ConfigError::UnknownKey(key.clone()))?;
         if slot.is_table() {
             return Err(ConfigError::BadValue { key, msg: "this is a section, not a value".into() });
         }
@@ -521,6 +526,7 @@ impl Config {
         non_negative("reg.r1", self.reg.r1)?;
         non_negative("reg.r2", self.reg.r2)?;
         non_negative("reg.dragan", self.reg.dragan)?;
+        non_negative("reg.gp", self.reg.gp)?;
         non_negative("noise.instance_std", self.noise.instance_std)?;
         non_negative("noise.floor", self.noise.floor)?;
         let s = &self.schedule;
@@ -574,12 +580,46 @@ impl Config {
         Ok(())
     }
 
-    /// True when going from `self` to `new` needs fresh networks (data or architecture).
-    pub fn needs_rebuild(&self, new: &Config) -> bool {
-        self.data != new.data
-            || self.generator != new.generator
-            || self.discriminator != new.discriminator
+    /// What going from `self` to `new` means for a run in progress — the one place that
+    /// decides whether a change keeps the weights (trainer, worker and window all ask here).
+    pub fn diff(&self, new: &Config) -> ConfigDiff {
+        let mut rebuild = Vec::new();
+        if self.data != new.data {
+            rebuild.push("dataset");
+        }
+        if self.generator != new.generator || self.discriminator != new.discriminator {
+            rebuild.push("architecture");
+        }
+        if self.train.seed != new.train.seed {
+            rebuild.push("seed");
+        }
+        if self.train.eval_samples != new.train.eval_samples {
+            rebuild.push("evaluation batch");
+        }
+        ConfigDiff { rebuild: !rebuild.is_empty(), why: rebuild }
     }
+
+    /// Settings that are valid but have no effect, worth a notice (e.g. label smoothing under
+    /// a critic loss).
+    pub fn notices(&self) -> Vec<String> {
+        let mut n = Vec::new();
+        if self.loss.label_smoothing > 0.0 && !self.loss.kind.takes_label_smoothing() {
+            n.push(format!(
+                "loss.label_smoothing = {} has no effect with the {:?} loss (it lowers the real label of the logistic and least-squares losses only)",
+                self.loss.label_smoothing, self.loss.kind
+            ));
+        }
+        n
+    }
+}
+
+/// The consequence of a config change (see `Config::diff`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfigDiff {
+    /// Fresh networks needed: the run restarts at step 0.
+    pub rebuild: bool,
+    /// What changed that needs it.
+    pub why: Vec<&'static str>,
 }
 
 /// Short names kept for scripts: `optim.g_lr` is `optim.g.lr`.
@@ -615,7 +655,9 @@ fn parse_value(text: &str, current: &toml::Value) -> toml::Value {
         Value::Boolean(_) => text.parse::<bool>().map(Value::Boolean).unwrap_or_else(|_| Value::String(text.into())),
         _ => {
             // Shorthand LRs are absent (None) until set; give them a number.
-            if let Ok(f) = text.parse::<f64>() && !text.chars().all(|c| c.is_ascii_alphabetic()) {
+            if let Ok(f) = text.parse::<f64>()
+                && !text.chars().all(|c| c.is_ascii_alphabetic())
+            {
                 return Value::Float(f);
             }
             Value::String(text.trim_matches('"').into())

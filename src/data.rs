@@ -42,9 +42,7 @@ impl Target {
             DataKind::Ring => Some(Modes { centres: ring_centres(cfg.modes, cfg.radius), std: cfg.std }),
             DataKind::Grid => Some(Modes { centres: grid_centres(cfg.grid_n, cfg.spacing), std: cfg.std }),
             DataKind::Gaussian => Some(Modes { centres: vec![[0.0, 0.0]], std: cfg.std }),
-            DataKind::Points => {
-                Some(Modes { centres: read_points_csv(&cfg.points_file)?, std: cfg.std })
-            }
+            DataKind::Points => Some(Modes { centres: read_points_csv(&cfg.points_file)?, std: cfg.std }),
             DataKind::Spiral | DataKind::Moons | DataKind::Line => None,
         };
         Ok(Self { kind: cfg.kind, std: cfg.std, radius: cfg.radius, modes })
@@ -70,11 +68,7 @@ impl Target {
                 (None, DataKind::Moons) => {
                     // sklearn's make_moons, centred on the origin.
                     let t = PI * rng.random::<f32>();
-                    if rng.random::<bool>() {
-                        [t.cos() - 0.5, t.sin() - 0.25]
-                    } else {
-                        [0.5 - t.cos(), 0.25 - t.sin()]
-                    }
+                    if rng.random::<bool>() { [t.cos() - 0.5, t.sin() - 0.25] } else { [0.5 - t.cos(), 0.25 - t.sin()] }
                 }
                 (None, _) => {
                     // Line: a diagonal segment of half-length `radius`.
@@ -91,9 +85,7 @@ impl Target {
     /// Half-width of a square view box that shows the whole distribution with a margin.
     pub fn fit_half_width(&self) -> f32 {
         let extent = match &self.modes {
-            Some(m) => {
-                m.centres.iter().map(|c| c[0].abs().max(c[1].abs())).fold(0.0, f32::max) + 4.0 * m.std
-            }
+            Some(m) => m.centres.iter().map(|c| c[0].abs().max(c[1].abs())).fold(0.0, f32::max) + 4.0 * m.std,
             None => match self.kind {
                 DataKind::Spiral => 1.75 + 3.0 * self.std,
                 DataKind::Moons => 1.5 + 3.0 * self.std,
@@ -125,8 +117,8 @@ pub fn grid_centres(n: usize, spacing: f32) -> Vec<[f32; 2]> {
     c
 }
 
-/// Reads `x,y` rows. Blank lines and `#` comments are skipped; a first line that is not
-/// numeric is taken as a header. Any other bad row is an error naming its line.
+/// Reads `x,y` rows. Blank lines and `#` comments are skipped; a first row (after them)
+/// that is not numeric is taken as a header. Any other bad row is an error naming its line.
 pub fn read_points_csv(path: &Path) -> Result<Vec<[f32; 2]>, DataError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| DataError::Io { path: shown.clone(), source })?;
@@ -135,19 +127,21 @@ pub fn read_points_csv(path: &Path) -> Result<Vec<[f32; 2]>, DataError> {
 
 pub fn parse_points(text: &str, path: &str) -> Result<Vec<[f32; 2]>, DataError> {
     let mut points = Vec::new();
+    let mut first_row = true;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let is_first = std::mem::take(&mut first_row);
         let bad = |msg: String| DataError::BadRow { path: path.into(), line: i + 1, msg };
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         if fields.len() != 2 {
             return Err(bad(format!("expected 2 fields `x,y`, found {}: `{line}`", fields.len())));
         }
         let parsed: Vec<Result<f32, _>> = fields.iter().map(|f| f.parse::<f32>()).collect();
-        if points.is_empty() && i == 0 && parsed.iter().all(|p| p.is_err()) {
-            continue; // header such as `x,y`
+        if is_first && parsed.iter().all(|p| p.is_err()) {
+            continue; // header such as `x,y` (after any comments)
         }
         let mut xy = [0.0f32; 2];
         for (k, p) in parsed.into_iter().enumerate() {
@@ -205,6 +199,10 @@ mod tests {
         assert!(err.contains("line 2"), "{err}");
         assert!(parse_points("# nothing\n", "p.csv").is_err());
         assert_eq!(parse_points("x,y\n1,2\n\n3,4\n", "p.csv").unwrap(), vec![[1.0, 2.0], [3.0, 4.0]]);
+        // A header after a comment line is still a header; a second non-numeric row is not.
+        assert_eq!(parse_points("# drawn by hand\nx,y\n1,2\n", "p.csv").unwrap(), vec![[1.0, 2.0]]);
+        let err = parse_points("# c\nx,y\nx,y\n", "p.csv").unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
     }
 
     #[test]

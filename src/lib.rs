@@ -1,22 +1,26 @@
 //! ganscope: watch a GAN learn a 2-D distribution.
 //!
-//! The core (no UI): `config`, `data`, `nets`, `loss`, `penalty`, `optim`, `trainer`,
-//! `metrics`, `view` (what the window draws, computed here), `presets`, `run` (the headless
-//! loop the CLI and tests use), `backend`. On top: `worker` (the training thread) and `app`
-//! (the eframe window).
+//! The core (no UI, no command line, no environment variables): `config`, `data`, `nets`,
+//! `objective` (with `loss` and `penalty`), `engine` (the host fast path and burn autodiff),
+//! `optim`, `trainer`, `metrics`, `presets`, `run` (the headless loop the CLI and tests use),
+//! `backend`, `worker` (the training thread and its channels). On top, with the `gui`
+//! feature: `app` (the eframe window).
 
 pub mod backend;
 pub mod config;
 pub mod data;
-pub mod fused;
+pub mod engine;
 pub mod loss;
 pub mod metrics;
 pub mod nets;
+pub mod objective;
 pub mod optim;
 pub mod penalty;
 pub mod presets;
 pub mod run;
+pub mod tensor_util;
 pub mod trainer;
-pub mod view;
 pub mod worker;
+
+#[cfg(feature = "gui")]
 pub mod app;

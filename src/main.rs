@@ -15,9 +15,9 @@ fn main() -> std::process::ExitCode {
     let result = match &args.command {
         Some(cli::Command::Presets) => cli::presets_cmd(),
         Some(cli::Command::Config(a)) => cli::config_cmd(a),
-        Some(cli::Command::Train(a)) => cli::train_cmd(a),
+        Some(cli::Command::Train(a)) => cli::train_cmd(&args, a),
         Some(cli::Command::Eval(a)) => cli::eval_cmd(a),
-        Some(cli::Command::Bench(a)) => cli::bench_cmd(a),
+        Some(cli::Command::Bench(a)) => cli::bench_cmd(&args, a),
         None => cli::window_cmd(&args),
     };
     match result {

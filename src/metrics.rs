@@ -4,7 +4,10 @@
 //! - A mode is **covered** when at least one HQ sample has it as nearest centre (no minimum
 //!   count beyond one; `per_mode_counts` lets a reader apply a stricter rule).
 //! - **Reverse KL** over modes: KL(p̂ ‖ U) = log K − H(p̂), p̂ the HQ fractions per mode. With no
-//!   HQ sample at all p̂ is undefined and we report log K (as bad as one mode).
+//!   HQ sample at all p̂ is undefined, and so is the reverse KL (reported as missing: an empty
+//!   CSV cell, `null` in JSON).
+//! - A sample equally near several centres (a centre listed twice, say) goes to one of them in
+//!   turn, so that a repeated centre can be covered too.
 //! - **Grid KL / JS**: real and fake samples are histogrammed on the same `bins × bins` grid
 //!   over the view box (points outside go to the nearest edge cell, so no mass is dropped);
 //!   each cell probability gets ε = 1e-6 added and the histogram is renormalised. KL is
@@ -19,23 +22,22 @@ pub struct ModeStats {
     pub modes_covered: usize,
     pub modes_total: usize,
     pub hq_fraction: f64,
-    pub reverse_kl: f64,
+    /// None when no sample is high quality.
+    pub reverse_kl: Option<f64>,
     pub per_mode_counts: Vec<usize>,
 }
 
 /// Smoothing added to every histogram cell's probability.
 pub const HIST_EPS: f64 = 1e-6;
 
-/// Nearest mode of one point and whether it is within 3 std of it.
-pub fn nearest_mode(modes: &Modes, p: [f32; 2]) -> (usize, bool) {
-    let mut best = (0usize, f32::INFINITY);
-    for (i, c) in modes.centres.iter().enumerate() {
-        let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
-        if d2 < best.1 {
-            best = (i, d2);
-        }
-    }
-    (best.0, best.1.sqrt() < 3.0 * modes.std)
+/// Nearest mode of one point and whether it is within 3 std of it. Among centres at exactly
+/// the same distance, the `turn`-th (cyclically) is taken.
+pub fn nearest_mode(modes: &Modes, p: [f32; 2], turn: usize) -> (usize, bool) {
+    let d2: Vec<f32> = modes.centres.iter().map(|c| (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2)).collect();
+    let best = d2.iter().copied().fold(f32::INFINITY, f32::min);
+    let ties: Vec<usize> = (0..d2.len()).filter(|&i| d2[i] == best).collect();
+    let i = if ties.is_empty() { 0 } else { ties[turn % ties.len()] };
+    (i, best.sqrt() < 3.0 * modes.std)
 }
 
 /// Mode statistics of `samples` (row-major `[x, y, …]`).
@@ -44,18 +46,15 @@ pub fn mode_stats(modes: &Modes, samples: &[f32]) -> ModeStats {
     let mut counts = vec![0usize; k];
     let n = samples.len() / 2;
     let mut hq = 0usize;
-    for p in samples.chunks_exact(2) {
-        let (i, is_hq) = nearest_mode(modes, [p[0], p[1]]);
+    for (turn, p) in samples.chunks_exact(2).enumerate() {
+        let (i, is_hq) = nearest_mode(modes, [p[0], p[1]], turn);
         if is_hq {
             counts[i] += 1;
             hq += 1;
         }
     }
     let covered = counts.iter().filter(|&&c| c > 0).count();
-    let log_k = (k as f64).ln();
-    let reverse_kl = if hq == 0 {
-        log_k
-    } else {
+    let reverse_kl = (hq > 0).then(|| {
         let entropy: f64 = counts
             .iter()
             .filter(|&&c| c > 0)
@@ -64,8 +63,8 @@ pub fn mode_stats(modes: &Modes, samples: &[f32]) -> ModeStats {
                 -p * p.ln()
             })
             .sum();
-        (log_k - entropy).max(0.0)
-    };
+        ((k as f64).ln() - entropy).max(0.0)
+    });
     ModeStats {
         modes_covered: covered,
         modes_total: k,
@@ -132,7 +131,7 @@ mod tests {
         let s = mode_stats(&m, &at(&m.centres, &idx));
         assert_eq!(s.modes_covered, 8);
         assert_eq!(s.hq_fraction, 1.0);
-        assert!(s.reverse_kl.abs() < 1e-12);
+        assert!(s.reverse_kl.unwrap().abs() < 1e-12);
         assert_eq!(s.per_mode_counts, vec![100; 8]);
     }
 
@@ -142,7 +141,7 @@ mod tests {
         let s = mode_stats(&m, &at(&m.centres, &[3; 50]));
         assert_eq!(s.modes_covered, 1);
         assert_eq!(s.per_mode_counts[3], 50);
-        assert!((s.reverse_kl - 8f64.ln()).abs() < 1e-12);
+        assert!((s.reverse_kl.unwrap() - 8f64.ln()).abs() < 1e-12);
     }
 
     #[test]
@@ -151,7 +150,28 @@ mod tests {
         let s = mode_stats(&m, &[5.0, 5.0, 0.0, 0.0, 0.5, 0.5]);
         assert_eq!(s.modes_covered, 0);
         assert_eq!(s.hq_fraction, 0.0);
-        assert!((s.reverse_kl - 8f64.ln()).abs() < 1e-12);
+        assert_eq!(s.reverse_kl, None, "undefined without a high-quality sample");
+    }
+
+    /// With one mode, log K = 0: a reverse KL of 0 would read "perfect" for samples that are
+    /// nowhere near the mode.
+    #[test]
+    fn one_mode_and_no_hq_sample_is_not_a_perfect_score() {
+        let m = Modes { centres: vec![[0.0, 0.0]], std: 0.1 };
+        let s = mode_stats(&m, &[2.0, 2.0, -2.0, 1.0]);
+        assert_eq!((s.modes_covered, s.reverse_kl), (0, None));
+        let s = mode_stats(&m, &[0.01, 0.0]);
+        assert_eq!((s.modes_covered, s.reverse_kl), (1, Some(0.0)));
+    }
+
+    /// A centre listed twice: samples on it are shared between the two entries, so both are
+    /// covered (a tie always going to the first would leave the second empty forever).
+    #[test]
+    fn a_repeated_centre_can_be_covered() {
+        let m = Modes { centres: vec![[0.0, 0.0], [1.0, 0.0], [1.0, 0.0]], std: 0.1 };
+        let s = mode_stats(&m, &[0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        assert_eq!(s.modes_covered, 3, "{:?}", s.per_mode_counts);
+        assert_eq!(s.per_mode_counts[1] + s.per_mode_counts[2], 4);
     }
 
     #[test]
@@ -168,7 +188,7 @@ mod tests {
         assert!((st.hq_fraction - 5.0 / 6.0).abs() < 1e-12);
         // Hand computation: p = (3/5, 1/5, 1/5); H = −Σ p ln p.
         let h = -(0.6f64 * 0.6f64.ln() + 2.0 * 0.2 * 0.2f64.ln());
-        assert!((st.reverse_kl - (8f64.ln() - h)).abs() < 1e-12);
+        assert!((st.reverse_kl.unwrap() - (8f64.ln() - h)).abs() < 1e-12);
     }
 
     #[test]

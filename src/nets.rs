@@ -45,29 +45,51 @@ pub struct Trace {
     pub stddev: Option<Tensor<2>>,
 }
 
-impl Mlp {
-    /// Builds `input → depth × width → output` with the given initialisation.
-    pub fn new(
-        shape: &NetShape,
-        input: usize,
-        output: usize,
-        spectral_norm: bool,
-        minibatch_stddev: bool,
-        rng: &mut impl Rng,
-        device: &Device,
-    ) -> Self {
+/// One network's initial parameters on the host: per layer, `([fan_in, fan_out]` weights row-major,
+/// `[fan_out]` biases). Both engines start from these, so they start from the same weights.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub layers: Vec<(Vec<f32>, Vec<f32>)>,
+    /// `[fan_in, fan_out]` of every layer.
+    pub shapes: Vec<[usize; 2]>,
+    pub activation: Activation,
+    pub leak: f32,
+}
+
+impl Params {
+    /// Draws `input → depth × width → output` with the shape's initialisation. With
+    /// `minibatch_stddev`, the last layer takes one more input.
+    pub fn init(shape: &NetShape, input: usize, output: usize, minibatch_stddev: bool, rng: &mut impl Rng) -> Self {
         let mut dims = vec![input];
         dims.extend(std::iter::repeat_n(shape.width, shape.depth));
         dims.push(output);
         let last = dims.len() - 2;
-        let layers: Vec<Layer> = (0..dims.len() - 1)
-            .map(|i| {
-                let fan_in = dims[i] + usize::from(minibatch_stddev && i == last);
-                let (w, b) = init_layer(shape, fan_in, dims[i + 1], rng);
-                Layer {
-                    w: Tensor::from_data(TensorData::new(w, [fan_in, dims[i + 1]]), device),
-                    b: Tensor::from_data(TensorData::new(b, [1, dims[i + 1]]), device),
-                }
+        let shapes: Vec<[usize; 2]> =
+            (0..dims.len() - 1).map(|i| [dims[i] + usize::from(minibatch_stddev && i == last), dims[i + 1]]).collect();
+        let layers = shapes.iter().map(|&[fan_in, fan_out]| init_layer(shape, fan_in, fan_out, rng)).collect();
+        Self { layers, shapes, activation: shape.activation, leak: shape.leak }
+    }
+}
+
+/// G's and D's initial parameters, G drawn first.
+pub fn init_params(cfg: &crate::config::Config, rng: &mut impl Rng) -> (Params, Params) {
+    let g = Params::init(&cfg.generator.shape(), cfg.generator.latent_dim, 2, false, rng);
+    let dc = &cfg.discriminator;
+    let d = Params::init(&dc.shape(), 2 * dc.pack, 1, dc.minibatch_stddev, rng);
+    (g, d)
+}
+
+impl Mlp {
+    /// The network with the given parameters on `device`; with `spectral_norm`, the power
+    /// iteration's start vectors are drawn from `rng`.
+    pub fn from_params(p: Params, spectral_norm: bool, minibatch_stddev: bool, rng: &mut impl Rng, device: &Device) -> Self {
+        let layers: Vec<Layer> = p
+            .layers
+            .into_iter()
+            .zip(&p.shapes)
+            .map(|((w, b), &[fan_in, fan_out])| Layer {
+                w: Tensor::from_data(TensorData::new(w, [fan_in, fan_out]), device),
+                b: Tensor::from_data(TensorData::new(b, [1, fan_out]), device),
             })
             .collect();
         let spectral_u = spectral_norm.then(|| {
@@ -80,7 +102,21 @@ impl Mlp {
                 })
                 .collect()
         });
-        Self { layers, activation: shape.activation, leak: shape.leak, spectral_u, minibatch_stddev, last_stddev: 0.0 }
+        Self { layers, activation: p.activation, leak: p.leak, spectral_u, minibatch_stddev, last_stddev: 0.0 }
+    }
+
+    /// Builds `input → depth × width → output` with the given initialisation.
+    pub fn new(
+        shape: &NetShape,
+        input: usize,
+        output: usize,
+        spectral_norm: bool,
+        minibatch_stddev: bool,
+        rng: &mut impl Rng,
+        device: &Device,
+    ) -> Self {
+        let p = Params::init(shape, input, output, minibatch_stddev, rng);
+        Self::from_params(p, spectral_norm, minibatch_stddev, rng, device)
     }
 
     /// All parameters in a fixed order: w0, b0, w1, b1, …
@@ -98,13 +134,11 @@ impl Mlp {
 
     /// Parameter copies that record gradients, on the autodiff device.
     pub fn tracked(&self) -> Vec<Layer> {
-        self.layers
-            .iter()
-            .map(|l| Layer { w: l.w.clone().autodiff().require_grad(), b: l.b.clone().autodiff().require_grad() })
-            .collect()
+        self.layers.iter().map(|l| Layer { w: l.w.clone().autodiff().require_grad(), b: l.b.clone().autodiff().require_grad() }).collect()
     }
 
-    /// One power iteration per layer (run once per D update, as PyTorch's `spectral_norm`).
+    /// One power iteration per layer. Run once per D update (PyTorch's `spectral_norm` runs one
+    /// per forward in training mode, i.e. once per D call; the estimate converges either way).
     pub fn power_iteration(&mut self) {
         if let Some(us) = &mut self.spectral_u {
             for (l, u) in self.layers.iter().zip(us.iter_mut()) {

@@ -8,7 +8,7 @@
 //! buffer stays where its last update left it and moves when the other path takes over.
 
 use crate::config::{OptimKind, OptimizerConfig};
-use crate::trainer::to_vec;
+use crate::tensor_util::to_vec;
 use burn::tensor::{Tensor, TensorData};
 use rayon::prelude::*;
 

@@ -19,6 +19,8 @@ pub struct Summary {
     pub backend: String,
     pub adapter: String,
     pub backend_reason: String,
+    /// The engine that trained: `host` (the CPU fast path) or `burn`.
+    pub engine: crate::engine::EngineKind,
     pub seed: u64,
     pub modes_covered: Option<usize>,
     pub modes_total: Option<usize>,
@@ -87,6 +89,7 @@ pub fn run(
         backend: info.backend.clone(),
         adapter: info.adapter.clone(),
         backend_reason: info.reason.clone(),
+        engine: trainer.engine_kind(),
         seed: trainer.config().train.seed,
         modes_covered: last.modes_covered,
         modes_total: last.modes_total,
@@ -111,11 +114,7 @@ pub fn csv_row(m: &Metrics) -> String {
     fn opt<T: ToString>(v: &Option<T>) -> String {
         v.as_ref().map(ToString::to_string).unwrap_or_default()
     }
-    let counts = m
-        .per_mode_counts
-        .as_ref()
-        .map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
+    let counts = m.per_mode_counts.as_ref().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
     format!(
         "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         m.step,
@@ -172,11 +171,9 @@ pub struct SampleScore {
 }
 
 pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate::data::DataError> {
-    use rand::SeedableRng;
     let target = crate::data::Target::new(&cfg.data)?;
     let h = if cfg.view.half_width > 0.0 { cfg.view.half_width } else { target.fit_half_width() };
-    let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.train.seed ^ 0x5eed_e7a1);
-    let real = target.sample(&mut rng, (samples.len() / 2).max(10_000));
+    let real = crate::trainer::evaluate::reference_set(cfg, &target);
     let stats = target.modes().map(|m| crate::metrics::mode_stats(m, samples));
     let (kl_grid, js_grid) = crate::metrics::grid_divergences(&real, samples, h, cfg.view.hist_bins);
     Ok(SampleScore {
@@ -184,7 +181,7 @@ pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate
         modes_covered: stats.as_ref().map(|s| s.modes_covered),
         modes_total: stats.as_ref().map(|s| s.modes_total),
         hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
-        reverse_kl: stats.as_ref().map(|s| s.reverse_kl),
+        reverse_kl: stats.as_ref().and_then(|s| s.reverse_kl),
         per_mode_counts: stats.map(|s| s.per_mode_counts),
         kl_grid,
         js_grid,

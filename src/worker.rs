@@ -1,14 +1,19 @@
 //! The training thread. The window sends `Command`s over an unbounded channel and receives
-//! `Snapshot`s over a one-slot channel in which the newest wins: the worker never blocks on
-//! the window and the window never waits on training.
+//! two things: `Snapshot`s (the state to draw) over a one-slot channel in which the newest
+//! wins, and `Event`s (evaluations, notices, restarts, a crash) over a lossless channel. The
+//! worker never blocks on the window and the window never waits on training. If the training
+//! thread panics, the panic's message arrives as `Event::Crashed` and the window can start a
+//! new worker.
 
 use crate::backend::{self, BackendChoice, BackendInfo};
 use crate::config::Config;
 use crate::data::Modes;
+use crate::engine::EngineChoice;
+use crate::engine::EngineKind;
 use crate::metrics::{ModeStats, mode_stats};
 use crate::presets;
+use crate::trainer::view::{SlowLayers, ViewData, ViewRequest, pairs};
 use crate::trainer::{Metrics, Phase, StepStats, Trainer};
-use crate::view::{SlowLayers, ViewData, ViewRequest, pairs};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySendError, bounded, unbounded};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -40,6 +45,11 @@ pub enum Command {
     Reset,
     LoadPreset(String),
     SetView(ViewRequest),
+    /// Pause as soon as the step counter reaches this step (None: no such stop).
+    PauseAt(Option<u64>),
+    /// Test hook: make the training thread panic (to test that the window survives it).
+    #[doc(hidden)]
+    Panic,
 }
 
 /// One frame of state for the window: plain data only.
@@ -52,30 +62,54 @@ pub struct Snapshot {
     pub phase: Phase,
     pub steps_per_second: f64,
     pub view: Arc<ViewData>,
-    /// Evaluations done since the previous snapshot the window received.
-    pub new_metrics: Vec<Metrics>,
+    /// Which run this is of the worker's (counts restarts): a snapshot of an older run than
+    /// the latest `Event::Restarted` is stale.
+    pub run: u64,
     /// Mode statistics of the displayed fakes, every snapshot (the live histogram).
     pub live_modes: Option<ModeStats>,
     pub modes: Option<Modes>,
     pub real: Arc<Vec<[f32; 2]>>,
     pub config: Arc<Config>,
     pub backend: BackendInfo,
-    /// A one-off notice ("networks rebuilt", "diverged: …").
-    pub message: Option<String>,
+    /// The engine that trains (`host` fast path or `burn`).
+    pub engine: EngineKind,
     /// Set when the run diverged and paused itself; cleared by reset.
     pub diverged: Option<String>,
-    /// The run was restarted (reset, preset, rebuild): the window clears its histories.
-    pub restarted: bool,
     /// The instance-noise σ in force.
     pub instance_std: f32,
     /// Losses, D outputs and gradient norms of the latest updates (a point per snapshot).
     pub stats: StepStats,
 }
 
+/// How the worker trains.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerOptions {
+    pub backend: BackendChoice,
+    /// Look for a GPU under `BackendChoice::Auto` (see `backend::select`).
+    pub probe_gpu: bool,
+    pub engine: EngineChoice,
+    /// Cap on the CPU threads training uses (None: all of rayon's pool).
+    pub threads: Option<usize>,
+}
+
+/// What the window must not miss, in order.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// An evaluation (every `train.eval_every` steps and at every restart).
+    Metrics(Metrics),
+    /// A one-off notice ("networks rebuilt", "diverged: …", a setting without effect).
+    Notice(String),
+    /// A new run started (reset, preset, rebuild) with this config: histories start over.
+    Restarted { run: u64, config: Arc<Config> },
+    /// The training thread panicked with this message; it is gone.
+    Crashed(String),
+}
+
 /// Owns the worker thread; dropping it stops the thread.
 pub struct WorkerHandle {
     commands: Option<Sender<Command>>,
     pub snapshots: Receiver<Snapshot>,
+    pub events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -83,29 +117,45 @@ impl WorkerHandle {
     /// Starts training `cfg` (paused) on `backend`. `repaint` is called after every snapshot
     /// (the window passes `ctx.request_repaint`). `threads` caps the CPU threads training uses
     /// (None: all of rayon's pool).
-    pub fn spawn(cfg: Config, choice: BackendChoice, repaint: Box<dyn Fn() + Send>, threads: Option<usize>) -> anyhow::Result<Self> {
-        let (device, mut info) = backend::select(choice)?;
+    pub fn spawn(cfg: Config, opts: &WorkerOptions, repaint: Box<dyn Fn() + Send + Sync>) -> anyhow::Result<Self> {
+        let threads = opts.threads;
+        let mut compute = backend::select(opts.backend, opts.probe_gpu)?.with_engine(opts.engine);
         // A pool of its own, when capped: the worker runs inside it, so every parallel kernel
         // of a step (the fast path's chunks, burn's CPU ops) stays on its threads.
         let pool = match threads {
             Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).thread_name(|i| format!("ganscope-train-{i}")).build()?),
             None => None,
         };
-        if let (Some(p), "cpu") = (&pool, info.backend.as_str()) {
-            info.adapter = backend::cpu_adapter(p.current_num_threads());
+        if let (Some(p), "cpu") = (&pool, compute.info.backend.as_str()) {
+            compute.info.adapter = backend::cpu_adapter(p.current_num_threads());
         }
-        let trainer = Trainer::new(cfg, device, info)?;
+        let trainer = Trainer::new(cfg, compute)?;
         let (cmd_tx, cmd_rx) = unbounded();
         let (snap_tx, snap_rx) = bounded(1);
+        let (event_tx, event_rx) = unbounded();
         let stale = snap_rx.clone();
         let thread = std::thread::Builder::new().name("ganscope-trainer".into()).spawn(move || {
-            let worker = Worker::new(trainer, cmd_rx, snap_tx, stale, repaint);
-            match pool {
-                Some(p) => p.install(|| worker.run()),
-                None => worker.run(),
+            let crash = event_tx.clone();
+            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::from(repaint);
+            let last_repaint = repaint.clone();
+            let go = move || {
+                let worker = Worker::new(trainer, cmd_rx, snap_tx, stale, event_tx, Box::new(move || repaint()));
+                match pool {
+                    Some(p) => p.install(|| worker.run()),
+                    None => worker.run(),
+                }
+            };
+            if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(go)) {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let _ = crash.send(Event::Crashed(msg));
+                last_repaint();
             }
         })?;
-        Ok(Self { commands: Some(cmd_tx), snapshots: snap_rx, thread: Some(thread) })
+        Ok(Self { commands: Some(cmd_tx), snapshots: snap_rx, events: event_rx, thread: Some(thread) })
     }
 
     pub fn send(&self, c: Command) {
@@ -117,6 +167,11 @@ impl WorkerHandle {
     /// The newest snapshot, if one arrived since the last call.
     pub fn latest(&self) -> Option<Snapshot> {
         self.snapshots.try_recv().ok()
+    }
+
+    /// Every event since the last call, in order.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.try_iter().collect()
     }
 }
 
@@ -135,14 +190,15 @@ struct Worker {
     snapshots: Sender<Snapshot>,
     /// A second receiver used to drop an unread snapshot so the newest wins.
     stale: Receiver<Snapshot>,
+    events: Sender<Event>,
     repaint: Box<dyn Fn() + Send>,
     running: bool,
     speed: Speed,
+    /// Pause when the step counter reaches this (frame-exact stops for screenshots).
+    pause_at: Option<u64>,
     view_req: ViewRequest,
-    pending_metrics: Vec<Metrics>,
-    message: Option<String>,
     diverged: Option<String>,
-    restarted: bool,
+    run_id: u64,
     dirty: bool,
     real: Arc<Vec<[f32; 2]>>,
     config: Arc<Config>,
@@ -183,7 +239,14 @@ impl ViewCadence {
 }
 
 impl Worker {
-    fn new(trainer: Trainer, commands: Receiver<Command>, snapshots: Sender<Snapshot>, stale: Receiver<Snapshot>, repaint: Box<dyn Fn() + Send>) -> Self {
+    fn new(
+        trainer: Trainer,
+        commands: Receiver<Command>,
+        snapshots: Sender<Snapshot>,
+        stale: Receiver<Snapshot>,
+        events: Sender<Event>,
+        repaint: Box<dyn Fn() + Send>,
+    ) -> Self {
         let mut w = Self {
             real: Arc::new(Vec::new()),
             config: Arc::new(trainer.config().clone()),
@@ -191,14 +254,14 @@ impl Worker {
             commands,
             snapshots,
             stale,
+            events,
             repaint,
             running: false,
             speed: Speed::StepsPerFrame(5),
+            pause_at: None,
             view_req: ViewRequest::default(),
-            pending_metrics: Vec::new(),
-            message: None,
             diverged: None,
-            restarted: true,
+            run_id: 0,
             dirty: true,
             rate_mark: (Instant::now(), 0),
             rate: 0.0,
@@ -211,9 +274,10 @@ impl Worker {
     fn on_restart(&mut self) {
         self.real = Arc::new(pairs(&self.trainer.real_eval()[..2 * 2000.min(self.trainer.real_eval().len() / 2)]));
         self.config = Arc::new(self.trainer.config().clone());
-        self.pending_metrics.clear();
         self.diverged = None;
-        self.restarted = true;
+        self.run_id += 1;
+        self.send_event(Event::Restarted { run: self.run_id, config: self.config.clone() });
+        self.notices();
         self.dirty = true;
         self.rate_mark = (Instant::now(), self.trainer.steps_done());
         self.evaluate();
@@ -273,23 +337,31 @@ impl Worker {
                 }
             }
             Command::Speed(s) => self.speed = s,
-            Command::SetConfig(cfg) => match self.trainer.set_config(*cfg) {
-                Ok(true) => {
-                    self.message = Some("Dataset or architecture changed: networks rebuilt, run restarted at step 0.".into());
-                    self.on_restart();
+            Command::PauseAt(step) => self.pause_at = step,
+            Command::SetConfig(cfg) => {
+                let why = self.trainer.config().diff(&cfg).why.join(", ");
+                match self.trainer.set_config(*cfg) {
+                    Ok(true) => {
+                        self.send_event(Event::Notice(format!("Changed {why}: networks rebuilt, run restarted at step 0.")));
+                        self.on_restart();
+                    }
+                    Ok(false) => {
+                        self.config = Arc::new(self.trainer.config().clone());
+                        self.notices();
+                    }
+                    Err(e) => self.send_event(Event::Notice(format!("Could not apply the change: {e}"))),
                 }
-                Ok(false) => self.config = Arc::new(self.trainer.config().clone()),
-                Err(e) => self.message = Some(format!("Could not apply the change: {e}")),
-            },
+            }
             Command::Reset => self.restart(self.trainer.config().clone(), "Reset: fresh weights from the seed."),
             Command::LoadPreset(name) => match presets::get(&name) {
                 Ok(p) => {
                     let title = p.meta.title.clone();
                     self.restart(p.config, &format!("Loaded preset: {title}"))
                 }
-                Err(e) => self.message = Some(e.to_string()),
+                Err(e) => self.send_event(Event::Notice(e.to_string())),
             },
             Command::SetView(v) => self.view_req = v,
+            Command::Panic => panic!("panic requested by Command::Panic"),
         }
         // Whatever changed (weights, loss, what is shown), the next view is computed whole.
         self.cadence.slow_at = None;
@@ -297,39 +369,54 @@ impl Worker {
     }
 
     fn restart(&mut self, cfg: Config, msg: &str) {
-        let device = self.trainer.device().clone();
-        let info = self.trainer.backend().clone();
-        match Trainer::new(cfg, device, info) {
+        match Trainer::new(cfg, self.trainer.compute().clone()) {
             Ok(t) => {
                 self.trainer = t;
-                self.message = Some(msg.into());
+                self.send_event(Event::Notice(msg.into()));
                 self.on_restart();
             }
-            Err(e) => self.message = Some(format!("Could not start: {e}")),
+            Err(e) => self.send_event(Event::Notice(format!("Could not start: {e}"))),
+        }
+    }
+
+    fn send_event(&self, e: Event) {
+        // The window is gone when this fails; the worker's loop ends at its next command.
+        let _ = self.events.send(e);
+    }
+
+    /// Notices about the config in force (settings without effect).
+    fn notices(&self) {
+        for n in self.trainer.config().notices() {
+            self.send_event(Event::Notice(n));
         }
     }
 
     fn after_train(&mut self, r: Result<(), crate::trainer::TrainError>) {
         if let Err(e) = r {
-            self.running = false;
-            self.diverged = Some(e.to_string());
-            self.message = Some(format!("Paused: {e}"));
+            self.diverge(e);
             return;
         }
-        let every = self.trainer.config().train.eval_every;
-        if self.trainer.steps_done().is_multiple_of(every) {
+        let step = self.trainer.steps_done();
+        if step.is_multiple_of(self.trainer.config().train.eval_every) {
             self.evaluate();
         }
+        if self.pause_at.is_some_and(|n| step >= n) {
+            self.running = false;
+            self.pause_at = None;
+        }
+    }
+
+    /// A diverged run pauses itself and says why.
+    fn diverge(&mut self, e: crate::trainer::TrainError) {
+        self.running = false;
+        self.diverged = Some(e.to_string());
+        self.send_event(Event::Notice(format!("Paused: {e}")));
     }
 
     fn evaluate(&mut self) {
         match self.trainer.evaluate() {
-            Ok((m, _)) => self.pending_metrics.push(m),
-            Err(e) => {
-                self.running = false;
-                self.message = Some(format!("Paused: {e}"));
-                self.diverged = Some(e.to_string());
-            }
+            Ok((m, _)) => self.send_event(Event::Metrics(m)),
+            Err(e) => self.diverge(e),
         }
     }
 
@@ -404,36 +491,28 @@ impl Worker {
         if !self.running {
             self.rate = 0.0;
         }
-        let mut snap = Snapshot {
+        let snap = Snapshot {
             step: self.trainer.steps_done(),
             running: self.running,
             speed: self.speed,
             phase: self.trainer.phase(),
             steps_per_second: self.rate,
             view: Arc::new(view),
-            new_metrics: std::mem::take(&mut self.pending_metrics),
+            run: self.run_id,
             live_modes,
             modes: self.trainer.target().modes().cloned(),
             real: self.real.clone(),
             config: self.config.clone(),
             backend: self.trainer.backend().clone(),
-            message: self.message.take(),
+            engine: self.trainer.engine_kind(),
             diverged: self.diverged.clone(),
-            restarted: std::mem::take(&mut self.restarted),
             instance_std: self.trainer.instance_std(),
             stats: self.trainer.last_stats().clone(),
         };
-        // Newest wins: if the window has not taken the previous snapshot, replace it, keeping
-        // the metrics, notices and restart flag it carried.
-        if let Err(TrySendError::Full(s)) = self.snapshots.try_send(snap) {
-            snap = s;
-            if let Ok(old) = self.stale.try_recv() {
-                let mut merged = old.new_metrics;
-                merged.append(&mut snap.new_metrics);
-                snap.new_metrics = merged;
-                snap.message = snap.message.or(old.message);
-                snap.restarted |= old.restarted;
-            }
+        // Newest wins: if the window has not taken the previous snapshot, replace it (all it
+        // carried that must not be lost went as events).
+        if let Err(TrySendError::Full(snap)) = self.snapshots.try_send(snap) {
+            let _ = self.stale.try_recv();
             let _ = self.snapshots.try_send(snap);
         }
         (self.repaint)();

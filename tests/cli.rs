@@ -35,16 +35,39 @@ fn train_writes_csv_summary_and_samples() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, json, samples) = (dir.path().join("m.csv"), dir.path().join("s.json"), dir.path().join("x.csv"));
     run_ok(ganscope().args(["train", "--preset", "ns-ring", "--steps", "40", "--eval-every", "10", "--seed", "3"]).args([
-        "--set", "train.eval_samples=300", "--backend", "cpu", "--metrics-out", csv.to_str().unwrap(),
-        "--summary-out", json.to_str().unwrap(), "--samples-out", samples.to_str().unwrap(),
+        "--set",
+        "train.eval_samples=300",
+        "--backend",
+        "cpu",
+        "--metrics-out",
+        csv.to_str().unwrap(),
+        "--summary-out",
+        json.to_str().unwrap(),
+        "--samples-out",
+        samples.to_str().unwrap(),
     ]));
     let rows: Vec<String> = std::fs::read_to_string(&csv).unwrap().lines().map(String::from).collect();
     assert_eq!(rows.len(), 1 + 4, "header + one row per evaluation");
     assert!(rows[0].starts_with("step,seconds,modes_covered"));
     assert!(rows[4].starts_with("40,"));
     let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    for key in ["steps", "seconds", "steps_per_second", "backend", "adapter", "config", "modes_covered", "modes_total",
-        "hq_fraction", "reverse_kl", "kl_grid", "js_grid", "per_mode_counts", "d_loss", "g_loss"] {
+    for key in [
+        "steps",
+        "seconds",
+        "steps_per_second",
+        "backend",
+        "adapter",
+        "config",
+        "modes_covered",
+        "modes_total",
+        "hq_fraction",
+        "reverse_kl",
+        "kl_grid",
+        "js_grid",
+        "per_mode_counts",
+        "d_loss",
+        "g_loss",
+    ] {
         assert!(s.get(key).is_some(), "summary lacks `{key}`");
     }
     assert_eq!(s["steps"], 40);
@@ -57,6 +80,10 @@ fn train_writes_csv_summary_and_samples() {
     let e: serde_json::Value = serde_json::from_str(&score).unwrap();
     assert_eq!(e["modes_covered"], s["modes_covered"]);
     assert_eq!(e["hq_fraction"], s["hq_fraction"]);
+    // …against the same reference set of reals: the same grid divergences, to the last digit.
+    assert_eq!(e["kl_grid"], s["kl_grid"]);
+    assert_eq!(e["js_grid"], s["js_grid"]);
+    assert_eq!(s["engine"], "host");
 }
 
 #[test]
@@ -64,8 +91,26 @@ fn same_seed_same_summary_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let go = |name: &str| {
         let p = dir.path().join(name);
-        run_ok(ganscope().args(["train", "--preset", "r1", "--steps", "30", "--seed", "9", "--backend", "cpu", "--set", "train.eval_samples=500", "--metrics-out", p.to_str().unwrap()]));
-        std::fs::read_to_string(p).unwrap().lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, v)| v.to_string()).collect::<Vec<_>>().join(",")).collect::<Vec<_>>()
+        run_ok(ganscope().args([
+            "train",
+            "--preset",
+            "r1",
+            "--steps",
+            "30",
+            "--seed",
+            "9",
+            "--backend",
+            "cpu",
+            "--set",
+            "train.eval_samples=500",
+            "--metrics-out",
+            p.to_str().unwrap(),
+        ]));
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, v)| v.to_string()).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
     };
     assert_eq!(go("a.csv"), go("b.csv"));
 }
@@ -83,7 +128,15 @@ fn bad_input_names_the_problem() {
     std::fs::write(&bad, "x,y\n1,2\n3,oops\n").unwrap();
     let e = run_err(ganscope().args(["eval", "--samples", bad.to_str().unwrap()]));
     assert!(e.contains("line 3") && e.contains("oops"), "{e}");
-    let e = run_err(ganscope().args(["train", "--steps", "1", "--set", "data.kind=points", "--set", &format!("data.points_file={}", bad.display())]));
+    let e = run_err(ganscope().args([
+        "train",
+        "--steps",
+        "1",
+        "--set",
+        "data.kind=points",
+        "--set",
+        &format!("data.points_file={}", bad.display()),
+    ]));
     assert!(e.contains("line 3"), "{e}");
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, "[loss]\nkind = \"ns\"\nbogus = 1\n").unwrap();

@@ -2,6 +2,7 @@
 //! One test per preset, so the test harness runs them side by side.
 
 use ganscope::backend::{BackendChoice, select};
+use ganscope::engine::{EngineChoice, EngineKind};
 use ganscope::presets;
 use ganscope::trainer::{Metrics, Trainer};
 
@@ -16,15 +17,21 @@ fn metric(m: &Metrics, name: &str) -> f64 {
     }
 }
 
-fn check(name: &str) {
+/// Checks every promise of preset `name` on every seed it lists, with the engine `auto` picks;
+/// with `burn`, on the first seed with the burn engine (the path a GPU user gets).
+fn check(name: &str, burn: bool) {
     let preset = presets::get(name).unwrap();
     for promise in &preset.meta.promise {
-        for &seed in &promise.seeds {
+        let seeds = if burn { &promise.seeds[..1] } else { &promise.seeds[..] };
+        for &seed in seeds {
             let mut cfg = preset.config.clone();
             cfg.train.seed = seed;
-            let (device, info) = select(BackendChoice::Cpu).unwrap();
+            let engine = if burn { EngineChoice::Burn } else { EngineChoice::Auto };
             let every = cfg.train.eval_every.max(1);
-            let mut t = Trainer::new(cfg, device, info).unwrap();
+            let mut t = Trainer::new(cfg, select(BackendChoice::Cpu, false).unwrap().with_engine(engine)).unwrap();
+            if burn {
+                assert_eq!(t.engine_kind(), EngineKind::Burn);
+            }
             t.record = false;
             // The evaluations judged: `median_of` of them, `eval_every` apart, the last at `steps`.
             let first = promise.steps.saturating_sub(every * (promise.median_of as u64 - 1));
@@ -37,12 +44,13 @@ fn check(name: &str) {
             }
             seen.sort_by(f64::total_cmp);
             let v = seen[seen.len() / 2];
-            eprintln!("{name} seed {seed}: {} = {v} after {} steps (median of {seen:?})", promise.metric, promise.steps);
+            let engine = t.engine_kind().describe();
+            eprintln!("{name} seed {seed} ({engine}): {} = {v} after {} steps (median of {seen:?})", promise.metric, promise.steps);
             if let Some(lo) = promise.at_least {
-                assert!(v >= lo, "{name} seed {seed}: {} = {v} < {lo} after {} steps", promise.metric, promise.steps);
+                assert!(v >= lo, "{name} seed {seed} ({engine}): {} = {v} < {lo} after {} steps", promise.metric, promise.steps);
             }
             if let Some(hi) = promise.at_most {
-                assert!(v <= hi, "{name} seed {seed}: {} = {v} > {hi} after {} steps", promise.metric, promise.steps);
+                assert!(v <= hi, "{name} seed {seed} ({engine}): {} = {v} > {hi} after {} steps", promise.metric, promise.steps);
             }
         }
     }
@@ -50,7 +58,11 @@ fn check(name: &str) {
 
 macro_rules! preset_tests {
     ($($test:ident => $name:literal),* $(,)?) => {
-        $(#[test] fn $test() { check($name); })*
+        $(#[test] fn $test() { check($name, false); })*
+        /// The same promises on the burn engine (one seed each).
+        mod on_burn {
+            $(#[test] fn $test() { super::check($name, true); })*
+        }
         #[test]
         fn every_preset_has_a_test() {
             let tested = [$($name),*];

@@ -3,7 +3,7 @@
 
 use ganscope::backend::BackendChoice;
 use ganscope::presets;
-use ganscope::worker::{Command, Snapshot, Speed, WorkerHandle};
+use ganscope::worker::{Command, Event, Snapshot, Speed, WorkerHandle, WorkerOptions};
 use std::time::{Duration, Instant};
 
 fn collect_for(w: &WorkerHandle, d: Duration) -> Vec<Snapshot> {
@@ -21,7 +21,7 @@ fn collect_for(w: &WorkerHandle, d: Duration) -> Vec<Snapshot> {
 #[test]
 fn surface_refreshes_on_its_own_clock_while_fakes_follow_every_snapshot() {
     let cfg = presets::get("ns-ring").unwrap().config;
-    let w = WorkerHandle::spawn(cfg, BackendChoice::Cpu, Box::new(|| {}), None).unwrap();
+    let w = WorkerHandle::spawn(cfg, &WorkerOptions { backend: BackendChoice::Cpu, ..Default::default() }, Box::new(|| {})).unwrap();
     w.send(Command::Speed(Speed::Max));
     w.send(Command::Play);
     let snaps: Vec<Snapshot> = collect_for(&w, Duration::from_secs(4)).into_iter().filter(|s| s.running && s.step > 0).collect();
@@ -48,4 +48,54 @@ fn surface_refreshes_on_its_own_clock_while_fakes_follow_every_snapshot() {
         std::thread::sleep(Duration::from_millis(5));
     };
     assert_eq!(paused.view.slow.step, paused.step, "paused, the surface is of the shown step");
+}
+
+fn events_until(w: &WorkerHandle, what: &str, mut done: impl FnMut(&[Event]) -> bool) -> Vec<Event> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    while start.elapsed() < Duration::from_secs(60) {
+        seen.extend(w.events());
+        if done(&seen) {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Every evaluation reaches the window, in order, however few snapshots it takes: the window
+/// here reads no snapshot at all while 2,000 steps train.
+#[test]
+fn every_evaluation_arrives_even_when_no_snapshot_is_read() {
+    let mut cfg = presets::get("ns-ring").unwrap().config;
+    cfg.set_all(&["train.eval_every=100", "train.eval_samples=200", "generator.width=16", "discriminator.width=16"]).unwrap();
+    let w = WorkerHandle::spawn(cfg, &WorkerOptions { backend: BackendChoice::Cpu, ..Default::default() }, Box::new(|| {})).unwrap();
+    w.send(Command::PauseAt(Some(2000)));
+    w.send(Command::Speed(Speed::Max));
+    w.send(Command::Play);
+    let events = events_until(&w, "step 2000's evaluation", |e| e.iter().any(|e| matches!(e, Event::Metrics(m) if m.step == 2000)));
+    let steps: Vec<u64> = events.iter().filter_map(|e| if let Event::Metrics(m) = e { Some(m.step) } else { None }).collect();
+    assert_eq!(steps, (0..=20).map(|i| i * 100).collect::<Vec<_>>(), "one evaluation per 100 steps, none lost");
+    assert!(matches!(events[0], Event::Restarted { .. }), "the run's start comes first");
+    // PauseAt stopped the run at exactly step 2000.
+    let start = Instant::now();
+    let snap = loop {
+        if let Some(s) = w.latest().filter(|s| !s.running && s.step > 0) {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "paused snapshot");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(snap.step, 2000);
+}
+
+/// A panic on the training thread reaches the window as an event with its message.
+#[test]
+fn a_crashed_training_thread_reports_its_panic() {
+    let cfg = presets::get("ns-ring").unwrap().config;
+    let w = WorkerHandle::spawn(cfg, &WorkerOptions { backend: BackendChoice::Cpu, ..Default::default() }, Box::new(|| {})).unwrap();
+    w.send(Command::Panic);
+    let events = events_until(&w, "the crash", |e| e.iter().any(|e| matches!(e, Event::Crashed(_))));
+    let msg = events.iter().find_map(|e| if let Event::Crashed(m) = e { Some(m.clone()) } else { None }).unwrap();
+    assert!(msg.contains("panic requested"), "{msg}");
 }

@@ -59,6 +59,7 @@ impl ControlsPanel {
             ui.colored_label(egui::Color32::RED, e);
         }
         // Live changes: everything except dataset / architecture, which wait for their button.
+        // Whether a change rebuilds the networks is `Config::diff`'s call (a new seed does).
         let mut live = self.edit.clone();
         if !rebuild {
             live.data = self.applied.data.clone();
@@ -69,12 +70,8 @@ impl ControlsPanel {
             match live.validate() {
                 Ok(()) => {
                     self.error = None;
-                    let seed_changed = live.train.seed != self.applied.train.seed;
                     self.applied = live.clone();
                     out.push(Intent::ApplyConfig(Box::new(live)));
-                    if seed_changed {
-                        out.push(Intent::Worker(Command::Reset));
-                    }
                 }
                 Err(e) => self.error = Some(e.to_string()),
             }
@@ -106,17 +103,21 @@ impl ControlsPanel {
             Speed::SlowMotion(r) => format!("Slow motion ({r} updates/s)"),
         };
         let mut chosen = current;
-        ComboBox::from_label("Speed").selected_text(speed_name(current)).show_ui(ui, |ui| {
-            for s in [Speed::SlowMotion(2.0), Speed::StepsPerFrame(1), Speed::StepsPerFrame(5), Speed::StepsPerFrame(20), Speed::Max] {
-                ui.selectable_value(&mut chosen, s, speed_name(s));
-            }
-        })
-        .response
-        .on_hover_text("How many training steps happen between two frames. Slow motion shows each D and G update.");
+        ComboBox::from_label("Speed")
+            .selected_text(speed_name(current))
+            .show_ui(ui, |ui| {
+                for s in [Speed::SlowMotion(2.0), Speed::StepsPerFrame(1), Speed::StepsPerFrame(5), Speed::StepsPerFrame(20), Speed::Max] {
+                    ui.selectable_value(&mut chosen, s, speed_name(s));
+                }
+            })
+            .response
+            .on_hover_text("How many training steps happen between two frames. Slow motion shows each D and G update.");
         if chosen != current {
             out.push(Intent::Worker(Command::Speed(chosen)));
         }
-        if let Some(s) = snap && matches!(s.speed, Speed::SlowMotion(_)) {
+        if let Some(s) = snap
+            && matches!(s.speed, Speed::SlowMotion(_))
+        {
             let phase = match s.phase {
                 crate::trainer::Phase::UpdatingD => "next: updating D",
                 crate::trainer::Phase::UpdatingG => "next: updating G",
@@ -130,13 +131,16 @@ impl ControlsPanel {
 
     fn preset_menu(&mut self, ui: &mut Ui, out: &mut Vec<Intent>) {
         let mut chosen = self.preset.clone();
-        ComboBox::from_label("Preset").selected_text(&self.preset).width(200.0).show_ui(ui, |ui| {
-            for p in crate::presets::all() {
-                ui.selectable_value(&mut chosen, p.name.to_string(), p.name).on_hover_text(&p.meta.title);
-            }
-        })
-        .response
-        .on_hover_text("Load a ready-made demonstration (restarts the run).");
+        ComboBox::from_label("Preset")
+            .selected_text(&self.preset)
+            .width(200.0)
+            .show_ui(ui, |ui| {
+                for p in crate::presets::all() {
+                    ui.selectable_value(&mut chosen, p.name.to_string(), p.name).on_hover_text(&p.meta.title);
+                }
+            })
+            .response
+            .on_hover_text("Load a ready-made demonstration (restarts the run).");
         if chosen != self.preset {
             self.preset = chosen.clone();
             out.push(Intent::Worker(Command::LoadPreset(chosen)));
@@ -191,19 +195,66 @@ fn objective_ui(ui: &mut Ui, c: &mut Config) {
         ui,
         "Loss",
         &mut c.loss.kind,
-        &[(Minimax, "minimax (saturating)"), (Ns, "non-saturating"), (Ls, "least squares"), (Hinge, "hinge"), (Wgan, "WGAN (clip)"), (WganGp, "WGAN-GP")],
+        &[
+            (Minimax, "minimax (saturating)"),
+            (Ns, "non-saturating"),
+            (Ls, "least squares"),
+            (Hinge, "hinge"),
+            (Wgan, "WGAN (clip)"),
+            (WganGp, "WGAN-GP"),
+        ],
         "The game D and G play. Changing it keeps the weights.",
     );
     match c.loss.kind {
-        Wgan => slider(ui, "Weight clip c", &mut c.loss.clip, 0.001..=1.0, true, "WGAN: every D weight is clipped to ±c after each D step."),
+        Wgan => {
+            slider(ui, "Weight clip c", &mut c.loss.clip, 0.001..=1.0, true, "WGAN: every D weight is clipped to ±c after each D step.")
+        }
         WganGp => slider(ui, "GP λ", &mut c.loss.gp_lambda, 0.01..=100.0, true, "Strength of the (|∂D/∂x| − 1)² penalty on interpolates."),
         _ => {}
     }
-    slider(ui, "Label smoothing", &mut c.loss.label_smoothing, 0.0..=0.45, false, "One-sided: D's target for real samples becomes 1 − s, so it is less sure.");
-    slider(ui, "R1 γ", &mut c.reg.r1, 0.0..=100.0, false, "Penalise D's slope at real samples: no cliffs around the data.");
-    slider(ui, "R2 γ", &mut c.reg.r2, 0.0..=100.0, false, "Penalise D's slope at fake samples.");
-    slider(ui, "DRAGAN λ", &mut c.reg.dragan, 0.0..=100.0, false, "Push D's slope towards 1 near the real data.");
-    slider(ui, "Instance noise σ", &mut c.noise.instance_std, 0.0..=1.0, false, "Blur every D input with Gaussian noise: the distributions overlap, D stays smooth.");
+    if c.loss.kind.takes_label_smoothing() {
+        slider(
+            ui,
+            "Label smoothing",
+            &mut c.loss.label_smoothing,
+            0.0..=0.45,
+            false,
+            "One-sided: D's target for real samples becomes 1 − s, so it is less sure.",
+        );
+    }
+    slider(
+        ui,
+        "R1 γ",
+        &mut c.reg.r1,
+        0.0..=100.0,
+        false,
+        "Penalise D's slope at real samples: γ/2·E‖∇D‖² (Mescheder et al.'s γ). No cliffs around the data.",
+    );
+    slider(ui, "R2 γ", &mut c.reg.r2, 0.0..=100.0, false, "Penalise D's slope at fake samples: γ/2·E‖∇D‖².");
+    slider(
+        ui,
+        "DRAGAN λ",
+        &mut c.reg.dragan,
+        0.0..=100.0,
+        false,
+        "λ·E(‖∇D‖ − 1)² at random points between each real x and x + 0.5·std·U[0,1] (Kodali et al.): slope 1 near the data.",
+    );
+    slider(
+        ui,
+        "GP λ (any loss)",
+        &mut c.reg.gp,
+        0.0..=100.0,
+        false,
+        "WGAN-GP's λ·E(‖∇D‖ − 1)² at random interpolates of real and fake samples, with whatever loss is chosen.",
+    );
+    slider(
+        ui,
+        "Instance noise σ",
+        &mut c.noise.instance_std,
+        0.0..=1.0,
+        false,
+        "Blur every D input with Gaussian noise: the distributions overlap, D stays smooth.",
+    );
     combo(
         ui,
         "Noise annealing",
@@ -228,7 +279,13 @@ fn schedule_ui(ui: &mut Ui, c: &mut Config) {
         &[(ScheduleMode::Alternating, "alternating"), (ScheduleMode::Simultaneous, "simultaneous")],
         "Alternating: G sees the new D. Simultaneous: both gradients from the same weights (can circle).",
     );
-    usize_slider(ui, "Unroll k (first-order)", &mut c.schedule.unroll, 0..=10, "G is scored against D advanced k steps ahead (first-order unrolled GAN).");
+    usize_slider(
+        ui,
+        "Unroll k (first-order)",
+        &mut c.schedule.unroll,
+        0..=10,
+        "G is scored against D advanced k steps ahead (first-order unrolled GAN).",
+    );
     usize_slider(ui, "Batch size", &mut c.train.batch_size, 8..=2048, "Samples per update.");
 }
 
@@ -285,7 +342,9 @@ fn architecture_ui(ui: &mut Ui, c: &mut Config) {
     usize_slider(ui, "D depth", &mut c.discriminator.depth, 0..=6, "Hidden layers of D.");
     usize_slider(ui, "D width", &mut c.discriminator.width, 4..=512, "Units per hidden layer of D.");
     combo(ui, "D activation", &mut c.discriminator.activation, &acts, "D's nonlinearity.");
-    ui.checkbox(&mut c.discriminator.spectral_norm, "Spectral norm").on_hover_text("Divide each D weight by its largest singular value: D becomes 1-Lipschitz per layer.");
-    ui.checkbox(&mut c.discriminator.minibatch_stddev, "Minibatch stddev").on_hover_text("D also sees how varied the batch is: a collapsed batch is easy to spot.");
+    ui.checkbox(&mut c.discriminator.spectral_norm, "Spectral norm")
+        .on_hover_text("Divide each D weight by its largest singular value: D becomes 1-Lipschitz per layer.");
+    ui.checkbox(&mut c.discriminator.minibatch_stddev, "Minibatch stddev")
+        .on_hover_text("D also sees how varied the batch is: a collapsed batch is easy to spot.");
     usize_slider(ui, "PacGAN pack", &mut c.discriminator.pack, 1..=4, "D judges this many samples at once.");
 }

@@ -3,7 +3,7 @@
 //! the mode circles. It only draws what the worker computed.
 
 use super::colormap::{self, ARROW, COVERED, FAKE, MISSED, REAL};
-use crate::view::SlowLayers;
+use crate::trainer::view::SlowLayers;
 use crate::worker::Snapshot;
 use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
@@ -29,9 +29,9 @@ impl Default for Layers {
 
 impl Layers {
     /// What the worker must compute for these layers (hidden layers cost nothing).
-    pub fn request(&self) -> crate::view::ViewRequest {
-        let d = crate::view::ViewRequest::default();
-        crate::view::ViewRequest {
+    pub fn request(&self) -> crate::trainer::view::ViewRequest {
+        let d = crate::trainer::view::ViewRequest::default();
+        crate::trainer::view::ViewRequest {
             surface: self.surface,
             field_n: if self.field { d.field_n } else { 0 },
             manifold_n: if self.manifold { d.manifold_n } else { 0 },
@@ -71,25 +71,38 @@ impl DataView {
             }
         }
         let h = v.half_width as f64;
+        // A square plot with no margin shows exactly the surface's box [−h, h]² (a wider one
+        // would show bands of nothing beside the heatmap).
+        let side = ui.available_width().min(ui.available_height()).max(100.0);
         let plot = Plot::new("data space")
             .data_aspect(1.0)
+            .width(side)
+            .height(side)
+            .set_margin_fraction(egui::Vec2::ZERO)
             .default_x_bounds(-h, h)
             .default_y_bounds(-h, h)
             .allow_scroll(false)
             .show_grid(false)
             .legend(egui_plot::Legend::default());
         plot.show(ui, |p| {
-            if layers.surface && let Some(t) = &self.texture {
+            if layers.surface
+                && let Some(t) = &self.texture
+            {
                 let size = egui::vec2(2.0 * v.half_width, 2.0 * v.half_width);
                 p.image(PlotImage::new("D surface", t.id(), PlotPoint::new(0.0, 0.0), size));
             }
             if layers.field && !slow.field.is_empty() {
                 let scale = arrow_scale(slow.field.iter().map(|(_, g)| *g), 0.6 * h / 20.0 * 2.0);
                 let origins: Vec<[f64; 2]> = slow.field.iter().map(|(p, _)| [p[0] as f64, p[1] as f64]).collect();
-                let tips: Vec<[f64; 2]> = slow.field.iter().map(|(p, g)| [p[0] as f64 + scale * g[0] as f64, p[1] as f64 + scale * g[1] as f64]).collect();
-                p.arrows(Arrows::new("gradient field", PlotPoints::new(origins), PlotPoints::new(tips)).color(egui::Color32::from_gray(90)));
+                let tips: Vec<[f64; 2]> =
+                    slow.field.iter().map(|(p, g)| [p[0] as f64 + scale * g[0] as f64, p[1] as f64 + scale * g[1] as f64]).collect();
+                p.arrows(
+                    Arrows::new("gradient field", PlotPoints::new(origins), PlotPoints::new(tips)).color(egui::Color32::from_gray(90)),
+                );
             }
-            if layers.modes && let Some(m) = &s.modes {
+            if layers.modes
+                && let Some(m) = &s.modes
+            {
                 let counts = s.live_modes.as_ref().map(|l| l.per_mode_counts.clone());
                 for (i, c) in m.centres.iter().enumerate() {
                     let covered = counts.as_ref().is_some_and(|k| k[i] > 0);
@@ -107,7 +120,12 @@ impl DataView {
             if layers.manifold {
                 for (i, line) in slow.manifold.iter().enumerate() {
                     let pts: Vec<[f64; 2]> = line.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
-                    p.line(Line::new("G manifold", PlotPoints::new(pts)).color(egui::Color32::from_rgba_unmultiplied(120, 60, 160, 140)).width(1.0).id(("manifold", i)));
+                    p.line(
+                        Line::new("G manifold", PlotPoints::new(pts))
+                            .color(egui::Color32::from_rgba_unmultiplied(120, 60, 160, 140))
+                            .width(1.0)
+                            .id(("manifold", i)),
+                    );
                 }
             }
             if layers.real {

@@ -9,7 +9,8 @@ mod side_plots;
 
 use crate::backend::BackendChoice;
 use crate::config::Config;
-use crate::worker::{Command, Snapshot, Speed, WorkerHandle};
+use crate::engine::EngineChoice;
+use crate::worker::{Command, Event, Snapshot, Speed, WorkerHandle, WorkerOptions};
 use controls::ControlsPanel;
 use data_view::{DataView, Layers};
 use eframe::egui;
@@ -47,6 +48,9 @@ impl Default for State {
 pub struct Launch {
     pub preset: Option<String>,
     pub backend: BackendChoice,
+    /// Look for a GPU under `BackendChoice::Auto`.
+    pub probe_gpu: bool,
+    pub engine: EngineChoice,
     /// Screenshot mode: train this many steps, write the PNG, exit.
     pub screenshot: Option<(PathBuf, u64)>,
 }
@@ -54,6 +58,11 @@ pub struct Launch {
 pub struct GanscopeApp {
     state: State,
     worker: Option<WorkerHandle>,
+    worker_opts: WorkerOptions,
+    /// The worker's current run (snapshots of older runs are dropped).
+    run: u64,
+    /// The training thread's panic message, when it died.
+    crashed: Option<String>,
     start_error: Option<String>,
     snapshot: Option<Snapshot>,
     history: History,
@@ -101,8 +110,9 @@ impl GanscopeApp {
         // (on 2 cores, training on both starved the drawing to ~4 fps and ran slower than on one).
         let min_frame = if software { Duration::from_millis(100) } else { Duration::ZERO };
         let raster_threads = software.then(software_raster_threads);
-        let threads = raster_threads.map(|r| crate::backend::rayon_threads().saturating_sub(r).max(1));
-        let worker = WorkerHandle::spawn(cfg.clone(), launch.backend, Box::new(move || ctx.request_repaint_after(min_frame)), threads);
+        let threads = raster_threads.map(|r| rayon::current_num_threads().saturating_sub(r).max(1));
+        let worker_opts = WorkerOptions { backend: launch.backend, probe_gpu: launch.probe_gpu, engine: launch.engine, threads };
+        let worker = WorkerHandle::spawn(cfg.clone(), &worker_opts, Box::new(move || ctx.request_repaint_after(min_frame)));
         let (worker, start_error) = match worker {
             Ok(w) => (Some(w), start_error),
             Err(e) => (None, Some(format!("Could not start training: {e:#}"))),
@@ -111,6 +121,9 @@ impl GanscopeApp {
             controls: ControlsPanel::new(cfg, &preset_name),
             state,
             worker,
+            worker_opts,
+            run: 0,
+            crashed: None,
             start_error,
             snapshot: None,
             history: History::default(),
@@ -134,7 +147,9 @@ impl GanscopeApp {
             }),
         };
         app.send(Command::SetView(app.state.layers.request()));
-        if app.screenshot.is_some() {
+        if let Some(job) = &app.screenshot {
+            // The worker stops at exactly the asked step, however fast it trains.
+            app.send(Command::PauseAt(Some(job.steps)));
             app.send(Command::Speed(Speed::Max));
             app.send(Command::Play);
         } else {
@@ -161,22 +176,44 @@ impl GanscopeApp {
         }
     }
 
-    /// The newest snapshot the worker has, if any; histories absorb its metrics.
+    /// The worker's events, then its newest snapshot, if any.
     pub fn poll(&mut self) {
         let Some(w) = &self.worker else { return };
-        if let Some(s) = w.latest() {
-            if s.restarted {
-                self.history.clear();
-                self.controls.sync(&s.config);
+        for e in w.events() {
+            match e {
+                Event::Metrics(m) => self.history.absorb_metrics(&m),
+                Event::Notice(n) => self.notice = Some((n, Instant::now())),
+                Event::Restarted { run, config } => {
+                    self.run = run;
+                    self.history.clear();
+                    self.controls.sync(&config);
+                }
+                Event::Crashed(msg) => self.crashed = Some(msg),
             }
+        }
+        if let Some(s) = w.latest().filter(|s| s.run >= self.run) {
             self.history.absorb(&s);
             if s.running && s.steps_per_second > 0.0 {
                 self.train_rate = s.steps_per_second;
             }
-            if let Some(m) = &s.message {
-                self.notice = Some((m.clone(), Instant::now()));
-            }
             self.snapshot = Some(s);
+        }
+    }
+
+    /// A new training thread after a crash, on the config the controls show.
+    fn restart_worker(&mut self, ctx: &egui::Context) {
+        let ctx = ctx.clone();
+        let min_frame = self.min_frame;
+        self.worker = None; // joins the dead thread
+        match WorkerHandle::spawn(self.controls.config().clone(), &self.worker_opts, Box::new(move || ctx.request_repaint_after(min_frame)))
+        {
+            Ok(w) => {
+                self.worker = Some(w);
+                self.crashed = None;
+                self.run = 0;
+                self.send(Command::SetView(self.state.layers.request()));
+            }
+            Err(e) => self.crashed = Some(format!("could not restart: {e:#}")),
         }
     }
 
@@ -214,7 +251,7 @@ impl GanscopeApp {
         ui.horizontal(|ui| {
             if let Some(s) = &self.snapshot {
                 let gpu = if s.backend.backend == "cpu" { "CPU (no GPU in use)" } else { "GPU" };
-                ui.label(format!("Training on {gpu}: {}", s.backend.adapter))
+                ui.label(format!("Training on {gpu}: {}, {}", s.backend.adapter, s.engine.describe()))
                     .on_hover_text(if s.backend.reason.is_empty() { "Chosen on the command line." } else { &s.backend.reason });
                 ui.separator();
                 ui.label(format!("step {}", s.step));
@@ -242,7 +279,9 @@ impl GanscopeApp {
 
 impl eframe::App for GanscopeApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
-        self.frame_times.tick();
+        // Timed only while the previous frame was animating (training ran).
+        let animating = self.snapshot.as_ref().is_some_and(|s| s.running);
+        self.frame_times.tick(animating);
         self.frame_start = Some(Instant::now());
         if let Some(cpu) = frame.info().cpu_usage {
             self.cpu_ms.push(cpu * 1000.0);
@@ -255,10 +294,8 @@ impl eframe::App for GanscopeApp {
                 job.rss_logged = true;
                 eprintln!("window: RSS {:.1} MiB at step {step}", crate::run::rss_mib().unwrap_or(f64::NAN));
             }
-            if step >= job.steps && !job.requested {
-                if let Some(w) = &self.worker {
-                    w.send(Command::Pause);
-                }
+            let paused = self.snapshot.as_ref().is_some_and(|s| !s.running);
+            if step >= job.steps && paused && !job.requested {
                 // Let a few frames draw the final state before the shot.
                 job.frames_after_target += 1;
                 if job.frames_after_target > 3 {
@@ -295,6 +332,7 @@ impl eframe::App for GanscopeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut intents = self.keyboard(ui.ctx());
+        let mut restart = false;
         let layers_before = self.state.layers.clone();
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
@@ -309,10 +347,20 @@ impl eframe::App for GanscopeApp {
             if let Some(e) = &self.start_error {
                 ui.colored_label(egui::Color32::RED, e);
             }
-            if let Some(s) = &self.snapshot && let Some(d) = &s.diverged {
+            if let Some(msg) = &self.crashed {
+                ui.colored_label(egui::Color32::RED, format!("The training thread stopped with an error: {msg}"));
+                if ui.button("Restart training").on_hover_text("Start a new training thread on the settings shown at the left.").clicked() {
+                    restart = true;
+                }
+            }
+            if let Some(s) = &self.snapshot
+                && let Some(d) = &s.diverged
+            {
                 ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("Diverged: {d}  — press Reset (R) to start again."));
             }
-            if let Some((msg, at)) = &self.notice && at.elapsed().as_secs_f32() < 6.0 {
+            if let Some((msg, at)) = &self.notice
+                && at.elapsed().as_secs_f32() < 6.0
+            {
                 ui.label(egui::RichText::new(msg).italics());
             }
             self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers);
@@ -322,6 +370,9 @@ impl eframe::App for GanscopeApp {
         }
         for i in intents {
             self.apply(i);
+        }
+        if restart {
+            self.restart_worker(ui.ctx());
         }
         if let Some(t) = self.frame_start.take() {
             self.build_ms.push(t.elapsed().as_secs_f32() * 1000.0);
@@ -341,9 +392,12 @@ struct FrameTimes {
 }
 
 impl FrameTimes {
-    fn tick(&mut self) {
+    /// A frame starts. `animating`: the window redraws continuously (training runs), so the
+    /// interval since the previous frame is a frame time; otherwise it is idle time (a
+    /// paused window redraws only on input) and is not counted.
+    fn tick(&mut self, animating: bool) {
         let now = Instant::now();
-        if let Some(l) = self.last {
+        if let (Some(l), true) = (self.last, animating) {
             self.ms.push(now.duration_since(l).as_secs_f32() * 1000.0);
         }
         self.last = Some(now);
@@ -383,13 +437,9 @@ impl Rolling {
 /// On a software renderer, the threads the rasteriser gets (`LP_NUM_THREADS` when set, else
 /// half the cores, at least one); training takes the other cores. Measured on 2 cores only,
 /// where one each beat the other splits (see `limit_software_rasteriser`); a batch of 256
-/// splits into 2–4 chunks (`fused::chunked`), so training gains little from many threads.
+/// splits into 2–4 chunks (`engine::host_mlp::chunked`), so training gains little from many threads.
 pub fn software_raster_threads() -> usize {
-    std::env::var("LP_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(crate::backend::rayon_threads() / 2)
-        .max(1)
+    std::env::var("LP_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(rayon::current_num_threads() / 2).max(1)
 }
 
 /// Holds Mesa's software rasteriser (llvmpipe / lavapipe) to `software_raster_threads()`:

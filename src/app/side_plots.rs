@@ -4,6 +4,7 @@
 //! dropped, so a long run never grows memory.
 
 use super::colormap::{self, FAKE};
+use crate::trainer::Metrics;
 use crate::worker::Snapshot;
 use eframe::egui::{self, Ui};
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
@@ -55,6 +56,19 @@ impl History {
         *self = Self::default();
     }
 
+    /// One evaluation's metrics.
+    pub fn absorb_metrics(&mut self, m: &Metrics) {
+        let x = m.step as f64;
+        if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
+            self.modes.push(x, c as f64);
+            self.hq.push(x, 100.0 * h);
+        }
+        self.kl.push(x, m.kl_grid);
+        self.js.push(x, m.js_grid);
+        self.input_grad.push(x, m.d_input_grad_norm as f64);
+    }
+
+    /// A snapshot's per-frame values (losses, norms, the mode-visit strip).
     pub fn absorb(&mut self, s: &Snapshot) {
         if s.step > 0 {
             // Losses and norms: a point per snapshot, so the curves move every frame.
@@ -67,17 +81,9 @@ impl History {
                 self.critic_gap.push(x, (s.stats.d_real - s.stats.d_fake) as f64);
             }
         }
-        for m in &s.new_metrics {
-            let x = m.step as f64;
-            if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
-                self.modes.push(x, c as f64);
-                self.hq.push(x, 100.0 * h);
-            }
-            self.kl.push(x, m.kl_grid);
-            self.js.push(x, m.js_grid);
-            self.input_grad.push(x, m.d_input_grad_norm as f64);
-        }
-        if let Some(l) = &s.live_modes && self.last_visit_step != Some(s.step) {
+        if let Some(l) = &s.live_modes
+            && self.last_visit_step != Some(s.step)
+        {
             self.last_visit_step = Some(s.step);
             let total: usize = l.per_mode_counts.iter().sum();
             self.visits.push_back(l.per_mode_counts.iter().map(|&c| c as f32 / total.max(1) as f32).collect());
@@ -142,16 +148,14 @@ impl SidePlots {
             let pts: Vec<[f64; 2]> = s.view.interpolation.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
             let real: Vec<[f64; 2]> = s.real.iter().take(500).map(|q| [q[0] as f64, q[1] as f64]).collect();
             let hw = s.view.half_width as f64;
-            Plot::new("latent interpolation")
-                .height(160.0)
-                .data_aspect(1.0)
-                .default_x_bounds(-hw, hw)
-                .default_y_bounds(-hw, hw)
-                .show(ui, |p| {
+            Plot::new("latent interpolation").height(160.0).data_aspect(1.0).default_x_bounds(-hw, hw).default_y_bounds(-hw, hw).show(
+                ui,
+                |p| {
                     p.points(Points::new("real", PlotPoints::new(real)).color(egui::Color32::from_gray(170)).radius(1.0));
                     p.line(Line::new("G(z) along a line", PlotPoints::new(pts.clone())).color(FAKE));
                     p.points(Points::new("G(z)", PlotPoints::new(pts)).color(FAKE).radius(2.0));
-                });
+                },
+            );
         }
     }
 }
@@ -179,7 +183,10 @@ fn visit_strip(ui: &mut Ui, h: &History, k: usize) {
             // Uniform share 1/k maps to full colour.
             let a = (frac * k as f32).min(1.0);
             let c = egui::Color32::from_rgba_unmultiplied(base.r(), base.g(), base.b(), (a * 255.0) as u8);
-            let r = egui::Rect::from_min_size(egui::pos2(x0 + j as f32 * col_w, rect.top() + i as f32 * row_h), egui::vec2(col_w.max(1.0), row_h));
+            let r = egui::Rect::from_min_size(
+                egui::pos2(x0 + j as f32 * col_w, rect.top() + i as f32 * row_h),
+                egui::vec2(col_w.max(1.0), row_h),
+            );
             painter.rect_filled(r, 0.0, c);
         }
     }

@@ -3,9 +3,8 @@
 //! field over the plane, the warped latent grid (G's manifold) and a latent interpolation.
 //! Everything is plain host data (`Vec<[f32; 2]>`, `Vec<f32>`), never tensors.
 
-use crate::config::{LatentKind, LossKind};
-use crate::trainer::{Trainer, to_vec};
-use burn::tensor::{Tensor, TensorData, activation::sigmoid};
+use crate::config::LatentKind;
+use crate::trainer::Trainer;
 use std::sync::Arc;
 
 /// One frame's worth of view data.
@@ -77,16 +76,15 @@ impl Trainer {
     /// The view's per-sample part at the current weights: fakes, their arrows and the latent
     /// interpolation. The slow layers come from `view_slow` (the worker decides when).
     pub fn view_fast(&self, req: &ViewRequest) -> ViewData {
-        let n_fake = req.n_fake.min(self.eval_z().dims()[0]);
-        let z = self.eval_z().clone().slice([0..n_fake, 0..self.config().generator.latent_dim]);
-        let fake_t = self.g.forward(z);
-        let fake = to_vec(fake_t.clone());
-        let (_, arrows) = self.d_at(fake_t);
+        let dim = self.config().generator.latent_dim;
+        let n_fake = req.n_fake.min(self.eval_z().len() / dim);
+        let fake = self.generate(&self.eval_z()[..n_fake * dim]);
+        let (_, arrows) = self.engine().d_at(&fake);
         ViewData {
             step: self.steps_done(),
             half_width: self.half_width(),
             fake: pairs(&fake),
-            arrows: pairs(&to_vec(arrows)),
+            arrows: pairs(&arrows),
             interpolation: self.interpolation(64),
             slow: Arc::default(),
         }
@@ -94,31 +92,29 @@ impl Trainer {
 
     /// The layers over the whole plane: D's surface, the gradient field and G's manifold.
     pub fn view_slow(&self, req: &ViewRequest) -> SlowLayers {
-        let device = self.device().clone();
         let h = self.half_width();
-        let tensor = |v: Vec<f32>, cols: usize| {
-            let rows = v.len() / cols;
-            Tensor::<2>::from_data(TensorData::new(v, [rows, cols]), &device)
-        };
         let mut out = SlowLayers { step: self.steps_done(), ..Default::default() };
-        let logistic = matches!(self.config().loss.kind, LossKind::Minimax | LossKind::Ns);
+        let logistic = self.config().loss.kind.is_logistic();
         if req.surface {
             let n = self.config().view.surface_n;
             // Values only: the surface needs no gradient.
-            let vals = self.d_values(tensor(grid_points(n, h), 2));
-            let vals = if logistic { sigmoid(vals) } else { vals };
-            out.surface = to_vec(vals);
+            let mut vals = self.engine().d_values(&grid_points(n, h));
+            if logistic {
+                vals.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
+            }
+            out.surface = vals;
             out.surface_n = n;
             out.surface_is_prob = logistic;
             // The colour scale spans the values actually present (the legend states them), so
             // the surface's shape stays visible even when D is unsure everywhere.
-            let (lo, hi) = out.surface.iter().filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            let (lo, hi) =
+                out.surface.iter().filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
             (out.surface_min, out.surface_max) = if lo <= hi { (lo, hi) } else { (0.0, 1.0) };
         }
         if req.field_n > 0 {
             let pts = grid_points(req.field_n, h);
-            let (_, g) = self.d_at(tensor(pts.clone(), 2));
-            out.field = pairs(&pts).into_iter().zip(pairs(&to_vec(g))).collect();
+            let (_, g) = self.engine().d_at(&pts);
+            out.field = pairs(&pts).into_iter().zip(pairs(&g)).collect();
         }
         if req.manifold_n > 1 {
             out.manifold = self.manifold(req.manifold_n);
@@ -155,8 +151,7 @@ impl Trainer {
                 }
             }
         }
-        let rows = z.len() / dim;
-        let pts = self.generate(Tensor::from_data(TensorData::new(z, [rows, dim]), self.device()));
+        let pts = self.generate(&z);
         let lines: Vec<Vec<[f32; 2]>> = pairs(&pts).chunks(fine).map(|c| c.to_vec()).collect();
         if dim == 1 { lines.into_iter().take(1).collect() } else { lines }
     }
@@ -164,7 +159,7 @@ impl Trainer {
     /// G along the segment between the first two evaluation latents.
     fn interpolation(&self, n: usize) -> Vec<[f32; 2]> {
         let dim = self.config().generator.latent_dim;
-        let ends = to_vec(self.eval_z().clone().slice([0..2.min(self.eval_z().dims()[0]), 0..dim]));
+        let ends = &self.eval_z()[..(2 * dim).min(self.eval_z().len())];
         if ends.len() < 2 * dim {
             return Vec::new();
         }
@@ -173,6 +168,6 @@ impl Trainer {
             let t = k as f32 / (n - 1) as f32;
             z.extend((0..dim).map(|j| (1.0 - t) * ends[j] + t * ends[dim + j]));
         }
-        pairs(&self.generate(Tensor::from_data(TensorData::new(z, [n, dim]), self.device())))
+        pairs(&self.generate(&z))
     }
 }

@@ -1,26 +1,18 @@
-//! The CPU fast path for the plain objectives: forward and backward of the two MLPs written
-//! out over host buffers, with one `gemm` call per matrix product and bias + activation fused
-//! into one pass. On small networks a training step is a few hundred tiny tensor ops, and
-//! their allocation and dispatch cost as much as the arithmetic; here there are none of either.
+//! The host engine's arithmetic: forward and backward of an MLP written out over host
+//! buffers, with one `gemm` call per matrix product and bias + activation fused into one pass.
+//! On small networks a training step is a few hundred tiny tensor ops, and their allocation
+//! and dispatch cost as much as the arithmetic; here there are none of either.
 //!
-//! Parallelism is over the batch: a gradient is a sum over rows, so each thread takes a chunk
-//! of rows through the whole forward / backward chain with single-threaded products, and the
-//! chunks' gradients are added (`chunked`; batch 256 is two chunks). On 2 cores this beats splitting each product
-//! (gemm's own threading gains little on 128-row operands and nothing on 128-wide layers).
+//! Parallelism is over the batch (`chunked`): a gradient is a sum over rows, so each thread
+//! takes a chunk of rows through the whole forward / backward chain with single-threaded
+//! products, and the chunks' gradients are added (batch 256 is two chunks). On 2 cores this
+//! beats splitting each product (gemm's own threading gains little on 128-row operands).
 //!
-//! The gradient penalties (WGAN-GP, R1, R2, DRAGAN) are here too: ∂D/∂x by the chain rule,
-//! then the penalty's gradient into the weights by running that chain backwards (exact for
+//! For the gradient penalties: ∂D/∂x by the chain rule (`input_grad`), then a penalty's
+//! gradient into the weights by running that chain backwards (`penalty_backward`; exact for
 //! ReLU-family units, whose σ'' is zero).
-//!
-//! Used by the trainer on the CPU backend for ReLU / LeakyReLU networks without spectral norm
-//! or minibatch-stddev (`Trainer::fused_ok`), which keeps host copies of the weights and steps
-//! them with `Optimizer::step_host`; everything else goes through burn's autodiff. The
-//! gradients are the same as autodiff's up to float rounding (tests/engine.rs checks it).
 
-use crate::config::LossKind;
-use crate::nets::Mlp;
-use crate::trainer::to_vec;
-use burn::tensor::{Device, Tensor, TensorData};
+use crate::nets::Params;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -53,7 +45,14 @@ pub struct Rows<'a> {
 
 impl Acts {
     pub fn rows(&self, r: Range<usize>) -> Rows<'_> {
-        let h = self.h.iter().map(|h| { let w = h.len() / self.rows; &h[r.start * w..r.end * w] }).collect();
+        let h = self
+            .h
+            .iter()
+            .map(|h| {
+                let w = h.len() / self.rows;
+                &h[r.start * w..r.end * w]
+            })
+            .collect();
         Rows { rows: r.len(), h }
     }
 
@@ -72,11 +71,12 @@ impl Drop for Acts {
 pub type HostGrads = Vec<Vec<f32>>;
 
 impl HostMlp {
-    pub fn new(mlp: &Mlp, leak: f32) -> Self {
-        let mut dims = vec![mlp.layers[0].w.dims()[0]];
-        dims.extend(mlp.layers.iter().map(|l| l.w.dims()[1]));
-        let w = mlp.layers.iter().map(|l| to_vec(l.w.clone())).collect();
-        let b = mlp.layers.iter().map(|l| to_vec(l.b.clone())).collect();
+    /// The network with these parameters (ReLU, or leaky ReLU with its slope).
+    pub fn new(p: Params) -> Self {
+        let leak = if p.activation == crate::config::Activation::LeakyRelu { p.leak } else { 0.0 };
+        let mut dims = vec![p.shapes[0][0]];
+        dims.extend(p.shapes.iter().map(|s| s[1]));
+        let (w, b) = p.layers.into_iter().unzip();
         let mut net = Self { dims, w, b, wt: Vec::new(), leak };
         net.refresh();
         net
@@ -93,19 +93,7 @@ impl HostMlp {
         self.w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect()
     }
 
-    /// The parameters as tensors, in the order and shapes of `Mlp::params`.
-    pub fn tensors(&self, device: &Device) -> Vec<Tensor<2>> {
-        let shapes = (0..self.depth()).flat_map(|l| [[self.dims[l], self.dims[l + 1]], [1, self.dims[l + 1]]]);
-        self.w
-            .iter()
-            .zip(&self.b)
-            .flat_map(|(w, b)| [w, b])
-            .zip(shapes)
-            .map(|(v, shape)| Tensor::from_data(TensorData::new(v.clone(), shape), device))
-            .collect()
-    }
-
-    fn depth(&self) -> usize {
+    pub fn depth(&self) -> usize {
         self.w.len()
     }
 
@@ -115,12 +103,13 @@ impl HostMlp {
             let (k, n) = (self.dims[l], self.dims[l + 1]);
             let mut out = scratch(rows * n);
             matmul(rows, n, k, &mut out, false, &h[l], false, &self.w[l], false);
-            // Branch-free (max/min) so that the loop vectorises: the signs are random.
+            // A select, which vectorises (the signs are random), and lets NaN through, so a
+            // diverged network shows (`max(a, 0)` would turn NaN into 0).
             let leak = if l + 1 == self.depth() { 1.0 } else { self.leak };
             for row in out.chunks_exact_mut(n) {
                 for (v, b) in row.iter_mut().zip(&self.b[l]) {
                     let a = *v + b;
-                    *v = a.max(0.0) + leak * a.min(0.0);
+                    *v = if a > 0.0 { a } else { leak * a };
                 }
             }
             h.push(out);
@@ -210,77 +199,6 @@ impl HostMlp {
     }
 }
 
-/// Penalty on per-row gradients `g` (`[n, width]`), as `penalty::zero_centred` (γ/2·E‖g‖²)
-/// or `penalty::one_centred` (λ·E(‖g‖ − 1)²): its value and its derivative with respect to `g`.
-pub fn penalty_grad(g: &[f32], width: usize, weight: f32, one_centred: bool) -> (f32, Vec<f32>) {
-    let n = (g.len() / width) as f32;
-    let mut value = 0.0;
-    let mut u = scratch(g.len());
-    for (row, urow) in g.chunks_exact(width).zip(u.chunks_exact_mut(width)) {
-        let sq: f32 = row.iter().map(|v| v * v).sum();
-        let scale = if one_centred {
-            let norm = (sq + 1e-12).sqrt();
-            value += (norm - 1.0) * (norm - 1.0);
-            weight * 2.0 * (norm - 1.0) / norm / n
-        } else {
-            value += sq;
-            weight / n
-        };
-        urow.iter_mut().zip(row).for_each(|(o, v)| *o = scale * v);
-    }
-    let value = if one_centred { weight * value / n } else { 0.5 * weight * value / n };
-    (value, u)
-}
-
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
-fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-/// D's loss (as `loss::d_loss`) and its derivatives with respect to the outputs on reals and
-/// fakes (each `[n]`, already divided by n).
-pub fn d_loss_grad(kind: LossKind, dr: &[f32], df: &[f32], smoothing: f32) -> (f32, Vec<f32>, Vec<f32>) {
-    let (nr, nf) = (dr.len() as f32, df.len() as f32);
-    let t = 1.0 - smoothing;
-    let mean = |v: &mut dyn Iterator<Item = f32>, n: f32| v.sum::<f32>() / n;
-    match kind {
-        LossKind::Minimax | LossKind::Ns => {
-            let loss = mean(&mut dr.iter().map(|&x| t * softplus(-x) + (1.0 - t) * softplus(x)), nr) + mean(&mut df.iter().map(|&x| softplus(x)), nf);
-            let gr = dr.iter().map(|&x| (-t * sigmoid(-x) + (1.0 - t) * sigmoid(x)) / nr).collect();
-            let gf = df.iter().map(|&x| sigmoid(x) / nf).collect();
-            (loss, gr, gf)
-        }
-        LossKind::Ls => {
-            let loss = 0.5 * mean(&mut dr.iter().map(|&x| (x - t) * (x - t)), nr) + 0.5 * mean(&mut df.iter().map(|&x| x * x), nf);
-            (loss, dr.iter().map(|&x| (x - t) / nr).collect(), df.iter().map(|&x| x / nf).collect())
-        }
-        LossKind::Hinge => {
-            let loss = mean(&mut dr.iter().map(|&x| (1.0 - x).max(0.0)), nr) + mean(&mut df.iter().map(|&x| (1.0 + x).max(0.0)), nf);
-            let gr = dr.iter().map(|&x| if 1.0 - x > 0.0 { -1.0 / nr } else { 0.0 }).collect();
-            let gf = df.iter().map(|&x| if 1.0 + x > 0.0 { 1.0 / nf } else { 0.0 }).collect();
-            (loss, gr, gf)
-        }
-        LossKind::Wgan | LossKind::WganGp => {
-            let loss = mean(&mut df.iter().copied(), nf) - mean(&mut dr.iter().copied(), nr);
-            (loss, vec![-1.0 / nr; dr.len()], vec![1.0 / nf; df.len()])
-        }
-    }
-}
-
-/// G's loss (as `loss::g_loss`) and its derivative with respect to D's outputs at the fakes.
-pub fn g_loss_grad(kind: LossKind, df: &[f32]) -> (f32, Vec<f32>) {
-    let n = df.len() as f32;
-    match kind {
-        LossKind::Minimax => (-df.iter().map(|&x| softplus(x)).sum::<f32>() / n, df.iter().map(|&x| -sigmoid(x) / n).collect()),
-        LossKind::Ns => (df.iter().map(|&x| softplus(-x)).sum::<f32>() / n, df.iter().map(|&x| -sigmoid(-x) / n).collect()),
-        LossKind::Ls => (0.5 * df.iter().map(|&x| (x - 1.0) * (x - 1.0)).sum::<f32>() / n, df.iter().map(|&x| (x - 1.0) / n).collect()),
-        LossKind::Hinge | LossKind::Wgan | LossKind::WganGp => (-df.iter().sum::<f32>() / n, vec![-1.0 / n; df.len()]),
-    }
-}
-
 /// `c (+)= a · b` for row-major `a` (`[m, k]`, or `[k, m]` read transposed when `a_t`) and `b`
 /// (`[k, n]`, or `[n, k]` when `b_t`). Products big enough to pay for it run on all threads,
 /// unless the caller is already one of several batch chunks running in parallel.
@@ -347,7 +265,7 @@ const CHUNK_ROWS: usize = 128;
 /// returns the results in order. A batch's gradient is a sum over its rows, so each chunk
 /// computes its part and the parts are added in order. The split depends on the batch size
 /// only, not on the thread count, so a seed replays bit for bit on any machine.
-fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
+pub fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
     let n = (rows / CHUNK_ROWS).clamp(1, 64);
     if n == 1 {
         return vec![f(0..rows)];
@@ -356,7 +274,7 @@ fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) ->
 }
 
 /// Adds `b` into `a`, parameter by parameter (and recycles `b`); big ones on all threads.
-fn add_grads(a: &mut HostGrads, b: HostGrads) {
+pub fn add_grads(a: &mut HostGrads, b: HostGrads) {
     const CHUNK: usize = 1 << 15;
     let add = |(x, y): (&mut [f32], &[f32])| x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
     for (x, y) in a.iter_mut().zip(b) {
@@ -389,7 +307,7 @@ fn zeroed(len: usize) -> Vec<f32> {
 /// `len` floats of unspecified (but initialised) value, for an output written in full —
 /// by `matmul` without `accumulate`, say — so that it is not zeroed first. A recycled buffer
 /// when one of the size class is free.
-fn scratch(len: usize) -> Vec<f32> {
+pub fn scratch(len: usize) -> Vec<f32> {
     let class = len.next_power_of_two().trailing_zeros() as usize;
     let reused = POOL.lock().unwrap_or_else(|e| e.into_inner())[class].pop();
     let mut v = reused.unwrap_or_else(|| Vec::with_capacity(1 << class));
@@ -408,153 +326,6 @@ pub fn recycle(v: Vec<f32>) {
     if pool[class].len() < POOL_PER_CLASS {
         pool[class].push(v);
     }
-}
-
-/// D's objective as the fast path needs it.
-pub struct DObjective {
-    pub kind: LossKind,
-    pub smoothing: f32,
-    /// R1 / R2 weights (γ), the WGAN-GP λ (0 unless the loss is WGAN-GP) and DRAGAN's λ.
-    pub r1: f32,
-    pub r2: f32,
-    pub gp: f32,
-    pub dragan: f32,
-    /// PacGAN: samples per D input.
-    pub pack: usize,
-}
-
-/// Everything random in one D update, drawn beforehand in the autodiff path's order. Rows are
-/// D's (packed) inputs: `real` is `[rows, 2·pack]`, `z` `[rows·pack, latent]`.
-pub struct DInputs {
-    /// Reals with their instance noise already added.
-    pub real: Vec<f32>,
-    pub z: Vec<f32>,
-    /// Instance noise for the fakes, `[rows, 2·pack]`.
-    pub fake_noise: Option<Vec<f32>>,
-    /// WGAN-GP's interpolation weight per row.
-    pub gp_eps: Option<Vec<f32>>,
-    /// DRAGAN's perturbed reals.
-    pub dragan_x: Option<Vec<f32>>,
-}
-
-/// One D update's gradient, with what the trainer records.
-pub struct DResult {
-    pub grads: HostGrads,
-    pub loss: f32,
-    /// Mean D(real) and D(fake), as probabilities for logistic losses.
-    pub d_real: f32,
-    pub d_fake: f32,
-}
-
-/// D's loss gradient over a batch, the batch split across threads.
-pub fn d_gradients(g: &HostMlp, d: &HostMlp, o: &DObjective, inp: &DInputs) -> DResult {
-    let width = 2 * o.pack;
-    let rows = inp.real.len() / width;
-    let mut parts = chunked(rows, |r| d_chunk(g, d, o, inp, r, rows)).into_iter();
-    let mut total = parts.next().expect("at least one chunk");
-    for p in parts {
-        add_grads(&mut total.grads, p.grads);
-        total.loss += p.loss;
-        total.d_real += p.d_real;
-        total.d_fake += p.d_fake;
-    }
-    total.d_real /= rows as f32;
-    total.d_fake /= rows as f32;
-    total
-}
-
-/// Rows `r` of `d_gradients`: the loss and penalties' means are over all `rows`, so each
-/// chunk's share is weighted by its size. `d_real` / `d_fake` come back as sums.
-fn d_chunk(g: &HostMlp, d: &HostMlp, o: &DObjective, inp: &DInputs, r: Range<usize>, rows: usize) -> DResult {
-    let (width, n) = (2 * o.pack, r.len());
-    let share = n as f32 / rows as f32;
-    let latent = g.dims[0];
-    let z = inp.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec();
-    // PacGAN packing is a reshape: `[n·pack, 2]` row-major is `[n, 2·pack]` row-major.
-    let mut fake = g.forward(z, n * o.pack).h.pop().expect("output layer");
-    if let Some(e) = &inp.fake_noise {
-        fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
-    }
-    // One D pass over every point this update judges, stacked: reals, fakes, then each
-    // penalty's points. One product per layer instead of one per set: every product packs
-    // the layer's weights anew, which at 128 rows costs ~10 % of the product.
-    let real = &inp.real[r.start * width..r.end * width];
-    let mut x = Vec::with_capacity(4 * n * width);
-    x.extend_from_slice(real);
-    x.extend_from_slice(&fake);
-    if let Some(eps) = &inp.gp_eps {
-        // Random interpolates x̂ = εx + (1 − ε)x̃, one ε per (packed) sample.
-        x.extend((0..n * width).map(|i| { let e = eps[r.start + i / width]; e * real[i] + (1.0 - e) * fake[i] }));
-    }
-    if let Some(xp) = &inp.dragan_x {
-        x.extend_from_slice(&xp[r.start * width..r.end * width]);
-    }
-    recycle(fake);
-    let sets = x.len() / (n * width);
-    let acts = d.forward(x, sets * n);
-    let set = |i: usize| acts.rows(i * n..(i + 1) * n);
-    let out_rows = &acts.h[d.dims.len() - 1];
-    let (dr, df) = (&out_rows[..n], &out_rows[n..2 * n]);
-    let (loss, gr, gf) = d_loss_grad(o.kind, dr, df, o.smoothing);
-    let delta: Vec<f32> = gr.into_iter().chain(gf).map(|v| v * share).collect();
-    let logistic = !o.kind.is_critic() && o.kind != LossKind::Ls;
-    let sum = |v: &[f32]| v.iter().map(|&x| if logistic { sigmoid(x) } else { x }).sum::<f32>();
-    let mut out = DResult { grads: d.zero_grads(), loss: loss * share, d_real: sum(dr), d_fake: sum(df) };
-    d.backward(&acts.rows(0..2 * n), delta, Some(&mut out.grads), false);
-    // Gradient penalties: ∂D/∂x at the chosen points, then its gradient into the weights.
-    let mut penalise = |rows: Rows, weight: f32, one_centred: bool| {
-        let (g, deltas) = d.input_grad(&rows);
-        let (p, u0) = penalty_grad(&g, width, weight * share, one_centred);
-        d.penalty_backward(&rows, &deltas, u0, &mut out.grads);
-        deltas.into_iter().chain([g]).for_each(recycle);
-        out.loss += p;
-    };
-    if o.r1 > 0.0 {
-        penalise(set(0), o.r1, false);
-    }
-    if o.r2 > 0.0 {
-        penalise(set(1), o.r2, false);
-    }
-    let mut next = 2;
-    if inp.gp_eps.is_some() {
-        penalise(set(next), o.gp, true);
-        next += 1;
-    }
-    if inp.dragan_x.is_some() {
-        penalise(set(next), o.dragan, true);
-    }
-    out
-}
-
-/// G's loss gradient against D over a batch of latents `z` (`[rows·pack, latent]`, D rows
-/// are packed), with instance noise `noise` on the fakes; the batch split across threads.
-/// Returns (loss, gradients).
-pub fn g_gradients(g: &HostMlp, d: &HostMlp, kind: LossKind, pack: usize, z: &[f32], noise: Option<&[f32]>) -> (f32, HostGrads) {
-    let (latent, width) = (g.dims[0], 2 * pack);
-    let rows = z.len() / latent / pack;
-    let parts = chunked(rows, |r| {
-        let n = r.len();
-        let share = n as f32 / rows as f32;
-        let ag = g.forward(z[r.start * pack * latent..r.end * pack * latent].to_vec(), n * pack);
-        let mut fake = ag.h[g.dims.len() - 1].clone();
-        if let Some(e) = noise {
-            fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
-        }
-        let ad = d.forward(fake, n);
-        let (loss, mut gdf) = g_loss_grad(kind, &ad.h[d.dims.len() - 1]);
-        gdf.iter_mut().for_each(|v| *v *= share);
-        let gx = d.backward(&ad.all(), gdf, None, true).expect("input gradient");
-        let mut grads = g.zero_grads();
-        g.backward(&ag.all(), gx, Some(&mut grads), false);
-        (loss * share, grads)
-    });
-    let mut parts = parts.into_iter();
-    let (mut loss, mut grads) = parts.next().expect("at least one chunk");
-    for (l, gr) in parts {
-        loss += l;
-        add_grads(&mut grads, gr);
-    }
-    (loss, grads)
 }
 
 #[cfg(test)]
@@ -580,7 +351,10 @@ mod tests {
                     for j in 0..n {
                         let want: f32 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
                         let got = c[i * n + j];
-                        assert!((got - want).abs() <= 1e-3 * (1.0 + want.abs()), "{m}×{k}·{k}×{n} (a_t {a_t}, b_t {b_t}) at ({i}, {j}): {got} vs {want}");
+                        assert!(
+                            (got - want).abs() <= 1e-3 * (1.0 + want.abs()),
+                            "{m}×{k}·{k}×{n} (a_t {a_t}, b_t {b_t}) at ({i}, {j}): {got} vs {want}"
+                        );
                     }
                 }
             }

@@ -1,0 +1,375 @@
+//! The host engine: the CPU fast path. The objective (`objective.rs`) is evaluated on
+//! [`Dual`] columns — each value with its derivative with respect to the D output or
+//! gradient norm it came from — and those derivatives start the hand-written backward passes
+//! of `host_mlp.rs`. The batch is split into row chunks that run on separate threads
+//! (`chunked`); every term's mean is over the whole batch, so each chunk's share is exact.
+
+use super::host_mlp::{Acts, HostGrads, HostMlp, Rows, add_grads, chunked, recycle, scratch};
+use super::{Engine, EngineKind, UpdateStats};
+use crate::config::{Config, OptimizerConfig};
+use crate::nets::Params;
+use crate::objective::{Column, Objective, PointSet, Tape, d_objective, g_objective};
+use crate::optim::Optimizer;
+use crate::trainer::batch::{DBatch, GBatch};
+use std::ops::Range;
+
+/// Where a dual column's derivatives point: D's output on a set, or ‖∂D/∂x‖² on a set
+/// (index into the update's stacked sets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Output(usize),
+    GradSqNorm(usize),
+}
+
+/// A column of values with their derivatives d(value)/d(source), elementwise.
+#[derive(Clone, Debug)]
+pub struct Dual {
+    pub v: Vec<f32>,
+    pub d: Vec<f32>,
+    pub src: Source,
+}
+
+impl Dual {
+    pub fn leaf(v: Vec<f32>, src: Source) -> Self {
+        let d = vec![1.0; v.len()];
+        Self { v, d, src }
+    }
+
+    /// Applies f elementwise, with f' for the chain rule.
+    fn map(mut self, f: impl Fn(f32) -> f32, df: impl Fn(f32) -> f32) -> Self {
+        for (v, d) in self.v.iter_mut().zip(&mut self.d) {
+            *d *= df(*v);
+            *v = f(*v);
+        }
+        self
+    }
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl Column for Dual {
+    fn neg(self) -> Self {
+        self.map(|x| -x, |_| -1.0)
+    }
+    fn add(mut self, other: Self) -> Self {
+        assert_eq!(self.src, other.src, "a term depends on one column");
+        self.v.iter_mut().zip(&other.v).for_each(|(a, b)| *a += b);
+        self.d.iter_mut().zip(&other.d).for_each(|(a, b)| *a += b);
+        self
+    }
+    fn add_scalar(self, c: f32) -> Self {
+        self.map(|x| x + c, |_| 1.0)
+    }
+    fn mul_scalar(self, c: f32) -> Self {
+        self.map(|x| c * x, |_| c)
+    }
+    fn square(self) -> Self {
+        self.map(|x| x * x, |x| 2.0 * x)
+    }
+    fn sqrt(self) -> Self {
+        self.map(f32::sqrt, |x| 0.5 / x.sqrt())
+    }
+    fn softplus(self) -> Self {
+        self.map(|x| x.max(0.0) + (-x.abs()).exp().ln_1p(), sigmoid)
+    }
+    fn sigmoid(self) -> Self {
+        self.map(sigmoid, |x| {
+            let s = sigmoid(x);
+            s * (1.0 - s)
+        })
+    }
+    fn relu(self) -> Self {
+        self.map(|x| x.max(0.0), |x| f32::from(u8::from(x > 0.0)))
+    }
+    fn mean_value(&self) -> f32 {
+        self.v.iter().sum::<f32>() / self.v.len().max(1) as f32
+    }
+}
+
+/// D's pass over one chunk's stacked point sets, with the input gradients taken so far.
+struct HostTape<'a> {
+    d: &'a HostMlp,
+    acts: Acts,
+    sets: Vec<PointSet>,
+    /// Rows per set in this chunk.
+    n: usize,
+    /// (set index, ∂D/∂x rows, the chain's deltas) of every `grad_sq_norms` call.
+    input_grads: Vec<(usize, Vec<f32>, Vec<Vec<f32>>)>,
+}
+
+impl HostTape<'_> {
+    fn index(&self, set: PointSet) -> usize {
+        self.sets.iter().position(|&s| s == set).expect("the batch holds every set the objective asks for")
+    }
+
+    fn set_rows(&self, i: usize) -> Rows<'_> {
+        self.acts.rows(i * self.n..(i + 1) * self.n)
+    }
+}
+
+impl Tape for HostTape<'_> {
+    type Col = Dual;
+
+    fn outputs(&mut self, set: PointSet) -> Dual {
+        let i = self.index(set);
+        let out = &self.acts.h[self.d.depth()][i * self.n..(i + 1) * self.n];
+        Dual::leaf(out.to_vec(), Source::Output(i))
+    }
+
+    fn grad_sq_norms(&mut self, set: PointSet) -> Dual {
+        let i = self.index(set);
+        let (g, deltas) = self.d.input_grad(&self.set_rows(i));
+        let width = self.d.dims[0];
+        let s = g.chunks_exact(width).map(|row| row.iter().map(|v| v * v).sum()).collect();
+        self.input_grads.push((i, g, deltas));
+        Dual::leaf(s, Source::GradSqNorm(i))
+    }
+}
+
+/// One chunk's share of a gradient, with its share of what is recorded.
+struct Part {
+    grads: HostGrads,
+    loss: f32,
+    d_real: f32,
+    d_fake: f32,
+}
+
+pub struct HostEngine {
+    g: HostMlp,
+    d: HostMlp,
+    g_opt: Optimizer,
+    d_opt: Optimizer,
+    pending_d: Option<HostGrads>,
+    pending_g: Option<HostGrads>,
+    saved_d: Option<(HostMlp, Optimizer)>,
+}
+
+impl HostEngine {
+    pub fn new(cfg: &Config, g: Params, d: Params) -> Self {
+        Self {
+            g: HostMlp::new(g),
+            d: HostMlp::new(d),
+            g_opt: Optimizer::new(cfg.optim.g.clone()),
+            d_opt: Optimizer::new(cfg.optim.d.clone()),
+            pending_d: None,
+            pending_g: None,
+            saved_d: None,
+        }
+    }
+
+    /// Rows `r` of D's update over a batch of `rows` (packed) rows.
+    fn d_chunk(&self, b: &DBatch, o: &Objective, r: Range<usize>, rows: usize) -> Part {
+        let (width, n) = (2 * o.pack, r.len());
+        let latent = self.g.dims[0];
+        let z = b.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec();
+        let mut fake = self.g.forward(z, n * o.pack).h.pop().expect("output layer");
+        if let Some(e) = &b.fake_noise {
+            fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
+        }
+        // One D pass over every set this update judges, stacked in `Objective::sets` order:
+        // one product per layer instead of one per set (each product packs the layer's
+        // weights anew, ~10 % of a 128-row product).
+        let sets = o.sets();
+        let real = &b.real[r.start * width..r.end * width];
+        let mut x = scratch(sets.len() * n * width);
+        x.clear();
+        for set in &sets {
+            match set {
+                PointSet::Real => x.extend_from_slice(real),
+                PointSet::Fake => x.extend_from_slice(&fake),
+                PointSet::Interpolates => {
+                    let eps = b.gp_eps.as_ref().expect("drawn when the objective has a GP");
+                    x.extend((0..n * width).map(|i| {
+                        let e = eps[r.start + i / width];
+                        e * real[i] + (1.0 - e) * fake[i]
+                    }));
+                }
+                PointSet::Perturbed => {
+                    x.extend_from_slice(&b.perturbed.as_ref().expect("drawn with DRAGAN")[r.start * width..r.end * width])
+                }
+            }
+        }
+        recycle(fake);
+        let acts = self.d.forward(x, sets.len() * n);
+        let mut tape = HostTape { d: &self.d, acts, sets, n, input_grads: Vec::new() };
+        let obj = d_objective(&mut tape, o);
+        let scale = 1.0 / rows as f32;
+        let mut part = Part { grads: self.d.zero_grads(), loss: 0.0, d_real: obj.d_real.v.iter().sum(), d_fake: obj.d_fake.v.iter().sum() };
+        // ∂loss/∂(D output) on the stacked rows, for the sets whose outputs enter the loss.
+        let mut delta = vec![0.0f32; tape.sets.len() * n];
+        let mut out_sets = 0;
+        for term in &obj.terms {
+            part.loss += term.v.iter().sum::<f32>() * scale;
+            match term.src {
+                Source::Output(i) => {
+                    delta[i * n..(i + 1) * n].iter_mut().zip(&term.d).for_each(|(a, d)| *a += d * scale);
+                    out_sets = out_sets.max(i + 1);
+                }
+                Source::GradSqNorm(i) => {
+                    // d term/dg = φ'(‖g‖²)·2g per row.
+                    let (_, g, deltas) = tape.input_grads.iter().find(|(j, _, _)| *j == i).expect("taken by grad_sq_norms");
+                    let mut u0 = scratch(g.len());
+                    for ((urow, grow), dphi) in u0.chunks_exact_mut(width).zip(g.chunks_exact(width)).zip(&term.d) {
+                        urow.iter_mut().zip(grow).for_each(|(u, g)| *u = 2.0 * dphi * scale * g);
+                    }
+                    self.d.penalty_backward(&tape.set_rows(i), deltas, u0, &mut part.grads);
+                }
+            }
+        }
+        delta.truncate(out_sets * n);
+        self.d.backward(&tape.acts.rows(0..out_sets * n), delta, Some(&mut part.grads), false);
+        for (_, g, deltas) in tape.input_grads {
+            deltas.into_iter().chain([g]).for_each(recycle);
+        }
+        part
+    }
+
+    /// Rows `r` of G's update over a batch of `rows` (packed) rows.
+    fn g_chunk(&self, b: &GBatch, o: &Objective, r: Range<usize>, rows: usize) -> Part {
+        let (latent, width, n) = (self.g.dims[0], 2 * o.pack, r.len());
+        let ag = self.g.forward(b.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec(), n * o.pack);
+        let mut fake = ag.h[self.g.depth()].clone();
+        if let Some(e) = &b.noise {
+            fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
+        }
+        let ad = self.d.forward(fake, n);
+        let term = g_objective(Dual::leaf(ad.h[self.d.depth()].clone(), Source::Output(0)), o);
+        let scale = 1.0 / rows as f32;
+        let delta = term.d.iter().map(|d| d * scale).collect();
+        let gx = self.d.backward(&ad.all(), delta, None, true).expect("input gradient");
+        let mut grads = self.g.zero_grads();
+        self.g.backward(&ag.all(), gx, Some(&mut grads), false);
+        Part { grads, loss: term.v.iter().sum::<f32>() * scale, d_real: 0.0, d_fake: 0.0 }
+    }
+}
+
+/// Sums the chunks' parts in order.
+fn total(parts: Vec<Part>) -> Part {
+    let mut parts = parts.into_iter();
+    let mut t = parts.next().expect("at least one chunk");
+    for p in parts {
+        add_grads(&mut t.grads, p.grads);
+        t.loss += p.loss;
+        t.d_real += p.d_real;
+        t.d_fake += p.d_fake;
+    }
+    t
+}
+
+fn norm(grads: &HostGrads) -> f32 {
+    grads.iter().flatten().map(|v| v * v).sum::<f32>().sqrt()
+}
+
+impl Engine for HostEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Host
+    }
+
+    fn d_gradients(&mut self, b: &DBatch, o: &Objective, record: bool) -> Option<UpdateStats> {
+        let rows = b.real.len() / (2 * o.pack);
+        let t = total(chunked(rows, |r| self.d_chunk(b, o, r, rows)));
+        let stats = record.then(|| UpdateStats {
+            loss: t.loss,
+            d_real: t.d_real / rows as f32,
+            d_fake: t.d_fake / rows as f32,
+            grad_norm: norm(&t.grads),
+        });
+        self.pending_d = Some(t.grads);
+        stats
+    }
+
+    fn g_gradients(&mut self, b: &GBatch, o: &Objective, record: bool) -> Option<UpdateStats> {
+        let rows = b.z.len() / self.g.dims[0] / o.pack;
+        let t = total(chunked(rows, |r| self.g_chunk(b, o, r, rows)));
+        let stats = record.then(|| UpdateStats { loss: t.loss, grad_norm: norm(&t.grads), ..Default::default() });
+        self.pending_g = Some(t.grads);
+        stats
+    }
+
+    fn apply_d(&mut self, opt: &OptimizerConfig, clip: Option<f32>) {
+        let grads = self.pending_d.take().expect("apply_d after d_gradients");
+        self.d_opt.set_config(opt.clone());
+        self.d_opt.step_host(self.d.params_mut(), &grads);
+        grads.into_iter().for_each(recycle);
+        if let Some(c) = clip {
+            self.d.params_mut().into_iter().flatten().for_each(|v| *v = v.clamp(-c, c));
+        }
+        self.d.refresh();
+    }
+
+    fn apply_g(&mut self, opt: &OptimizerConfig) {
+        let grads = self.pending_g.take().expect("apply_g after g_gradients");
+        self.g_opt.set_config(opt.clone());
+        self.g_opt.step_host(self.g.params_mut(), &grads);
+        grads.into_iter().for_each(recycle);
+        self.g.refresh();
+    }
+
+    fn save_d(&mut self) {
+        self.saved_d = Some((self.d.clone(), self.d_opt.clone()));
+    }
+
+    fn restore_d(&mut self) {
+        if let Some((d, opt)) = self.saved_d.take() {
+            self.d = d;
+            self.d_opt = opt;
+        }
+    }
+
+    fn generate(&self, z: &[f32]) -> Vec<f32> {
+        let rows = z.len() / self.g.dims[0];
+        let parts = chunked(rows, |r| {
+            self.g.forward(z[r.start * self.g.dims[0]..r.end * self.g.dims[0]].to_vec(), r.len()).h.pop().expect("output")
+        });
+        parts.concat()
+    }
+
+    fn d_values(&self, pts: &[f32]) -> Vec<f32> {
+        let packed = as_packs(pts, self.d.dims[0]);
+        let rows = packed.len() / self.d.dims[0];
+        let w = self.d.dims[0];
+        chunked(rows, |r| self.d.forward(packed[r.start * w..r.end * w].to_vec(), r.len()).h.pop().expect("output")).concat()
+    }
+
+    fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let w = self.d.dims[0];
+        let packed = as_packs(pts, w);
+        let rows = packed.len() / w;
+        let parts = chunked(rows, |r| {
+            let acts = self.d.forward(packed[r.start * w..r.end * w].to_vec(), r.len());
+            let (g, deltas) = self.d.input_grad(&acts.all());
+            deltas.into_iter().for_each(recycle);
+            (acts.h[self.d.depth()].clone(), g)
+        });
+        let (vals, grads): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+        // Under packing, a point's gradient is the sum over its copies.
+        let grads: Vec<f32> = grads
+            .concat()
+            .chunks_exact(w)
+            .flat_map(|row| {
+                let (mut x, mut y) = (0.0, 0.0);
+                row.chunks_exact(2).for_each(|p| {
+                    x += p[0];
+                    y += p[1];
+                });
+                [x, y]
+            })
+            .collect();
+        (vals.concat(), grads)
+    }
+
+    fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        let flat = |m: &HostMlp| m.w.iter().zip(&m.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
+        (flat(&self.g), flat(&self.d))
+    }
+}
+
+/// Points `[n, 2]` as D inputs of `width = 2·pack`: each point repeated `pack` times.
+fn as_packs(pts: &[f32], width: usize) -> Vec<f32> {
+    if width == 2 {
+        return pts.to_vec();
+    }
+    pts.chunks_exact(2).flat_map(|p| p.iter().copied().cycle().take(width)).collect()
+}

@@ -1,0 +1,135 @@
+//! The two ways a training update is computed, behind one interface.
+//!
+//! - [`host::HostEngine`]: the CPU fast path. Both MLPs' forward and backward passes written
+//!   out over host buffers (`host_mlp.rs`, one `gemm` per matrix product), the batch split
+//!   across threads. ReLU-family networks without spectral norm or minibatch-stddev.
+//! - [`burn::BurnEngine`]: burn tensors with autodiff, on any burn device (wgpu included) and
+//!   for every network the config can describe.
+//!
+//! What an update *is* — the batch and the order of its random draws (`trainer/batch.rs`), the
+//! losses and penalties (`objective.rs`), the D/G schedule (`trainer/schedule.rs`) — is written
+//! once, above this interface. An engine owns the two networks' parameters and their optimizer
+//! state; nothing else holds a copy.
+
+pub mod burn;
+pub mod host;
+pub mod host_mlp;
+
+use crate::config::{Activation, Config, OptimizerConfig};
+use crate::objective::Objective;
+use crate::trainer::batch::{DBatch, GBatch};
+use ::burn::tensor::Device;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+/// Which engine to train with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineChoice {
+    /// The host fast path when the device is the CPU and the networks allow it, else burn.
+    #[default]
+    Auto,
+    /// The host fast path; an error when the config needs something it does not do.
+    Host,
+    /// burn's autodiff, whatever the networks.
+    Burn,
+}
+
+/// The engine that runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineKind {
+    Host,
+    Burn,
+}
+
+impl EngineKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            EngineKind::Host => "host fast path",
+            EngineKind::Burn => "burn autodiff",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the host engine cannot run this config: {0} (use the burn engine)")]
+    HostUnsupported(String),
+}
+
+/// What one update measured (when recording).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UpdateStats {
+    pub loss: f32,
+    /// Mean D(real) / D(fake) as `Objective::reported` gives them (D updates only).
+    pub d_real: f32,
+    pub d_fake: f32,
+    /// ‖∇_θ loss‖ over all the network's parameters.
+    pub grad_norm: f32,
+}
+
+/// One engine: two networks, their optimizers, and the gradients of the update in progress.
+///
+/// Gradients are computed into a pending slot (`d_gradients`, `g_gradients`) and applied
+/// later (`apply_d`, `apply_g`), so that a simultaneous update can take both gradients from
+/// the same weights before applying either.
+pub trait Engine: Send {
+    fn kind(&self) -> EngineKind;
+    /// D's loss gradient on `batch` at the current weights, kept for `apply_d`.
+    fn d_gradients(&mut self, batch: &DBatch, o: &Objective, record: bool) -> Option<UpdateStats>;
+    /// G's loss gradient on `batch` against the current D, kept for `apply_g`.
+    fn g_gradients(&mut self, batch: &GBatch, o: &Objective, record: bool) -> Option<UpdateStats>;
+    /// An optimizer step of D with the pending gradient, then WGAN's weight clipping if asked.
+    fn apply_d(&mut self, opt: &OptimizerConfig, clip: Option<f32>);
+    fn apply_g(&mut self, opt: &OptimizerConfig);
+    /// Keeps a copy of D and its optimizer state (unrolling), for `restore_d`.
+    fn save_d(&mut self);
+    fn restore_d(&mut self);
+    /// G at latents `z` (`[n, latent]`), as `[n, 2]`.
+    fn generate(&self, z: &[f32]) -> Vec<f32>;
+    /// D's raw output at points `[n, 2]`. Under PacGAN packing a point is judged as `pack`
+    /// copies of itself (the minibatch-stddev feature is the last training batch's).
+    fn d_values(&self, pts: &[f32]) -> Vec<f32>;
+    /// D's raw output and ∂D/∂x (`[n, 2]`; under packing, the sum over the copies).
+    fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>);
+    /// Both networks' parameters on the host, in the order w0, b0, w1, b1, …
+    fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>);
+}
+
+/// Why the host engine cannot run `cfg` on this device, if it cannot.
+pub fn host_unsupported(cfg: &Config, on_cpu: bool) -> Option<String> {
+    let relu = |a: Activation| matches!(a, Activation::Relu | Activation::LeakyRelu);
+    if !on_cpu {
+        return Some("the device is not the CPU".into());
+    }
+    if !relu(cfg.generator.activation) || !relu(cfg.discriminator.activation) {
+        return Some("tanh networks".into());
+    }
+    if cfg.discriminator.spectral_norm {
+        return Some("spectral norm".into());
+    }
+    if cfg.discriminator.minibatch_stddev {
+        return Some("the minibatch-stddev feature".into());
+    }
+    None
+}
+
+/// Builds the engine `choice` asks for, with fresh networks drawn from `init_rng`.
+pub fn build(
+    cfg: &Config,
+    choice: EngineChoice,
+    device: &Device,
+    on_cpu: bool,
+    init_rng: &mut StdRng,
+) -> Result<Box<dyn Engine>, EngineError> {
+    let unsupported = host_unsupported(cfg, on_cpu);
+    let host = match (choice, unsupported) {
+        (EngineChoice::Burn, _) => false,
+        (EngineChoice::Host, Some(why)) => return Err(EngineError::HostUnsupported(why)),
+        (EngineChoice::Host, None) => true,
+        (EngineChoice::Auto, why) => why.is_none(),
+    };
+    let (g, d) = crate::nets::init_params(cfg, init_rng);
+    Ok(if host { Box::new(host::HostEngine::new(cfg, g, d)) } else { Box::new(burn::BurnEngine::new(cfg, g, d, init_rng, device)) })
+}

@@ -1,0 +1,106 @@
+//! Measuring the generator: the metrics of `metrics.rs` on a fixed evaluation batch (the same
+//! latents at every evaluation) against a fixed reference set of real samples. `ganscope
+//! eval` scores outside samples against the same reference set (`reference_set`).
+
+use super::{TrainError, Trainer};
+use crate::config::Config;
+use crate::data::{Target, sample_latent};
+use crate::metrics::{ModeStats, grid_divergences, mode_stats};
+use rand::{SeedableRng, rngs::StdRng};
+use serde::Serialize;
+
+/// Values measured on the latest recorded D and G updates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StepStats {
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// Mean D(real): a probability for logistic losses, the critic value otherwise.
+    pub d_real: f32,
+    pub d_fake: f32,
+    /// ‖∇_θ‖ of the latest D and G updates (all parameters).
+    pub d_grad_norm: f32,
+    pub g_grad_norm: f32,
+}
+
+/// Everything measured at one evaluation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    pub step: u64,
+    pub seconds: f64,
+    pub modes_covered: Option<usize>,
+    pub modes_total: Option<usize>,
+    pub hq_fraction: Option<f64>,
+    pub reverse_kl: Option<f64>,
+    pub per_mode_counts: Option<Vec<usize>>,
+    pub kl_grid: f64,
+    pub js_grid: f64,
+    pub d_loss: f32,
+    pub g_loss: f32,
+    pub d_real: f32,
+    pub d_fake: f32,
+    pub d_grad_norm: f32,
+    pub g_grad_norm: f32,
+    /// Mean ‖∂D/∂x‖ at the evaluation fakes.
+    pub d_input_grad_norm: f32,
+    /// Wasserstein estimate E D(real) − E D(fake), for WGAN losses.
+    pub critic_gap: Option<f32>,
+    pub instance_std: f32,
+}
+
+/// The fixed evaluation latents, `[train.eval_samples, latent_dim]`: a stream of their own.
+pub fn eval_latents(cfg: &Config) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(cfg.train.seed ^ 0x1a7e_27a5_e7a1);
+    sample_latent(&mut rng, cfg.generator.latent, cfg.train.eval_samples, cfg.generator.latent_dim)
+}
+
+/// The real samples every evaluation compares against (grid KL / JS): max(10,000,
+/// `train.eval_samples`) draws from a stream of their own, so `train` and `eval` with the same
+/// config use the same set.
+pub fn reference_set(cfg: &Config, target: &Target) -> Vec<f32> {
+    let mut rng = StdRng::seed_from_u64(cfg.train.seed ^ 0x5eed_e7a1);
+    target.sample(&mut rng, cfg.train.eval_samples.max(10_000))
+}
+
+impl Trainer {
+    /// Measures the generator on the fixed evaluation batch; returns the metrics and the
+    /// samples (`[n, 2]` row-major).
+    pub fn evaluate(&self) -> Result<(Metrics, Vec<f32>), TrainError> {
+        let (g, d) = self.weights();
+        for (net, w) in [("G's weights", g), ("D's weights", d)] {
+            if w.iter().flatten().any(|v| !v.is_finite()) {
+                return Err(TrainError::Diverged { step: self.steps_done(), what: net.into() });
+            }
+        }
+        let fake = self.engine().generate(self.eval_z());
+        if let Some(i) = fake.iter().position(|v| !v.is_finite()) {
+            return Err(TrainError::Diverged { step: self.steps_done(), what: format!("generator output (sample {})", i / 2) });
+        }
+        let (_, grads) = self.engine().d_at(&fake);
+        let n = (grads.len() / 2).max(1);
+        let d_input_grad_norm = grads.chunks_exact(2).map(|g| (g[0] * g[0] + g[1] * g[1]).sqrt()).sum::<f32>() / n as f32;
+        let stats: Option<ModeStats> = self.target().modes().map(|m| mode_stats(m, &fake));
+        let (kl_grid, js_grid) = grid_divergences(self.real_eval(), &fake, self.half_width(), self.config().view.hist_bins);
+        let l = self.last_stats();
+        let m = Metrics {
+            step: self.steps_done(),
+            seconds: 0.0,
+            modes_covered: stats.as_ref().map(|s| s.modes_covered),
+            modes_total: stats.as_ref().map(|s| s.modes_total),
+            hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
+            reverse_kl: stats.as_ref().and_then(|s| s.reverse_kl),
+            per_mode_counts: stats.map(|s| s.per_mode_counts),
+            kl_grid,
+            js_grid,
+            d_loss: l.d_loss,
+            g_loss: l.g_loss,
+            d_real: l.d_real,
+            d_fake: l.d_fake,
+            d_grad_norm: l.d_grad_norm,
+            g_grad_norm: l.g_grad_norm,
+            d_input_grad_norm,
+            critic_gap: self.config().loss.kind.is_wasserstein().then_some(l.d_real - l.d_fake),
+            instance_std: self.instance_std(),
+        };
+        Ok((m, fake))
+    }
+}

@@ -1,0 +1,293 @@
+//! The training loop: one `Trainer` owns the engine (G, D and their optimizers), the random
+//! stream and the schedule, and advances them one update at a time. Everything is seeded from
+//! `train.seed`, so the same seed on the same engine replays the same run.
+//!
+//! - `batch.rs`: the random draws of one update, in one fixed order;
+//! - `schedule.rs`: which updates make up a step;
+//! - `evaluate.rs`: the metrics on the fixed evaluation batch;
+//! - `view.rs`: what the window draws, computed here.
+
+pub mod batch;
+pub mod evaluate;
+pub mod schedule;
+pub mod view;
+
+pub use evaluate::{Metrics, StepStats};
+
+use crate::backend::Compute;
+use crate::config::{Anneal, Config, LossKind};
+use crate::data::Target;
+use crate::engine::{self, Engine, EngineKind, UpdateStats};
+use crate::objective::Objective;
+use batch::{DBatch, Draw, GBatch};
+use rand::{SeedableRng, rngs::StdRng};
+use schedule::Update;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(
+        "training diverged at step {step}: {what} is not finite (NaN or Inf); lower the learning rates or add a regulariser, then reset"
+    )]
+    Diverged { step: u64, what: String },
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+}
+
+/// Which update runs next when stepping one update at a time (the window's slow motion).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Phase {
+    UpdatingD,
+    UpdatingG,
+}
+
+pub struct Trainer {
+    cfg: Config,
+    compute: Compute,
+    target: Target,
+    half_width: f32,
+    engine: Box<dyn Engine>,
+    rng: StdRng,
+    step: u64,
+    /// Position in the current step's plan (slow motion stops between updates).
+    cursor: usize,
+    /// Simultaneous mode: G's gradient was taken at the paired D update (with its stats).
+    kept_g: Option<Option<UpdateStats>>,
+    eval_z: Vec<f32>,
+    real_eval: Vec<f32>,
+    last: StepStats,
+    /// Record losses and norms on every update (costs a read-back each on the burn engine).
+    pub record: bool,
+}
+
+impl Trainer {
+    pub fn new(cfg: Config, compute: Compute) -> Result<Self, TrainError> {
+        let target = Target::new(&cfg.data)?;
+        let half_width = view_half_width(&cfg, &target);
+        // Separate streams: initialisation, training batches and the evaluation set, so that
+        // e.g. changing the batch size does not change the initial weights.
+        let mut init_rng = StdRng::seed_from_u64(cfg.train.seed);
+        let rng = StdRng::seed_from_u64(cfg.train.seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        let engine = engine::build(&cfg, compute.engine, &compute.device, compute.info.backend == "cpu", &mut init_rng)?;
+        let eval_z = evaluate::eval_latents(&cfg);
+        let real_eval = evaluate::reference_set(&cfg, &target);
+        Ok(Self {
+            cfg,
+            compute,
+            target,
+            half_width,
+            engine,
+            rng,
+            step: 0,
+            cursor: 0,
+            kept_g: None,
+            eval_z,
+            real_eval,
+            last: StepStats::default(),
+            record: true,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+    pub fn compute(&self) -> &Compute {
+        &self.compute
+    }
+    pub fn backend(&self) -> &crate::backend::BackendInfo {
+        &self.compute.info
+    }
+    /// The engine that runs this config.
+    pub fn engine_kind(&self) -> EngineKind {
+        self.engine.kind()
+    }
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+    pub fn half_width(&self) -> f32 {
+        self.half_width
+    }
+    pub fn last_stats(&self) -> &StepStats {
+        &self.last
+    }
+    pub(crate) fn eval_z(&self) -> &[f32] {
+        &self.eval_z
+    }
+    pub(crate) fn real_eval(&self) -> &[f32] {
+        &self.real_eval
+    }
+    pub(crate) fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+
+    /// Applies a new configuration between two updates. What `Config::diff` calls an
+    /// objective change takes effect at the next update with the weights untouched (an
+    /// optimizer keeps its moments unless its kind changes); a rebuild (new data, networks
+    /// or evaluation set) returns `Ok(true)` and the run restarts from step 0.
+    pub fn set_config(&mut self, cfg: Config) -> Result<bool, TrainError> {
+        if self.cfg.diff(&cfg).rebuild {
+            *self = Trainer::new(cfg, self.compute.clone())?;
+            return Ok(true);
+        }
+        self.half_width = view_half_width(&cfg, &self.target);
+        self.cfg = cfg;
+        Ok(false)
+    }
+
+    /// The instance-noise σ at the current step.
+    pub fn instance_std(&self) -> f32 {
+        let n = &self.cfg.noise;
+        let t = self.step as f32 / n.anneal_steps.max(1) as f32;
+        match n.anneal {
+            Anneal::Constant => n.instance_std,
+            Anneal::Linear => n.floor + (n.instance_std - n.floor) * (1.0 - t).max(0.0),
+            Anneal::Exponential => n.floor + (n.instance_std - n.floor) * (-5.0 * t).exp(),
+        }
+    }
+
+    /// Which update a call to `sub_step` performs next.
+    pub fn phase(&self) -> Phase {
+        let plan = schedule::plan(&self.cfg.schedule);
+        match plan.get(self.cursor).unwrap_or(&plan[0]) {
+            Update::D { .. } => Phase::UpdatingD,
+            Update::G { .. } => Phase::UpdatingG,
+        }
+    }
+
+    /// One full step of the schedule (or the rest of one started in slow motion).
+    pub fn step(&mut self) -> Result<(), TrainError> {
+        self.on_pool(|t| {
+            loop {
+                t.next_update()?;
+                if t.cursor == 0 {
+                    return Ok(());
+                }
+            }
+        })
+    }
+
+    /// One single update (D or G, per the schedule) — the window's slow motion. The same
+    /// updates as `step`, one at a time.
+    pub fn sub_step(&mut self) -> Result<Phase, TrainError> {
+        let phase = self.phase();
+        self.on_pool(|t| t.next_update())?;
+        Ok(phase)
+    }
+
+    /// Runs `f` on a thread of rayon's pool when the host engine trains: its batch chunks then
+    /// fork with a cheap join instead of waking the pool from outside several times an update.
+    fn on_pool<T: Send>(&mut self, f: impl FnOnce(&mut Self) -> T + Send) -> T {
+        if self.engine.kind() == EngineKind::Host { rayon::scope(|_| f(self)) } else { f(self) }
+    }
+
+    fn next_update(&mut self) -> Result<(), TrainError> {
+        let plan = schedule::plan(&self.cfg.schedule);
+        if self.cursor >= plan.len() {
+            self.cursor = 0; // the schedule shrank mid-step
+        }
+        self.run(plan[self.cursor])?;
+        self.cursor += 1;
+        if self.cursor == plan.len() {
+            self.cursor = 0;
+            self.step += 1;
+        }
+        Ok(())
+    }
+
+    fn d_batch(&mut self, o: &Objective) -> DBatch {
+        let sigma = self.instance_std();
+        draw(&self.cfg, &self.target, sigma).d_batch(&mut self.rng, o)
+    }
+
+    fn g_batch(&mut self) -> GBatch {
+        let sigma = self.instance_std();
+        draw(&self.cfg, &self.target, sigma).g_batch(&mut self.rng)
+    }
+
+    fn clip(&self) -> Option<f32> {
+        (self.cfg.loss.kind == LossKind::Wgan).then_some(self.cfg.loss.clip)
+    }
+
+    fn run(&mut self, u: Update) -> Result<(), TrainError> {
+        let o = Objective::new(&self.cfg);
+        match u {
+            Update::D { pair_g } => {
+                if pair_g {
+                    self.kept_g = Some(self.g_gradients(&o));
+                }
+                let b = self.d_batch(&o);
+                let stats = self.engine.d_gradients(&b, &o, self.record);
+                self.engine.apply_d(&self.cfg.optim.d, self.clip());
+                if let Some(s) = stats {
+                    (self.last.d_loss, self.last.d_real, self.last.d_fake, self.last.d_grad_norm) =
+                        (s.loss, s.d_real, s.d_fake, s.grad_norm);
+                    self.check("D loss", s.loss)?;
+                }
+            }
+            Update::G { kept } => {
+                let stats = match (kept, self.kept_g.take()) {
+                    (true, Some(stats)) => stats,
+                    _ => self.g_gradients(&o),
+                };
+                self.engine.apply_g(&self.cfg.optim.g);
+                if let Some(s) = stats {
+                    (self.last.g_loss, self.last.g_grad_norm) = (s.loss, s.grad_norm);
+                    self.check("G loss", s.loss)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// G's loss gradient, kept in the engine for `apply_g`. With unrolling, D is first saved
+    /// and advanced `unroll` updates (its optimizer state too); G's loss is taken against
+    /// that copy, then D is restored. First-order: the copy's dependence on G is not
+    /// differentiated.
+    fn g_gradients(&mut self, o: &Objective) -> Option<UpdateStats> {
+        let k = self.cfg.schedule.unroll;
+        if k > 0 {
+            self.engine.save_d();
+            for _ in 0..k {
+                let b = self.d_batch(o);
+                self.engine.d_gradients(&b, o, false);
+                self.engine.apply_d(&self.cfg.optim.d, self.clip());
+            }
+        }
+        let b = self.g_batch();
+        let stats = self.engine.g_gradients(&b, o, self.record);
+        if k > 0 {
+            self.engine.restore_d();
+        }
+        stats
+    }
+
+    fn check(&self, what: &str, v: f32) -> Result<(), TrainError> {
+        if v.is_finite() { Ok(()) } else { Err(TrainError::Diverged { step: self.step, what: what.into() }) }
+    }
+
+    /// G applied to latents `z` (`[n, latent]`).
+    pub fn generate(&self, z: &[f32]) -> Vec<f32> {
+        self.engine.generate(z)
+    }
+
+    /// Both networks' parameters on the host.
+    pub fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+        self.engine.weights()
+    }
+}
+
+/// The view box's half-width: the config's, or one that fits the data.
+fn view_half_width(cfg: &Config, target: &Target) -> f32 {
+    if cfg.view.half_width > 0.0 { cfg.view.half_width } else { target.fit_half_width() }
+}
+
+/// What one update's draws depend on.
+fn draw<'a>(cfg: &Config, target: &'a Target, sigma: f32) -> Draw<'a> {
+    let g = &cfg.generator;
+    Draw { target, batch: cfg.train.batch_size, latent: g.latent, latent_dim: g.latent_dim, sigma }
+}

@@ -1,0 +1,201 @@
+//! The two engines compute the same training run: from the same seed, over 50 Adam steps, the
+//! host fast path and burn's autodiff end with the same weights (up to float rounding), for
+//! every loss × regulariser × schedule × batch size × PacGAN packing. Each case asserts which
+//! engine ran, so a silent fallback cannot pass for agreement.
+//!
+//! Tolerance, as ‖w_host − w_burn‖ over ‖w_burn − w₀‖ (how far training moved the weights),
+//! per network: 0.1 % after the first step and 2 % after 50. The engines sum in different
+//! orders, so they differ by rounding (≤ 1e-4 of the movement after one step, measured);
+//! over 50 steps a ReLU unit or a hinge margin crossed on one side and not the other lets
+//! that grow (to ≈ 1 % at worst over the 864 cases). A real disagreement shows at once:
+//! `a_wrong_objective_is_caught` (R1's γ off by 10 %) is far outside the one-step bound.
+//!
+//! Adam's ε is 1e-5 here instead of 1e-8: Adam's step is m/√v, so a gradient that is zero in
+//! exact arithmetic but ±1e-10 after rounding (the WGAN critic's output bias, Σ ±1/n; hinge
+//! units past the margin) becomes a full ±lr step in a random direction — rounding noise,
+//! not disagreement. ε = 1e-5 keeps that noise out; real gradients (≥ 1e-3 here) still take
+//! Adam's normalised steps.
+
+use ganscope::backend::{BackendChoice, select};
+use ganscope::config::{Config, LossKind};
+use ganscope::engine::{EngineChoice, EngineKind};
+use ganscope::trainer::Trainer;
+
+const STEPS: usize = 50;
+/// After one step, and after `STEPS` steps (see above).
+const TOLERANCE_1: f32 = 0.001;
+const TOLERANCE: f32 = 0.02;
+
+fn base(loss: &str, reg: &str, schedule: &str, batch: usize, pack: usize) -> Config {
+    let mut c = Config::default();
+    let sets = [
+        format!("loss.kind={loss}"),
+        "generator.width=16".into(),
+        "discriminator.width=16".into(),
+        format!("train.batch_size={batch}"),
+        format!("discriminator.pack={pack}"),
+        "train.eval_samples=100".into(),
+        "train.seed=11".into(),
+        "loss.clip=0.05".into(),
+        "optim.g.lr=1e-3".into(),
+        "optim.d.lr=1e-3".into(),
+        "optim.g.eps=1e-5".into(),
+        "optim.d.eps=1e-5".into(),
+    ];
+    c.set_all(&sets).unwrap();
+    for kv in reg.split(',').filter(|s| !s.is_empty()) {
+        c.set(kv).unwrap();
+    }
+    for kv in schedule.split(',').filter(|s| !s.is_empty()) {
+        c.set(kv).unwrap();
+    }
+    c
+}
+
+type Weights = (Vec<Vec<f32>>, Vec<Vec<f32>>);
+
+/// The engine that ran, and the weights at the start, after one step and after `STEPS`.
+fn run(cfg: &Config, engine: EngineChoice) -> (EngineKind, [Weights; 3]) {
+    let compute = select(BackendChoice::Cpu, false).unwrap().with_engine(engine);
+    let mut t = Trainer::new(cfg.clone(), compute).unwrap();
+    let w0 = t.weights();
+    t.step().unwrap();
+    let w1 = t.weights();
+    for _ in 1..STEPS {
+        t.step().unwrap();
+    }
+    (t.engine_kind(), [w0, w1, t.weights()])
+}
+
+/// max over G and D of ‖a − b‖ / ‖b − w0‖.
+fn disagreement(a: &Weights, b: &Weights, w0: &Weights) -> f32 {
+    let flat = |w: &Vec<Vec<f32>>| -> Vec<f32> { w.iter().flatten().copied().collect() };
+    [(&a.0, &b.0, &w0.0), (&a.1, &b.1, &w0.1)]
+        .into_iter()
+        .map(|(a, b, w0)| {
+            let (a, b, w0) = (flat(a), flat(b), flat(w0));
+            let diff: f32 = a.iter().zip(&b).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt();
+            let moved: f32 = b.iter().zip(&w0).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt();
+            assert!(moved > 1e-6, "the weights moved");
+            diff / moved
+        })
+        .fold(0.0, f32::max)
+}
+
+const REGS: [&str; 6] = ["", "reg.r1=1", "reg.r2=0.5", "reg.dragan=1", "reg.gp=1", "reg.r1=1,reg.gp=1"];
+const SCHEDULES: [&str; 4] = ["", "schedule.mode=simultaneous", "schedule.d_steps=5", "schedule.unroll=3"];
+
+fn check_loss(loss: &str) {
+    let mut worst = (0.0f32, String::new());
+    let mut worst_1 = 0.0f32;
+    let mut cases = 0;
+    for reg in REGS {
+        for schedule in SCHEDULES {
+            for batch in [256, 300, 384] {
+                for pack in [1, 2] {
+                    let cfg = base(loss, reg, schedule, batch, pack);
+                    let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Host);
+                    let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
+                    assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "which engine ran");
+                    assert_eq!(w0, w0b, "both engines start from the same weights");
+                    let case = format!("{loss} [{reg}] [{schedule}] batch {batch} pack {pack}");
+                    let e1 = disagreement(&host1, &burn1, &w0);
+                    assert!(
+                        e1 <= TOLERANCE_1,
+                        "{case}: after one step the engines disagree by {:.3} % of the weights' movement",
+                        100.0 * e1
+                    );
+                    let e = disagreement(&host, &burn, &w0);
+                    assert!(
+                        e <= TOLERANCE,
+                        "{case}: after {STEPS} steps the engines disagree by {:.2} % of the weights' movement",
+                        100.0 * e
+                    );
+                    if e > worst.0 {
+                        worst = (e, case.clone());
+                    }
+                    worst_1 = worst_1.max(e1);
+                    cases += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{loss}: {cases} cases agree; worst after one step {:.4} %, after {STEPS} steps {:.4} % ({})",
+        100.0 * worst_1,
+        100.0 * worst.0,
+        worst.1
+    );
+}
+
+#[test]
+fn engines_agree_minimax() {
+    check_loss("minimax");
+}
+#[test]
+fn engines_agree_ns() {
+    check_loss("ns");
+}
+#[test]
+fn engines_agree_ls() {
+    check_loss("ls");
+}
+#[test]
+fn engines_agree_hinge() {
+    check_loss("hinge");
+}
+#[test]
+fn engines_agree_wgan() {
+    check_loss("wgan");
+}
+#[test]
+fn engines_agree_wgan_gp() {
+    check_loss("wgan-gp");
+}
+
+/// The tolerances are tight enough to see a real difference: the same run with R1's γ
+/// changed by 10 % lands outside them.
+#[test]
+fn a_wrong_objective_is_caught() {
+    let cfg = base("ns", "reg.r1=1", "", 256, 1);
+    let mut off = cfg.clone();
+    off.set("reg.r1=1.1").unwrap();
+    let (_, [w0, host1, host]) = run(&cfg, EngineChoice::Host);
+    let (_, [_, burn1, burn]) = run(&off, EngineChoice::Burn);
+    let (e1, e) = (disagreement(&host1, &burn1, &w0), disagreement(&host, &burn, &w0));
+    eprintln!("a 10 % different R1 weight: {:.3} % after one step, {:.2} % after {STEPS}", 100.0 * e1, 100.0 * e);
+    assert!(e1 > 10.0 * TOLERANCE_1, "a 10 % different R1 weight disagrees by only {:.3} % after one step", 100.0 * e1);
+    assert!(e > TOLERANCE, "a 10 % different R1 weight disagrees by only {:.2} % after {STEPS} steps", 100.0 * e);
+}
+
+/// `auto` takes the host engine on the CPU for ReLU networks and burn where the host engine
+/// cannot go; asking the host engine for those is an error that says why.
+#[test]
+fn auto_picks_the_engine_and_host_refuses_what_it_cannot_run() {
+    let cpu = || select(BackendChoice::Cpu, false).unwrap();
+    let relu = base("ns", "", "", 256, 1);
+    assert_eq!(Trainer::new(relu, cpu()).unwrap().engine_kind(), EngineKind::Host);
+    for kv in ["discriminator.spectral_norm=true", "discriminator.minibatch_stddev=true", "generator.activation=tanh"] {
+        let mut c = base("ns", "", "", 256, 1);
+        c.set(kv).unwrap();
+        assert_eq!(Trainer::new(c.clone(), cpu()).unwrap().engine_kind(), EngineKind::Burn, "{kv}");
+        let err = Trainer::new(c, cpu().with_engine(EngineChoice::Host)).err().expect("the host engine refuses").to_string();
+        assert!(err.contains("host engine cannot run"), "{kv}: {err}");
+    }
+    assert_eq!(base("wgan-gp", "", "", 256, 1).loss.kind, LossKind::WganGp);
+}
+
+/// "A seed replays bit for bit whatever the thread count": the host engine's batch split is
+/// fixed by the batch size, so 1 and 2 threads give identical weights.
+#[test]
+fn host_engine_is_bit_identical_on_one_and_two_threads() {
+    let cfg = base("wgan-gp", "reg.r1=1", "schedule.d_steps=2", 384, 2);
+    let on = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| run(&cfg, EngineChoice::Host))
+    };
+    let (k1, [_, _, one]) = on(1);
+    let (k2, [_, _, two]) = on(2);
+    assert_eq!((k1, k2), (EngineKind::Host, EngineKind::Host));
+    assert_eq!(one, two, "1 and 2 threads give the same weights, bit for bit");
+}
