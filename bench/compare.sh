@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Side-by-side: ganscope bench vs the same work in PyTorch, alternating, ROUNDS rounds each.
+# Side-by-side: ganscope bench vs the same work in PyTorch eager, PyTorch + torch.compile
+# (inductor, CPU) and JAX jit, alternating, ROUNDS rounds each.
 # Usage: bench/compare.sh [workload...]   (workloads: mlp128, gan-toy, r1; default: all)
-# Needs PyTorch: pip install torch --index-url https://download.pytorch.org/whl/cpu
+#   PEERS="pytorch torch-compile jax" (default: all three); PYTHON=python3 (with torch / jax)
+# Needs the peers: pip install torch jax (CPU wheels are enough).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 STEPS=${STEPS:-300}
 WARMUP=${WARMUP:-30}
 THREADS=${THREADS:-2}
+PYTHON=${PYTHON:-python3}
+PEERS=${PEERS:-pytorch torch-compile jax}
 BIN=${BIN:-target/release/ganscope}
 [ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"
 [ -x "$BIN" ] || { cargo build --release; BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"; }
@@ -25,6 +29,16 @@ workload_args() {
   esac
 }
 
+peer() {
+  local name=$1 cfg=$2
+  case "$name" in
+    pytorch) "$PYTHON" bench/torch_reference.py --config "$cfg" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" ;;
+    torch-compile) "$PYTHON" bench/torch_reference.py --compile --config "$cfg" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" ;;
+    jax) "$PYTHON" bench/jax_reference.py --config "$cfg" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" ;;
+    *) echo "unknown peer $name" >&2; exit 2 ;;
+  esac | tail -n 1 | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])'
+}
+
 stats() { python3 -c 'import sys,statistics as s; v=sorted(float(x) for x in sys.argv[1:]); print(f"min {v[0]:.2f}  median {s.median(v):.2f}  max {v[-1]:.2f}")' "$@"; }
 
 workloads=("$@")
@@ -34,16 +48,32 @@ for w in "${workloads[@]}"; do
   cfg=$(mktemp --suffix .toml)
   # shellcheck disable=SC2086
   "$BIN" config $args > "$cfg"
-  ours=(); theirs=(); ratios=()
+  declare -A runs=()
+  ours=(); vs_fastest=()
   for r in $(seq "$ROUNDS"); do
     # shellcheck disable=SC2086
     a=$("$BIN" bench $args --steps "$STEPS" --warmup "$WARMUP" --backend cpu | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])')
-    b=$(python3 bench/torch_reference.py --config "$cfg" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])')
-    ours+=("$a"); theirs+=("$b"); ratios+=("$(python3 -c "print($a/$b)")")
-    echo "  $w round $r: ganscope $a steps/s, pytorch $b steps/s"
+    ours+=("$a")
+    line="  $w round $r: ganscope $a"
+    fastest=0
+    for p in $PEERS; do
+      b=$(peer "$p" "$cfg")
+      runs[$p]="${runs[$p]:-} $b"
+      line+=", $p $b"
+      fastest=$(python3 -c "print(max($fastest, $b))")
+    done
+    vs_fastest+=("$(python3 -c "print($a/$fastest)")")
+    echo "$line steps/s"
   done
-  echo "$w: ganscope  $(stats "${ours[@]}") steps/s"
-  echo "$w: pytorch   $(stats "${theirs[@]}") steps/s"
-  echo "$w: ganscope/pytorch  $(stats "${ratios[@]}")"
+  echo "$w: ganscope       $(stats "${ours[@]}") steps/s"
+  for p in $PEERS; do
+    # shellcheck disable=SC2206
+    theirs=(${runs[$p]})
+    ratios=()
+    for i in "${!ours[@]}"; do ratios+=("$(python3 -c "print(${ours[$i]}/${theirs[$i]})")"); done
+    printf '%s: %-14s %s steps/s; ganscope/%s %s\n' "$w" "$p" "$(stats "${theirs[@]}")" "$p" "$(stats "${ratios[@]}")"
+  done
+  echo "$w: ganscope / fastest peer of each round  $(stats "${vs_fastest[@]}")"
+  unset runs
   rm -f "$cfg"
 done

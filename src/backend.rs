@@ -25,6 +25,19 @@ pub struct BackendInfo {
     pub adapter: String,
     /// Why `auto` chose what it chose (empty when forced).
     pub reason: String,
+    /// Under `auto` with a real GPU: the race between it and the CPU that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_choice: Option<BackendRace>,
+}
+
+/// Steps/s of the config at hand on each device, timed for a fraction of a second each when
+/// the run starts (`Trainer::new`); the faster trains.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BackendRace {
+    pub cpu_steps_per_second: f64,
+    pub gpu_steps_per_second: f64,
+    /// `cpu` or `wgpu`.
+    pub chosen: String,
 }
 
 /// Where and how training runs: the device, its description, and the engine asked for.
@@ -33,6 +46,10 @@ pub struct Compute {
     pub device: Device,
     pub info: BackendInfo,
     pub engine: EngineChoice,
+    /// Race this (GPU) device against the CPU for each new run and train on the faster:
+    /// set by `auto` when it finds a real GPU. A tiny MLP at batch 256 is launch-bound on a
+    /// GPU and faster on the CPU's fast path; a 3×512 at batch 4096 is not.
+    pub race_cpu: bool,
 }
 
 impl Compute {
@@ -40,6 +57,12 @@ impl Compute {
     pub fn with_engine(mut self, engine: EngineChoice) -> Self {
         self.engine = engine;
         self
+    }
+
+    /// The CPU, with the same engine choice.
+    pub fn cpu(&self) -> Compute {
+        let (device, info) = cpu();
+        Compute { device, info, engine: self.engine, race_cpu: false }
     }
 }
 
@@ -119,7 +142,12 @@ fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn cpu() -> (Device, BackendInfo) {
-    let info = BackendInfo { backend: "cpu".into(), adapter: cpu_adapter(rayon::current_num_threads()), reason: String::new() };
+    let info = BackendInfo {
+        backend: "cpu".into(),
+        adapter: cpu_adapter(rayon::current_num_threads()),
+        reason: String::new(),
+        backend_choice: None,
+    };
     (Device::flex(), info)
 }
 
@@ -132,16 +160,18 @@ pub fn cpu_adapter(threads: usize) -> String {
 /// GPU under `auto` (the probe loads the graphics stack: slow, and noisy on some machines).
 pub fn select(choice: BackendChoice, probe_gpu: bool) -> Result<Compute, BackendError> {
     let (device, info) = select_device(choice, probe_gpu)?;
-    Ok(Compute { device, info, engine: EngineChoice::Auto })
+    let race_cpu = choice == BackendChoice::Auto && info.backend == "wgpu";
+    Ok(Compute { device, info, engine: EngineChoice::Auto, race_cpu })
 }
 
 fn select_device(choice: BackendChoice, probe_gpu: bool) -> Result<(Device, BackendInfo), BackendError> {
     match choice {
         BackendChoice::Cpu => Ok(cpu()),
         BackendChoice::Wgpu => match wgpu_device() {
-            Ok((device, adapter, _)) => {
-                Ok((device.clone(), BackendInfo { backend: "wgpu".into(), adapter: adapter.clone(), reason: String::new() }))
-            }
+            Ok((device, adapter, _)) => Ok((
+                device.clone(),
+                BackendInfo { backend: "wgpu".into(), adapter: adapter.clone(), reason: String::new(), backend_choice: None },
+            )),
             Err(e) => Err(BackendError::NoAdapter(e.clone())),
         },
         BackendChoice::Auto => {
@@ -153,7 +183,12 @@ fn select_device(choice: BackendChoice, probe_gpu: bool) -> Result<(Device, Back
             match wgpu_device() {
                 Ok((device, adapter, false)) => Ok((
                     device.clone(),
-                    BackendInfo { backend: "wgpu".into(), adapter: adapter.clone(), reason: "GPU adapter found".into() },
+                    BackendInfo {
+                        backend: "wgpu".into(),
+                        adapter: adapter.clone(),
+                        reason: "GPU adapter found".into(),
+                        backend_choice: None,
+                    },
                 )),
                 Ok((_, adapter, true)) => {
                     let (d, mut info) = cpu();

@@ -701,6 +701,27 @@ mod tests {
     }
 
     #[test]
+    fn a_setting_without_effect_gets_a_notice() {
+        let mut c = Config::default();
+        c.set("loss.label_smoothing=0.1").unwrap();
+        assert!(c.notices().is_empty(), "smoothing applies to the NS loss");
+        c.set("loss.kind=hinge").unwrap();
+        let n = c.notices();
+        assert!(n.len() == 1 && n[0].contains("label_smoothing"), "{n:?}");
+    }
+
+    #[test]
+    fn diff_says_what_rebuilds() {
+        let a = Config::default();
+        let mut b = a.clone();
+        b.set_all(&["loss.kind=wgan-gp", "optim.d.lr=1e-4", "noise.instance_std=0.1"]).unwrap();
+        assert!(!a.diff(&b).rebuild, "objective, optimizer and noise changes keep the weights");
+        b.set("data.kind=grid").unwrap();
+        b.set("train.seed=5").unwrap();
+        assert_eq!(a.diff(&b).why, vec!["dataset", "seed"]);
+    }
+
+    #[test]
     fn toml_round_trip() {
         let mut c = Config::default();
         c.set("data.points_file=/tmp/x.csv").unwrap();

@@ -7,6 +7,7 @@
 //! feature: `app` (the eframe window).
 
 pub mod backend;
+pub mod batch;
 pub mod config;
 pub mod data;
 pub mod engine;

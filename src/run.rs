@@ -19,6 +19,10 @@ pub struct Summary {
     pub backend: String,
     pub adapter: String,
     pub backend_reason: String,
+    /// Under `auto` with a real GPU: steps/s of this config on the GPU and on the CPU, and
+    /// which trained.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_choice: Option<crate::backend::BackendRace>,
     /// The engine that trained: `host` (the CPU fast path) or `burn`.
     pub engine: crate::engine::EngineKind,
     pub seed: u64,
@@ -89,6 +93,7 @@ pub fn run(
         backend: info.backend.clone(),
         adapter: info.adapter.clone(),
         backend_reason: info.reason.clone(),
+        backend_choice: info.backend_choice.clone(),
         engine: trainer.engine_kind(),
         seed: trainer.config().train.seed,
         modes_covered: last.modes_covered,

@@ -369,7 +369,7 @@ impl Worker {
     }
 
     fn restart(&mut self, cfg: Config, msg: &str) {
-        match Trainer::new(cfg, self.trainer.compute().clone()) {
+        match Trainer::new(cfg, self.trainer.asked().clone()) {
             Ok(t) => {
                 self.trainer = t;
                 self.send_event(Event::Notice(msg.into()));

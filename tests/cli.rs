@@ -198,3 +198,19 @@ fn bench_memory_stays_flat_within_a_run() {
     let (first, max) = (rss[0], rss.iter().copied().fold(f64::MIN, f64::max));
     assert!(max <= first * 1.10, "RSS grew from {first:.1} to {max:.1} MiB: {rss:?}");
 }
+
+/// Where `XDG_RUNTIME_DIR` is unset (SSH, containers, CI), the GPU probe's graphics stack
+/// complains about it on stderr before a run that then works: the user must not read "error".
+#[test]
+fn the_gpu_probe_is_silent_without_xdg_runtime_dir() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ganscope"))
+        .args(["bench", "--preset", "ns-ring", "--steps", "5", "--warmup", "0"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("GANSCOPE_NO_GPU_PROBE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "the probe's noise reached the user:\n{err}");
+    assert!(!err.to_lowercase().contains("error"), "{err}");
+}

@@ -461,3 +461,31 @@ fn sub_steps_replay_full_steps_in_both_modes() {
     };
     assert_ne!(run("alternating"), run("simultaneous"));
 }
+
+/// `auto` with a GPU races it against the CPU and trains on the faster, keeping both
+/// figures. There is no real GPU here, so the race is run against Mesa's software adapter
+/// (lavapipe) when it is installed: it must lose to the CPU fast path.
+#[test]
+fn a_gpu_is_raced_against_the_cpu_and_the_faster_trains() {
+    let Ok(mut gpu) = select(BackendChoice::Wgpu, true) else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs a Vulkan driver (mesa-vulkan-drivers)");
+        println!("SKIPPED: no wgpu adapter");
+        return;
+    };
+    gpu.race_cpu = true;
+    let mut c = small_config(3);
+    c.set("train.batch_size=256").unwrap();
+    let t = Trainer::new(c.clone(), gpu).unwrap();
+    let race = t.backend().backend_choice.clone().expect("the race is recorded");
+    assert!(race.cpu_steps_per_second > 0.0 && race.gpu_steps_per_second > 0.0, "{race:?}");
+    let faster = if race.gpu_steps_per_second >= race.cpu_steps_per_second { "wgpu" } else { "cpu" };
+    assert_eq!(race.chosen, faster);
+    assert_eq!(t.backend().backend, faster, "the run trains where it was faster");
+    assert_eq!(faster, "cpu", "a software GPU loses to the CPU fast path: {race:?}");
+    // A rebuild races again from the GPU it was given.
+    let mut t = t;
+    let mut arch = c;
+    arch.set("discriminator.width=8").unwrap();
+    assert!(t.set_config(arch).unwrap());
+    assert!(t.backend().backend_choice.is_some() && t.asked().race_cpu);
+}

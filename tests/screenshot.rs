@@ -20,8 +20,13 @@ fn display_command() -> Option<Command> {
 #[test]
 fn screenshot_mode_writes_a_png_with_heatmap_and_samples() {
     let Some(mut cmd) = display_command() else {
-        assert!(std::env::var_os("CI").is_none(), "CI must provide Xvfb (xvfb-run) for the window test");
-        eprintln!("skipped: no DISPLAY and no xvfb-run");
+        // Skipping is a choice made out loud, never a silent pass.
+        assert!(
+            std::env::var_os("GANSCOPE_SKIP_WINDOW_TEST").is_some() && std::env::var_os("CI").is_none(),
+            "the window test needs an X display or xvfb-run (apt-get install xvfb xauth mesa-vulkan-drivers); \
+             set GANSCOPE_SKIP_WINDOW_TEST=1 to skip it outside CI"
+        );
+        println!("SKIPPED: no DISPLAY and no xvfb-run (GANSCOPE_SKIP_WINDOW_TEST is set)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -37,8 +42,9 @@ fn screenshot_mode_writes_a_png_with_heatmap_and_samples() {
     let img = image::open(&png).unwrap_or_else(|e| panic!("no PNG written ({e}):\n{err}")).to_rgba8();
     let (w, h) = img.dimensions();
     assert!(w >= 800 && h >= 500, "whole window expected, got {w}×{h}");
-    // The data view sits in the middle third of the window.
-    let (x0, x1, y0, y1) = (w / 3, 2 * w / 3, h / 6, 5 * h / 6);
+    // The data view sits between the control panel (left ~22 %) and the side plots (right
+    // ~26 %).
+    let (x0, x1, y0, y1) = (w / 4, 3 * w / 4 - 20, h / 6, 5 * h / 6);
     let mut colours = std::collections::HashSet::new();
     let (mut orange, mut bluish, mut reddish) = (0usize, 0usize, 0usize);
     for y in y0..y1 {

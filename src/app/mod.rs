@@ -250,7 +250,12 @@ impl GanscopeApp {
     fn status_bar(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             if let Some(s) = &self.snapshot {
-                let gpu = if s.backend.backend == "cpu" { "CPU (no GPU in use)" } else { "GPU" };
+                let gpu = match (&s.backend.backend_choice, s.backend.backend.as_str()) {
+                    (Some(r), "cpu") => format!("CPU ({:.0} steps/s vs {:.0} on the GPU)", r.cpu_steps_per_second, r.gpu_steps_per_second),
+                    (Some(r), _) => format!("GPU ({:.0} steps/s vs {:.0} on the CPU)", r.gpu_steps_per_second, r.cpu_steps_per_second),
+                    (None, "cpu") => "CPU (no GPU in use)".into(),
+                    (None, _) => "GPU".into(),
+                };
                 ui.label(format!("Training on {gpu}: {}, {}", s.backend.adapter, s.engine.describe()))
                     .on_hover_text(if s.backend.reason.is_empty() { "Chosen on the command line." } else { &s.backend.reason });
                 ui.separator();

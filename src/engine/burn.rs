@@ -4,12 +4,12 @@
 //! with tensor ops (`Mlp::input_grad`), so one first-order backward reaches the weights.
 
 use super::{Engine, EngineKind, UpdateStats};
+use crate::batch::{DBatch, GBatch};
 use crate::config::{Config, OptimizerConfig};
 use crate::nets::{Layer, Mlp, Params, Trace};
 use crate::objective::{Column, Objective, PointSet, Tape, d_objective, g_objective};
 use crate::optim::Optimizer;
 use crate::tensor_util::{matrix, scalar, to_vec};
-use crate::trainer::batch::{DBatch, GBatch};
 use burn::tensor::{Device, Tensor, activation};
 use rand::Rng;
 

@@ -6,11 +6,11 @@
 
 use super::host_mlp::{Acts, HostGrads, HostMlp, Rows, add_grads, chunked, recycle, scratch};
 use super::{Engine, EngineKind, UpdateStats};
+use crate::batch::{DBatch, GBatch};
 use crate::config::{Config, OptimizerConfig};
 use crate::nets::Params;
 use crate::objective::{Column, Objective, PointSet, Tape, d_objective, g_objective};
 use crate::optim::Optimizer;
-use crate::trainer::batch::{DBatch, GBatch};
 use std::ops::Range;
 
 /// Where a dual column's derivatives point: D's output on a set, or ‖∂D/∂x‖² on a set

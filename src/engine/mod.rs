@@ -15,9 +15,9 @@ pub mod burn;
 pub mod host;
 pub mod host_mlp;
 
+use crate::batch::{DBatch, GBatch};
 use crate::config::{Activation, Config, OptimizerConfig};
 use crate::objective::Objective;
-use crate::trainer::batch::{DBatch, GBatch};
 use ::burn::tensor::Device;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};

@@ -2,12 +2,11 @@
 //! stream and the schedule, and advances them one update at a time. Everything is seeded from
 //! `train.seed`, so the same seed on the same engine replays the same run.
 //!
-//! - `batch.rs`: the random draws of one update, in one fixed order;
+//! - `../batch.rs`: the random draws of one update, in one fixed order;
 //! - `schedule.rs`: which updates make up a step;
 //! - `evaluate.rs`: the metrics on the fixed evaluation batch;
 //! - `view.rs`: what the window draws, computed here.
 
-pub mod batch;
 pub mod evaluate;
 pub mod schedule;
 pub mod view;
@@ -15,11 +14,11 @@ pub mod view;
 pub use evaluate::{Metrics, StepStats};
 
 use crate::backend::Compute;
+use crate::batch::{DBatch, Draw, GBatch};
 use crate::config::{Anneal, Config, LossKind};
 use crate::data::Target;
 use crate::engine::{self, Engine, EngineKind, UpdateStats};
 use crate::objective::Objective;
-use batch::{DBatch, Draw, GBatch};
 use rand::{SeedableRng, rngs::StdRng};
 use schedule::Update;
 use serde::Serialize;
@@ -46,6 +45,9 @@ pub enum Phase {
 pub struct Trainer {
     cfg: Config,
     compute: Compute,
+    /// What the run was started with (a GPU to race against the CPU, say): rebuilds and
+    /// restarts start from it again.
+    asked: Compute,
     target: Target,
     half_width: f32,
     engine: Box<dyn Engine>,
@@ -63,7 +65,18 @@ pub struct Trainer {
 }
 
 impl Trainer {
+    /// A fresh run of `cfg`. When `compute.race_cpu` is set (a real GPU under `auto`), the
+    /// config is first timed on the GPU and on the CPU (≈ 0.4 s each) and the run starts on
+    /// the faster; `backend().backend_choice` holds both figures.
     pub fn new(cfg: Config, compute: Compute) -> Result<Self, TrainError> {
+        if compute.race_cpu {
+            return race(cfg, compute);
+        }
+        Self::on(cfg, compute)
+    }
+
+    /// A fresh run of `cfg` on exactly `compute`.
+    fn on(cfg: Config, compute: Compute) -> Result<Self, TrainError> {
         let target = Target::new(&cfg.data)?;
         let half_width = view_half_width(&cfg, &target);
         // Separate streams: initialisation, training batches and the evaluation set, so that
@@ -75,6 +88,7 @@ impl Trainer {
         let real_eval = evaluate::reference_set(&cfg, &target);
         Ok(Self {
             cfg,
+            asked: compute.clone(),
             compute,
             target,
             half_width,
@@ -96,8 +110,13 @@ impl Trainer {
     pub fn steps_done(&self) -> u64 {
         self.step
     }
+    /// Where this run trains.
     pub fn compute(&self) -> &Compute {
         &self.compute
+    }
+    /// What the run was started with (for a new run on the same terms).
+    pub fn asked(&self) -> &Compute {
+        &self.asked
     }
     pub fn backend(&self) -> &crate::backend::BackendInfo {
         &self.compute.info
@@ -131,7 +150,7 @@ impl Trainer {
     /// or evaluation set) returns `Ok(true)` and the run restarts from step 0.
     pub fn set_config(&mut self, cfg: Config) -> Result<bool, TrainError> {
         if self.cfg.diff(&cfg).rebuild {
-            *self = Trainer::new(cfg, self.compute.clone())?;
+            *self = Trainer::new(cfg, self.asked.clone())?;
             return Ok(true);
         }
         self.half_width = view_half_width(&cfg, &self.target);
@@ -279,6 +298,43 @@ impl Trainer {
     pub fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
         self.engine.weights()
     }
+}
+
+/// Times `cfg` on the GPU of `gpu` and on the CPU, and starts the run on the faster.
+fn race(cfg: Config, gpu: Compute) -> Result<Trainer, TrainError> {
+    const BUDGET: std::time::Duration = std::time::Duration::from_millis(400);
+    let time = |compute: Compute| -> Result<f64, TrainError> {
+        let mut t = Trainer::on(cfg.clone(), compute)?;
+        t.record = false;
+        t.step()?; // warm-up: kernels compiled, buffers allocated
+        let _ = t.compute.device.sync();
+        let start = std::time::Instant::now();
+        let mut steps = 0u32;
+        while steps < 3 || start.elapsed() < BUDGET {
+            t.step()?;
+            steps += 1;
+            if steps >= 3 && start.elapsed() >= BUDGET / 2 && steps > 1000 {
+                break;
+            }
+        }
+        let _ = t.compute.device.sync();
+        Ok(f64::from(steps) / start.elapsed().as_secs_f64())
+    };
+    let gpu_asked = gpu.clone();
+    let gpu = Compute { race_cpu: false, ..gpu };
+    let cpu = gpu.cpu();
+    let (gpu_sps, cpu_sps) = (time(gpu.clone())?, time(cpu.clone())?);
+    let mut winner = if gpu_sps >= cpu_sps { gpu } else { cpu };
+    winner.info.backend_choice = Some(crate::backend::BackendRace {
+        cpu_steps_per_second: cpu_sps,
+        gpu_steps_per_second: gpu_sps,
+        chosen: winner.info.backend.clone(),
+    });
+    winner.info.reason = format!("GPU found; this config ran {gpu_sps:.0} steps/s there and {cpu_sps:.0} on the CPU");
+    // Re-decided at every rebuild (`set_config`), i.e. when the architecture or data change.
+    let mut t = Trainer::on(cfg, winner)?;
+    t.asked = Compute { race_cpu: true, ..gpu_asked };
+    Ok(t)
 }
 
 /// The view box's half-width: the config's, or one that fits the data.

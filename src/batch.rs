@@ -85,3 +85,32 @@ fn dragan_points(rng: &mut StdRng, real: &[f32], rows: usize, width: usize) -> V
     let alpha: Vec<f32> = (0..rows).map(|_| rng.random::<f32>()).collect();
     real.iter().zip(&delta).enumerate().map(|(i, (x, d))| x + alpha[i / width] * d).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// DRAGAN's points follow Kodali et al.: on the segment from x to x + 0.5·σ·u, u ∈ [0, 1]
+    /// per coordinate, σ one std over the whole batch (not one per coordinate).
+    #[test]
+    fn dragan_points_lie_between_x_and_x_plus_half_a_batch_std() {
+        // Two coordinates of very different spread: a per-coordinate std would perturb the
+        // narrow one by at most its own tiny std.
+        let real: Vec<f32> = (0..400).flat_map(|i| [(i % 20) as f32 - 10.0, 0.001 * (i % 3) as f32]).collect();
+        let n = real.len() as f32;
+        let mean = real.iter().sum::<f32>() / n;
+        let std = (real.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
+        let mut rng = StdRng::seed_from_u64(1);
+        let p = dragan_points(&mut rng, &real, 400, 2);
+        let mut max_dy = 0.0f32;
+        for (x, q) in real.iter().zip(&p) {
+            let d = q - x;
+            assert!((0.0..=0.5 * std + 1e-5).contains(&d), "δ = {d} outside [0, 0.5·std = {}]", 0.5 * std);
+        }
+        for row in 0..400 {
+            max_dy = max_dy.max(p[2 * row + 1] - real[2 * row + 1]);
+        }
+        assert!(max_dy > 0.1 * std, "the narrow coordinate is perturbed on the batch's scale ({max_dy} vs std {std})");
+    }
+}
