@@ -102,3 +102,22 @@ fn reset_and_presets_restart_the_run() {
     });
     assert_eq!(h.state().edited_config().loss.kind, LossKind::Wgan, "the controls show the preset");
 }
+
+/// The side plots show what the metrics CSV says: on the oscillation preset (one Gaussian,
+/// covered at every evaluation) the "Modes covered (of 1)" plot reads 1, and it holds one
+/// point per evaluation.
+#[test]
+fn the_modes_plot_shows_every_evaluation() {
+    let mut h = harness("oscillation");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "step 500", |a| step_of(a) >= 500);
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    h.run_steps(2);
+    let pts = h.state().modes_covered_series().to_vec();
+    let step = step_of(h.state());
+    let want: Vec<f64> = (0..=step / 100).map(|i| (i * 100) as f64).collect();
+    assert_eq!(pts.iter().map(|p| p[0]).collect::<Vec<_>>(), want, "one point per evaluation");
+    assert!(pts.iter().all(|p| p[1] == 1.0), "the single mode is covered at every evaluation: {pts:?}");
+}

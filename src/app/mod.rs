@@ -222,6 +222,11 @@ impl GanscopeApp {
         self.controls.config()
     }
 
+    /// The "modes covered" side plot's points, (step, modes) (for tests).
+    pub fn modes_covered_series(&self) -> &[[f64; 2]] {
+        &self.history.modes.0
+    }
+
     /// The latest snapshot (for tests).
     pub fn snapshot(&self) -> Option<&Snapshot> {
         self.snapshot.as_ref()
