@@ -148,28 +148,43 @@ impl Optimizer {
     /// on small networks the tensor version's dozen small ops per parameter cost more than
     /// the arithmetic). Large parameters are split across threads.
     pub fn step_host(&mut self, params: Vec<&mut Vec<f32>>, grads: &[Vec<f32>]) {
-        const CHUNK: usize = 1 << 15;
+        // Pieces of ≤ CHUNK elements across all parameters run on all threads (every element's
+        // update is independent, so the split changes no result); below MIN in all, one
+        // thread does it (waking the others costs more).
+        const CHUNK: usize = 1 << 13;
+        const MIN: usize = 1 << 14;
         self.begin(params.len());
         let rule = HostRule::new(&self.cfg, self.t);
-        for (i, (p, g)) in params.into_iter().zip(grads).enumerate() {
-            // A missing moment is zero: the first update then matches `step`'s.
-            let moment = |slot: &mut Option<Moment>| slot.take().map_or_else(|| vec![0.0; g.len()], Moment::host);
-            let (mut m, mut v) = (moment(&mut self.m[i]), moment(&mut self.v[i]));
-            if p.len() < 2 * CHUNK {
-                rule.apply(p, &mut m, &mut v, g);
-            } else {
-                p.par_chunks_mut(CHUNK)
-                    .zip(m.par_chunks_mut(CHUNK))
-                    .zip(v.par_chunks_mut(CHUNK))
-                    .zip(g.par_chunks(CHUNK))
-                    .for_each(|(((p, m), v), g)| rule.apply(p, m, v, g));
+        // A missing moment is zero: the first update then matches `step`'s.
+        let mut moments: Vec<(Vec<f32>, Vec<f32>)> = (0..params.len())
+            .map(|i| {
+                let n = grads[i].len();
+                let take = |slot: &mut Option<Moment>| slot.take().map_or_else(|| vec![0.0; n], Moment::host);
+                (take(&mut self.m[i]), take(&mut self.v[i]))
+            })
+            .collect();
+        let total: usize = grads.iter().map(Vec::len).sum();
+        let mut pieces: Vec<Piece> = Vec::new();
+        for ((p, (m, v)), g) in params.into_iter().zip(&mut moments).zip(grads) {
+            for (((p, m), v), g) in p.chunks_mut(CHUNK).zip(m.chunks_mut(CHUNK)).zip(v.chunks_mut(CHUNK)).zip(g.chunks(CHUNK)) {
+                pieces.push((p, m, v, g));
             }
+        }
+        if total < MIN {
+            pieces.into_iter().for_each(|(p, m, v, g)| rule.apply(p, m, v, g));
+        } else {
+            pieces.into_par_iter().for_each(|(p, m, v, g)| rule.apply(p, m, v, g));
+        }
+        for (i, (m, v)) in moments.into_iter().enumerate() {
             // Keep only the buffers this kind uses, as `step` does.
             self.m[i] = rule.uses_m().then_some(Moment::Host(m));
             self.v[i] = rule.uses_v().then_some(Moment::Host(v));
         }
     }
 }
+
+/// A slice of one parameter with its moments and gradient: (p, m, v, g).
+type Piece<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a [f32]);
 
 /// One host update's constants (bias corrections included), applied element-wise.
 struct HostRule {

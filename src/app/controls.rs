@@ -46,14 +46,15 @@ impl ControlsPanel {
             optimizer_ui(ui, "D", &mut self.edit.optim.d);
         });
         let mut rebuild = false;
+        // What the pending edits would rebuild (`Config::diff` decides, as for the trainer).
+        let pending = self.applied.diff(&self.edit).why;
         egui::CollapsingHeader::new("Dataset").default_open(false).show(ui, |ui| {
             data_ui(ui, &mut self.edit.data);
-            rebuild |= rebuild_button(ui, self.edit.data != self.applied.data, "Apply dataset");
+            rebuild |= rebuild_button(ui, pending.contains(&"dataset"), "Apply dataset");
         });
         egui::CollapsingHeader::new("Architecture").default_open(false).show(ui, |ui| {
             architecture_ui(ui, &mut self.edit);
-            let changed = self.edit.generator != self.applied.generator || self.edit.discriminator != self.applied.discriminator;
-            rebuild |= rebuild_button(ui, changed, "Apply architecture");
+            rebuild |= rebuild_button(ui, pending.contains(&"architecture"), "Apply architecture");
         });
         if let Some(e) = &self.error {
             ui.colored_label(egui::Color32::RED, e);

@@ -85,7 +85,8 @@ impl HostMlp {
     /// Recomputes the transposes after the weights changed.
     pub fn refresh(&mut self) {
         std::mem::take(&mut self.wt).into_iter().for_each(recycle);
-        self.wt = (0..self.depth()).map(|l| transpose(&self.w[l], self.dims[l], self.dims[l + 1])).collect();
+        // Layers side by side on the threads (each small transpose runs on one).
+        self.wt = (0..self.depth()).into_par_iter().map(|l| transpose(&self.w[l], self.dims[l], self.dims[l + 1])).collect();
     }
 
     /// The parameters in the order of `Mlp::params`, for the optimizer (call `refresh` after).
