@@ -24,7 +24,16 @@ pub struct ModeStats {
     pub hq_fraction: f64,
     /// None when no sample is high quality.
     pub reverse_kl: Option<f64>,
+    /// High-quality samples per mode.
     pub per_mode_counts: Vec<usize>,
+    /// Every sample counted by its nearest mode, high quality or not: where the mass is,
+    /// even when it sits off the modes.
+    pub per_mode_nearest: Vec<usize>,
+    /// The mode nearest to the most samples (None without samples).
+    pub dominant_mode: Option<usize>,
+    /// The share of all samples nearest to the dominant mode (1/K when spread evenly, 1 when
+    /// everything is in one mode's territory).
+    pub dominant_share: f64,
 }
 
 /// Smoothing added to every histogram cell's probability.
@@ -44,10 +53,12 @@ pub fn nearest_mode(modes: &Modes, p: [f32; 2], turn: usize) -> (usize, bool) {
 pub fn mode_stats(modes: &Modes, samples: &[f32]) -> ModeStats {
     let k = modes.centres.len();
     let mut counts = vec![0usize; k];
+    let mut nearest = vec![0usize; k];
     let n = samples.len() / 2;
     let mut hq = 0usize;
     for (turn, p) in samples.chunks_exact(2).enumerate() {
         let (i, is_hq) = nearest_mode(modes, [p[0], p[1]], turn);
+        nearest[i] += 1;
         if is_hq {
             counts[i] += 1;
             hq += 1;
@@ -65,12 +76,17 @@ pub fn mode_stats(modes: &Modes, samples: &[f32]) -> ModeStats {
             .sum();
         ((k as f64).ln() - entropy).max(0.0)
     });
+    let dominant_mode = (n > 0).then(|| (0..k).max_by_key(|&i| (nearest[i], std::cmp::Reverse(i))).unwrap_or(0));
+    let dominant_share = dominant_mode.map_or(0.0, |i| nearest[i] as f64 / n as f64);
     ModeStats {
         modes_covered: covered,
         modes_total: k,
         hq_fraction: if n == 0 { 0.0 } else { hq as f64 / n as f64 },
         reverse_kl,
         per_mode_counts: counts,
+        per_mode_nearest: nearest,
+        dominant_mode,
+        dominant_share,
     }
 }
 
@@ -142,6 +158,24 @@ mod tests {
         assert_eq!(s.modes_covered, 1);
         assert_eq!(s.per_mode_counts[3], 50);
         assert!((s.reverse_kl.unwrap() - 8f64.ln()).abs() < 1e-12);
+    }
+
+    /// A clump off the modes is nowhere in the high-quality counts but is one tall bar by
+    /// nearest mode.
+    #[test]
+    fn an_off_mode_clump_shows_by_nearest_mode() {
+        let m = ring8();
+        // 30 samples 0.25 inside mode 2 (far beyond 3σ = 0.06), 10 near mode 5's territory.
+        let c2 = m.centres[2];
+        let mut s: Vec<f32> = (0..30).flat_map(|_| [0.75 * c2[0], 0.75 * c2[1]]).collect();
+        let c5 = m.centres[5];
+        s.extend((0..10).flat_map(|_| [0.7 * c5[0], 0.7 * c5[1]]));
+        let st = mode_stats(&m, &s);
+        assert_eq!(st.modes_covered, 0);
+        assert_eq!(st.per_mode_nearest[2], 30);
+        assert_eq!(st.per_mode_nearest[5], 10);
+        assert_eq!(st.dominant_mode, Some(2));
+        assert!((st.dominant_share - 0.75).abs() < 1e-12);
     }
 
     #[test]

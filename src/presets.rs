@@ -3,11 +3,13 @@
 //! promises the test suite checks over several seeds.
 
 use crate::config::{Config, ConfigError};
+use crate::trainer::Metrics;
 use serde::Deserialize;
 
 /// (name, file contents) of every preset, in menu order.
 const FILES: &[(&str, &str)] = &[
     ("collapse", include_str!("../assets/presets/collapse.toml")),
+    ("starved-d", include_str!("../assets/presets/starved-d.toml")),
     ("ns-ring", include_str!("../assets/presets/ns-ring.toml")),
     ("oscillation", include_str!("../assets/presets/oscillation.toml")),
     ("wgan-clip", include_str!("../assets/presets/wgan-clip.toml")),
@@ -22,8 +24,18 @@ const FILES: &[(&str, &str)] = &[
     ("pacgan", include_str!("../assets/presets/pacgan.toml")),
 ];
 
-/// A checkable claim: after `steps` steps, for every seed, `metric` is ≥ `at_least` and/or
-/// ≤ `at_most` (metric names as in the summary JSON).
+/// A checkable claim about a run, judged on every listed seed (or on `seeds_fraction` of
+/// them), from the evaluations every `train.eval_every` steps. Metric names as in the
+/// metrics CSV, plus `distinct_dominant_modes` (over a window).
+///
+/// Three forms:
+/// - at one step: `metric` at `steps` is ≥ `at_least` and/or ≤ `at_most`; with `median_of`,
+///   the median of that many evaluations ending at `steps` (a GAN that keeps oscillating dips
+///   now and then, and a promise about where it settles should not hinge on one dip);
+/// - over a window, `from_step` to `steps`, with `fraction`: at that share of the window's
+///   evaluations at least, `metric` and every condition in `and` hold;
+/// - over a window, `metric = "distinct_dominant_modes"`: how many different modes held the
+///   most samples (by nearest mode) at the window's evaluations.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Promise {
@@ -32,15 +44,94 @@ pub struct Promise {
     pub metric: String,
     pub at_least: Option<f64>,
     pub at_most: Option<f64>,
-    /// Judge the median of this many evaluations, `train.eval_every` apart and ending at
-    /// `steps`, instead of the one at `steps`: a GAN that keeps oscillating dips now and then,
-    /// and a promise about where it settles should not hinge on one dip.
     #[serde(default = "one")]
     pub median_of: usize,
+    pub from_step: Option<u64>,
+    pub fraction: Option<f64>,
+    #[serde(default)]
+    pub and: Vec<Condition>,
+    /// The share of `seeds` the promise must hold on ("most seeds": 0.6); all by default.
+    #[serde(default = "every_seed")]
+    pub seeds_fraction: f64,
+}
+
+/// One more bound, checked at the same evaluations.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub metric: String,
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
 }
 
 fn one() -> usize {
     1
+}
+
+fn every_seed() -> f64 {
+    1.0
+}
+
+/// A metric of one evaluation, by its CSV name (None when the dataset has no modes).
+pub fn metric(m: &Metrics, name: &str) -> Option<f64> {
+    Some(match name {
+        "modes_covered" => m.modes_covered? as f64,
+        "hq_fraction" => m.hq_fraction?,
+        "reverse_kl" => m.reverse_kl?,
+        "dominant_share" => m.dominant_share?,
+        // The latest recorded D update's (the trainer must record on the step evaluated).
+        "d_real" => m.d_real as f64,
+        "d_fake" => m.d_fake as f64,
+        "kl_grid" => m.kl_grid,
+        "js_grid" => m.js_grid,
+        _ => return None,
+    })
+}
+
+/// Whether `v` is within the bounds.
+fn within(v: f64, at_least: Option<f64>, at_most: Option<f64>) -> bool {
+    at_least.is_none_or(|lo| v >= lo) && at_most.is_none_or(|hi| v <= hi)
+}
+
+impl Promise {
+    /// The steps whose evaluations the promise reads, given `train.eval_every`.
+    pub fn eval_steps(&self, every: u64) -> Vec<u64> {
+        let every = every.max(1);
+        let first = match self.from_step {
+            Some(f) => f,
+            None => self.steps.saturating_sub(every * (self.median_of as u64 - 1)),
+        };
+        (first..=self.steps).filter(|s| (self.steps - s).is_multiple_of(every)).collect()
+    }
+
+    /// The judged value and whether the promise holds, from the evaluations at `eval_steps`
+    /// (in order). Unknown metric names are an error naming them.
+    pub fn judge(&self, evals: &[Metrics]) -> Result<(f64, bool), String> {
+        let value = |m: &Metrics, name: &str| metric(m, name).ok_or_else(|| format!("metric `{name}` is unknown or undefined here"));
+        if self.metric == "distinct_dominant_modes" {
+            let mut seen: Vec<usize> = evals.iter().filter_map(|m| m.dominant_mode).collect();
+            seen.sort_unstable();
+            seen.dedup();
+            let v = seen.len() as f64;
+            return Ok((v, within(v, self.at_least, self.at_most)));
+        }
+        if let Some(fraction) = self.fraction {
+            let mut good = 0;
+            for m in evals {
+                let mut ok = within(value(m, &self.metric)?, self.at_least, self.at_most);
+                for c in &self.and {
+                    ok &= within(value(m, &c.metric)?, c.at_least, c.at_most);
+                }
+                good += usize::from(ok);
+            }
+            let v = good as f64 / evals.len().max(1) as f64;
+            return Ok((v, v >= fraction));
+        }
+        let mut seen = evals.iter().map(|m| value(m, &self.metric)).collect::<Result<Vec<_>, _>>()?;
+        seen.sort_by(f64::total_cmp);
+        let v = seen[seen.len() / 2];
+        Ok((v, within(v, self.at_least, self.at_most)))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -91,15 +182,49 @@ fn parse(name: &'static str, text: &str) -> Result<Preset, PresetError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn eval(modes: usize, share: f64, dominant: usize) -> Metrics {
+        Metrics { modes_covered: Some(modes), dominant_share: Some(share), dominant_mode: Some(dominant), ..Default::default() }
+    }
+
+    #[test]
+    fn window_promises_are_judged_by_the_share_of_evaluations() {
+        let p: Promise = toml::from_str(
+            r#"steps = 400
+seeds = [0, 1, 2]
+from_step = 100
+fraction = 0.6
+metric = "dominant_share"
+at_least = 0.8
+and = [{ metric = "modes_covered", at_most = 2 }]"#,
+        )
+        .unwrap();
+        assert_eq!(p.eval_steps(100), vec![100, 200, 300, 400]);
+        // 3 of 4 evaluations: one clump and ≤ 2 modes (the third fails on modes).
+        let e = [eval(1, 0.9, 0), eval(2, 0.85, 3), eval(3, 0.95, 3), eval(1, 1.0, 5)];
+        assert_eq!(p.judge(&e).unwrap(), (0.75, true));
+        let e = [eval(1, 0.9, 0), eval(3, 0.85, 3), eval(3, 0.95, 3), eval(1, 0.5, 5)];
+        assert_eq!(p.judge(&e).unwrap(), (0.25, false));
+        let d: Promise =
+            toml::from_str("steps = 400\nseeds = [0, 1, 2]\nfrom_step = 100\nmetric = \"distinct_dominant_modes\"\nat_least = 3").unwrap();
+        assert_eq!(d.judge(&[eval(1, 0.9, 0), eval(1, 0.9, 3), eval(1, 0.9, 3), eval(1, 0.9, 5)]).unwrap(), (3.0, true));
+        assert_eq!(d.judge(&[eval(1, 0.9, 0), eval(1, 0.9, 3), eval(1, 0.9, 0)]).unwrap(), (2.0, false));
+        let bad: Promise = toml::from_str("steps = 1\nseeds = [0, 1, 2]\nmetric = \"modez\"\nat_least = 1").unwrap();
+        assert!(bad.judge(&[eval(1, 1.0, 0)]).unwrap_err().contains("modez"));
+    }
+
     #[test]
     fn every_preset_parses_and_explains_itself() {
-        for p in super::all() {
+        for p in all() {
             assert!(!p.meta.title.is_empty() && p.meta.explain.len() > 40, "{}", p.name);
             assert!(!p.meta.promise.is_empty(), "{} has no promise", p.name);
             for pr in &p.meta.promise {
                 assert!(pr.seeds.len() >= 3, "{}: promise over < 3 seeds", p.name);
                 assert!(pr.median_of >= 1, "{}: median_of must be at least 1", p.name);
                 assert!(pr.at_least.is_some() || pr.at_most.is_some(), "{}", p.name);
+                assert!(pr.fraction.is_none() || pr.from_step.is_some(), "{}: a fraction is over a window (from_step)", p.name);
+                assert!((0.5..=1.0).contains(&pr.seeds_fraction), "{}: a promise holds on most seeds at least", p.name);
             }
         }
     }

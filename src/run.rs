@@ -33,6 +33,8 @@ pub struct Summary {
     pub kl_grid: f64,
     pub js_grid: f64,
     pub per_mode_counts: Option<Vec<usize>>,
+    pub per_mode_nearest: Option<Vec<usize>>,
+    pub dominant_mode: Option<usize>,
     pub d_loss: f32,
     pub g_loss: f32,
     pub final_metrics: Metrics,
@@ -103,6 +105,8 @@ pub fn run(
         kl_grid: last.kl_grid,
         js_grid: last.js_grid,
         per_mode_counts: last.per_mode_counts.clone(),
+        per_mode_nearest: last.per_mode_nearest.clone(),
+        dominant_mode: last.dominant_mode,
         d_loss: last.d_loss,
         g_loss: last.g_loss,
         final_metrics: last,
@@ -113,15 +117,18 @@ pub fn run(
 
 /// Column names of the metrics CSV, one row per evaluation.
 pub const CSV_HEADER: &str = "step,seconds,modes_covered,modes_total,hq_fraction,reverse_kl,kl_grid,js_grid,\
-d_loss,g_loss,d_real,d_fake,d_grad_norm,g_grad_norm,d_input_grad_norm,critic_gap,instance_std,per_mode_counts";
+d_loss,g_loss,d_real,d_fake,d_grad_norm,g_grad_norm,d_input_grad_norm,critic_gap,instance_std,per_mode_counts,\
+dominant_mode,dominant_share,per_mode_nearest";
 
 pub fn csv_row(m: &Metrics) -> String {
     fn opt<T: ToString>(v: &Option<T>) -> String {
         v.as_ref().map(ToString::to_string).unwrap_or_default()
     }
-    let counts = m.per_mode_counts.as_ref().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    let list =
+        |v: &Option<Vec<usize>>| v.as_ref().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    let counts = list(&m.per_mode_counts);
     format!(
-        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         m.step,
         m.seconds,
         opt(&m.modes_covered),
@@ -139,7 +146,10 @@ pub fn csv_row(m: &Metrics) -> String {
         m.d_input_grad_norm,
         opt(&m.critic_gap),
         m.instance_std,
-        counts
+        counts,
+        opt(&m.dominant_mode),
+        opt(&m.dominant_share),
+        list(&m.per_mode_nearest)
     )
 }
 
@@ -170,6 +180,8 @@ pub struct SampleScore {
     pub hq_fraction: Option<f64>,
     pub reverse_kl: Option<f64>,
     pub per_mode_counts: Option<Vec<usize>>,
+    pub per_mode_nearest: Option<Vec<usize>>,
+    pub dominant_mode: Option<usize>,
     pub kl_grid: f64,
     pub js_grid: f64,
     pub grid: String,
@@ -187,6 +199,8 @@ pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate
         modes_total: stats.as_ref().map(|s| s.modes_total),
         hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
         reverse_kl: stats.as_ref().and_then(|s| s.reverse_kl),
+        per_mode_nearest: stats.as_ref().map(|s| s.per_mode_nearest.clone()),
+        dominant_mode: stats.as_ref().and_then(|s| s.dominant_mode),
         per_mode_counts: stats.map(|s| s.per_mode_counts),
         kl_grid,
         js_grid,

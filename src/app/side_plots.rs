@@ -85,8 +85,9 @@ impl History {
             && self.last_visit_step != Some(s.step)
         {
             self.last_visit_step = Some(s.step);
-            let total: usize = l.per_mode_counts.iter().sum();
-            self.visits.push_back(l.per_mode_counts.iter().map(|&c| c as f32 / total.max(1) as f32).collect());
+            // By nearest mode, so a clump sitting off the modes still shows where it is.
+            let total: usize = l.per_mode_nearest.iter().sum();
+            self.visits.push_back(l.per_mode_nearest.iter().map(|&c| c as f32 / total.max(1) as f32).collect());
             if self.visits.len() > MAX_VISITS {
                 self.visits.pop_front();
             }
@@ -124,21 +125,27 @@ impl SidePlots {
         });
         if let Some(s) = snap {
             if let Some(l) = &s.live_modes {
-                ui.label(egui::RichText::new("Samples per mode (live)").strong())
-                    .on_hover_text("High-quality fakes nearest each mode. Collapse: a few tall bars.");
+                let total: usize = l.per_mode_nearest.iter().sum();
+                let off = 100.0 * (1.0 - l.hq_fraction);
+                ui.label(egui::RichText::new(format!("Samples per mode (live) · {off:.0} % off the modes")).strong()).on_hover_text(
+                    "Every fake counted by its nearest mode: the pale bar is all of them, the solid part the high-quality ones \
+                     (within 3σ of the mode). Collapse: one tall bar — pale when the clump sits off the mode.",
+                );
                 let k = l.per_mode_counts.len();
+                let pale = |i: usize| colormap::mode_colour(i, k).gamma_multiply(0.35);
+                let share = |c: usize| 100.0 * c as f64 / total.max(1) as f64;
+                let all: Vec<Bar> =
+                    l.per_mode_nearest.iter().enumerate().map(|(i, &c)| Bar::new(i as f64, share(c)).fill(pale(i))).collect();
                 let bars: Vec<Bar> = l
                     .per_mode_counts
                     .iter()
                     .enumerate()
-                    .map(|(i, &c)| Bar::new(i as f64, c as f64).fill(colormap::mode_colour(i, k)))
+                    .map(|(i, &c)| Bar::new(i as f64, share(c)).fill(colormap::mode_colour(i, k)))
                     .collect();
-                Plot::new("per-mode histogram")
-                    .height(height)
-                    .allow_drag(false)
-                    .allow_zoom(false)
-                    .allow_scroll(false)
-                    .show(ui, |p| p.bar_chart(BarChart::new("samples per mode", bars)));
+                Plot::new("per-mode histogram").height(height).allow_drag(false).allow_zoom(false).allow_scroll(false).show(ui, |p| {
+                    p.bar_chart(BarChart::new("% nearest the mode", all));
+                    p.bar_chart(BarChart::new("% high quality", bars));
+                });
                 ui.label(egui::RichText::new("Mode visits over time").strong())
                     .on_hover_text("Each column is a moment, each row a mode; the stronger the colour, the more samples it holds (full colour = its fair share). A diagonal band means G rotates through the modes.");
                 visit_strip(ui, h, k);
