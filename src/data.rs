@@ -48,9 +48,11 @@ impl Target {
         Ok(Self { kind: cfg.kind, std: cfg.std, radius: cfg.radius, modes })
     }
 
-    /// Mode centres and std, for mixtures; `None` for continuous shapes.
+    /// Mode centres and std where the dataset has known components (ring, grid, Gaussian),
+    /// for the mode metrics; `None` for continuous shapes and for a user's points, whose rows
+    /// are where samples are drawn around, not modes (a drawing or a scan has thousands).
     pub fn modes(&self) -> Option<&Modes> {
-        self.modes.as_ref()
+        if self.kind == DataKind::Points { None } else { self.modes.as_ref() }
     }
 
     /// Draws `n` samples, row-major `[x0, y0, x1, y1, …]`.
@@ -203,6 +205,21 @@ mod tests {
         assert_eq!(parse_points("# drawn by hand\nx,y\n1,2\n", "p.csv").unwrap(), vec![[1.0, 2.0]]);
         let err = parse_points("# c\nx,y\nx,y\n", "p.csv").unwrap_err().to_string();
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    /// A user's points are drawn around, not scored as modes.
+    #[test]
+    fn points_data_has_no_mode_metrics() {
+        let dir = std::env::temp_dir().join(format!("ganscope-points-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("p.csv");
+        std::fs::write(&path, "x,y\n0,0\n1,1\n2,2\n").unwrap();
+        let cfg = DataConfig { kind: DataKind::Points, points_file: path, ..DataConfig::default() };
+        let t = Target::new(&cfg).unwrap();
+        assert!(t.modes().is_none());
+        let s = t.sample(&mut rand::rngs::StdRng::seed_from_u64(1), 300);
+        assert!(s.chunks(2).all(|p| [[0.0f32, 0.0], [1.0, 1.0], [2.0, 2.0]].iter().any(|c| (p[0] - c[0]).hypot(p[1] - c[1]) < 0.2)));
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
