@@ -19,6 +19,7 @@ pub mod optim;
 pub mod penalty;
 pub mod presets;
 pub mod run;
+pub mod symptoms;
 pub mod tensor_util;
 pub mod trainer;
 pub mod worker;

@@ -96,7 +96,7 @@ pub struct WorkerOptions {
 #[derive(Clone, Debug)]
 pub enum Event {
     /// An evaluation (every `train.eval_every` steps and at every restart).
-    Metrics(Metrics),
+    Metrics(Box<Metrics>),
     /// A one-off notice ("networks rebuilt", "diverged: …", a setting without effect).
     Notice(String),
     /// A new run started (reset, preset, rebuild) with this config: histories start over.
@@ -415,7 +415,7 @@ impl Worker {
 
     fn evaluate(&mut self) {
         match self.trainer.evaluate() {
-            Ok((m, _)) => self.send_event(Event::Metrics(m)),
+            Ok((m, _)) => self.send_event(Event::Metrics(Box::new(m))),
             Err(e) => self.diverge(e),
         }
     }

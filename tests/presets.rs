@@ -107,3 +107,39 @@ preset_tests! {
     unrolled => "unrolled",
     pacgan => "pacgan",
 }
+
+/// Share of the evaluations from step 1000 to `steps` (every 100) at which `ok(lit)` holds,
+/// `lit` being how many of the five symptoms of mode collapse are lit.
+fn symptom_share(preset: &str, seed: u64, steps: u64, ok: impl Fn(usize) -> bool) -> f64 {
+    let mut cfg = presets::get(preset).unwrap().config;
+    cfg.train.seed = seed;
+    cfg.train.eval_every = 100;
+    let mut t = Trainer::new(cfg, select(BackendChoice::Cpu, false).unwrap()).unwrap();
+    let (mut good, mut n) = (0, 0);
+    for step in 1..=steps {
+        t.record = step % 100 == 0;
+        t.step().unwrap();
+        if t.record {
+            // Every evaluation, so the window symptoms see the history they look back on.
+            let m = t.evaluate().unwrap().0;
+            if step >= 1000 {
+                n += 1;
+                good += usize::from(ok(m.symptoms.iter().filter(|s| s.present).count()));
+            }
+        }
+    }
+    good as f64 / n as f64
+}
+
+/// The collapse preset lights at least three of the five symptoms, WGAN-GP at most one, at
+/// ≥ 60 % of the evaluations after step 1000, on three seeds each.
+#[test]
+fn symptoms_light_on_collapse_and_not_on_wgan_gp() {
+    for seed in 0..3 {
+        let c = symptom_share("collapse", seed, 3000, |lit| lit >= 3);
+        let w = symptom_share("wgan-gp", seed, 2000, |lit| lit <= 1);
+        eprintln!("seed {seed}: collapse ≥ 3 lit at {c:.2} of evaluations, wgan-gp ≤ 1 lit at {w:.2}");
+        assert!(c >= 0.6, "seed {seed}: collapse lit ≥ 3 symptoms at only {c:.2} of evaluations");
+        assert!(w >= 0.6, "seed {seed}: wgan-gp lit ≤ 1 symptom at only {w:.2} of evaluations");
+    }
+}

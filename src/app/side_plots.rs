@@ -48,6 +48,8 @@ pub struct History {
     pub critic_gap: Series,
     /// Fraction of HQ fakes per mode, one column per recorded snapshot.
     pub visits: std::collections::VecDeque<Vec<f32>>,
+    /// The symptoms of mode collapse at the latest evaluation.
+    pub symptoms: Vec<crate::symptoms::Symptom>,
     last_visit_step: Option<u64>,
 }
 
@@ -58,6 +60,7 @@ impl History {
 
     /// One evaluation's metrics.
     pub fn absorb_metrics(&mut self, m: &Metrics) {
+        self.symptoms = m.symptoms.clone();
         let x = m.step as f64;
         if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
             self.modes.push(x, c as f64);
@@ -101,6 +104,10 @@ pub struct SidePlots;
 impl SidePlots {
     pub fn ui(&mut self, ui: &mut Ui, h: &History, snap: Option<&Snapshot>) {
         let height = 110.0;
+        if !h.symptoms.is_empty() {
+            symptoms_ui(ui, &h.symptoms);
+            ui.separator();
+        }
         ui.heading("Training curves");
         small_plot(ui, "Losses", height, |p| {
             p.line(h.d_loss.line("D loss"));
@@ -164,6 +171,30 @@ impl SidePlots {
                 },
             );
         }
+    }
+}
+
+/// The five symptoms of mode collapse: a lit or unlit dot, the name, the value; the reason
+/// and threshold on hover.
+fn symptoms_ui(ui: &mut Ui, symptoms: &[crate::symptoms::Symptom]) {
+    let lit = symptoms.iter().filter(|s| s.present).count();
+    ui.label(egui::RichText::new(format!("Symptoms of mode collapse: {lit} of {}", symptoms.len())).strong())
+        .on_hover_text("Computed at every evaluation (see src/symptoms.rs for the definitions and thresholds).");
+    for s in symptoms {
+        ui.horizontal(|ui| {
+            let colour = if s.present { egui::Color32::from_rgb(230, 80, 60) } else { egui::Color32::from_gray(90) };
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            ui.painter().circle_filled(rect.center(), 5.0, colour);
+            let label = match s.name {
+                "few_templates" => "few templates",
+                "d_loss_oscillates" => "D loss oscillates",
+                "quality_stalls" => "quality stalls while G loss falls",
+                "flat_interpolation" => "flat latent interpolation",
+                "peaked_histogram" => "peaked histogram",
+                other => other,
+            };
+            ui.label(format!("{label}: {:.2}", s.value)).on_hover_text(format!("{} (threshold {})", s.why, s.threshold));
+        });
     }
 }
 

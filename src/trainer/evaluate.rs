@@ -49,6 +49,8 @@ pub struct Metrics {
     /// Wasserstein estimate E D(real) − E D(fake), for WGAN losses.
     pub critic_gap: Option<f32>,
     pub instance_std: f32,
+    /// The five symptoms of mode collapse at this evaluation (`symptoms.rs`).
+    pub symptoms: Vec<crate::symptoms::Symptom>,
 }
 
 /// The fixed evaluation latents, `[train.eval_samples, latent_dim]`: a stream of their own.
@@ -65,7 +67,50 @@ pub fn reference_set(cfg: &Config, target: &Target) -> Vec<f32> {
     target.sample(&mut rng, cfg.train.eval_samples.max(10_000))
 }
 
+/// Latent lines the interpolation symptom follows, and points along each.
+const LINES: usize = 16;
+const POINTS: usize = 8;
+
 impl Trainer {
+    /// `m` with its symptoms, from the evaluations kept so far (this one included).
+    fn with_symptoms(&self, mut m: Metrics, fake: &[f32]) -> Metrics {
+        let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+        if history.back().is_some_and(|h| h.step >= m.step) {
+            // Evaluated again at the same step (or after a restart): replace, do not repeat.
+            history.retain(|h| h.step < m.step);
+        }
+        history.push_back(m.clone());
+        while history.len() > crate::symptoms::WINDOW {
+            history.pop_front();
+        }
+        let past: Vec<Metrics> = history.iter().cloned().collect();
+        drop(history);
+        let real = crate::symptoms::spread(self.real_eval());
+        m.symptoms =
+            crate::symptoms::diagnose(&past, crate::symptoms::spread(fake), real, self.interpolation_extent(), self.target().modes());
+        m
+    }
+
+    /// G's mean spread along straight lines between pairs of evaluation latents.
+    fn interpolation_extent(&self) -> f64 {
+        let dim = self.config().generator.latent_dim;
+        let z = self.eval_z();
+        let lines = LINES.min(z.len() / dim / 2);
+        if lines == 0 {
+            return 0.0;
+        }
+        let mut pts = Vec::with_capacity(lines * POINTS * dim);
+        for l in 0..lines {
+            let (a, b) = (&z[2 * l * dim..(2 * l + 1) * dim], &z[(2 * l + 1) * dim..(2 * l + 2) * dim]);
+            for k in 0..POINTS {
+                let t = k as f32 / (POINTS - 1) as f32;
+                pts.extend(a.iter().zip(b).map(|(a, b)| (1.0 - t) * a + t * b));
+            }
+        }
+        let out = self.generate(&pts);
+        out.chunks(2 * POINTS).map(crate::symptoms::spread).sum::<f64>() / lines as f64
+    }
+
     /// Measures the generator on the fixed evaluation batch; returns the metrics and the
     /// samples (`[n, 2]` row-major).
     pub fn evaluate(&self) -> Result<(Metrics, Vec<f32>), TrainError> {
@@ -107,7 +152,9 @@ impl Trainer {
             d_input_grad_norm,
             critic_gap: self.config().loss.kind.is_wasserstein().then_some(l.d_real - l.d_fake),
             instance_std: self.instance_std(),
+            symptoms: Vec::new(),
         };
+        let m = self.with_symptoms(m, &fake);
         Ok((m, fake))
     }
 }

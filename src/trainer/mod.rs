@@ -60,6 +60,8 @@ pub struct Trainer {
     eval_z: Vec<f32>,
     real_eval: Vec<f32>,
     last: StepStats,
+    /// The latest evaluations (for the symptoms that look back over a window).
+    history: std::sync::Mutex<std::collections::VecDeque<Metrics>>,
     /// Record losses and norms on every update (costs a read-back each on the burn engine).
     pub record: bool,
 }
@@ -100,6 +102,7 @@ impl Trainer {
             eval_z,
             real_eval,
             last: StepStats::default(),
+            history: Default::default(),
             record: true,
         })
     }
