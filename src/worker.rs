@@ -139,7 +139,8 @@ impl WorkerHandle {
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::from(repaint);
             let last_repaint = repaint.clone();
             let go = move || {
-                let worker = Worker::new(trainer, cmd_rx, snap_tx, stale, event_tx, Box::new(move || repaint()));
+                let ch = Channels { commands: cmd_rx, snapshots: snap_tx, stale, events: event_tx };
+                let worker = Worker::new(trainer, ch, Box::new(move || repaint()));
                 match pool {
                     Some(p) => p.install(|| worker.run()),
                     None => worker.run(),
@@ -184,13 +185,18 @@ impl Drop for WorkerHandle {
     }
 }
 
-struct Worker {
-    trainer: Trainer,
+/// The worker's ends of the channels.
+struct Channels {
     commands: Receiver<Command>,
     snapshots: Sender<Snapshot>,
     /// A second receiver used to drop an unread snapshot so the newest wins.
     stale: Receiver<Snapshot>,
     events: Sender<Event>,
+}
+
+struct Worker {
+    trainer: Trainer,
+    ch: Channels,
     repaint: Box<dyn Fn() + Send>,
     running: bool,
     speed: Speed,
@@ -239,22 +245,12 @@ impl ViewCadence {
 }
 
 impl Worker {
-    fn new(
-        trainer: Trainer,
-        commands: Receiver<Command>,
-        snapshots: Sender<Snapshot>,
-        stale: Receiver<Snapshot>,
-        events: Sender<Event>,
-        repaint: Box<dyn Fn() + Send>,
-    ) -> Self {
+    fn new(trainer: Trainer, ch: Channels, repaint: Box<dyn Fn() + Send>) -> Self {
         let mut w = Self {
             real: Arc::new(Vec::new()),
             config: Arc::new(trainer.config().clone()),
             trainer,
-            commands,
-            snapshots,
-            stale,
-            events,
+            ch,
             repaint,
             running: false,
             speed: Speed::StepsPerFrame(5),
@@ -288,7 +284,7 @@ impl Worker {
             // Idle: block on the next command (briefly, to keep a heartbeat).
             let idle = !self.running && !self.dirty;
             let first = if idle {
-                match self.commands.recv_timeout(Duration::from_millis(100)) {
+                match self.ch.commands.recv_timeout(Duration::from_millis(100)) {
                     Ok(c) => Some(c),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => return,
@@ -300,7 +296,7 @@ impl Worker {
                 self.apply(c);
             }
             loop {
-                match self.commands.try_recv() {
+                match self.ch.commands.try_recv() {
                     Ok(c) => self.apply(c),
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
@@ -381,7 +377,7 @@ impl Worker {
 
     fn send_event(&self, e: Event) {
         // The window is gone when this fails; the worker's loop ends at its next command.
-        let _ = self.events.send(e);
+        let _ = self.ch.events.send(e);
     }
 
     /// Notices about the config in force (settings without effect).
@@ -511,9 +507,9 @@ impl Worker {
         };
         // Newest wins: if the window has not taken the previous snapshot, replace it (all it
         // carried that must not be lost went as events).
-        if let Err(TrySendError::Full(snap)) = self.snapshots.try_send(snap) {
-            let _ = self.stale.try_recv();
-            let _ = self.snapshots.try_send(snap);
+        if let Err(TrySendError::Full(snap)) = self.ch.snapshots.try_send(snap) {
+            let _ = self.ch.stale.try_recv();
+            let _ = self.ch.snapshots.try_send(snap);
         }
         (self.repaint)();
         self.dirty = false;
