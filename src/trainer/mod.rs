@@ -316,9 +316,6 @@ fn race(cfg: Config, gpu: Compute) -> Result<Trainer, TrainError> {
         while steps < 3 || start.elapsed() < BUDGET {
             t.step()?;
             steps += 1;
-            if steps >= 3 && start.elapsed() >= BUDGET / 2 && steps > 1000 {
-                break;
-            }
         }
         let _ = t.compute.device.sync();
         Ok(f64::from(steps) / start.elapsed().as_secs_f64())
