@@ -30,6 +30,9 @@ pub struct Cli {
     /// Window: start from this preset.
     #[arg(long, global = false)]
     pub preset: Option<String>,
+    /// Window: open on the Dirac-GAN tab with this Dirac preset (`ganscope dirac --list`).
+    #[arg(long)]
+    pub dirac: Option<String>,
     /// Window: with --screenshot, train this many steps before the shot.
     #[arg(long)]
     pub steps: Option<u64>,
@@ -184,8 +187,11 @@ pub struct DiracArgs {
     /// Print |(θ, ψ)| after the run for every method × {simultaneous, alternating 1, alternating 5}.
     #[arg(long, conflicts_with_all = ["method", "update", "d_steps", "gamma"])]
     pub table: bool,
+    /// List the Dirac presets of the window's Dirac-GAN tab.
+    #[arg(long, conflicts_with_all = ["method", "table"])]
+    pub list: bool,
     /// gan, nsgan, wgan, wgan-gp, instance-noise, gp, nsgan-gp, consensus.
-    #[arg(long, required_unless_present = "table")]
+    #[arg(long, required_unless_present_any = ["table", "list"])]
     pub method: Option<String>,
     #[arg(long, value_enum, default_value_t = UpdateArg::Sim)]
     pub update: UpdateArg,
@@ -228,6 +234,12 @@ pub fn dirac_cmd(args: &DiracArgs) -> Result<()> {
     use ganscope::dirac::{self, DiracGan, Method, Outcome, Update};
     if !(args.h.is_finite() && args.h > 0.0) {
         bail!("--h must be a positive number, got {}", args.h);
+    }
+    if args.list {
+        for p in dirac::presets::PRESETS {
+            outln!("{:<18} {}", p.name, p.title);
+        }
+        return Ok(());
     }
     if args.table {
         if args.json {
@@ -461,6 +473,11 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
     if let Some(name) = &args.preset {
         presets::get(name)?;
     }
+    if let Some(name) = &args.dirac
+        && ganscope::dirac::presets::get(name).is_none()
+    {
+        bail!("unknown Dirac preset `{name}` (see `ganscope dirac --list`)");
+    }
     if args.screenshot.is_some() && args.steps.is_none() {
         bail!("--screenshot needs --steps N (how long to train before the shot)");
     }
@@ -472,6 +489,7 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
         probe_gpu: args.compute.probe_gpu(),
         engine: args.compute.engine(),
         screenshot: args.screenshot.clone().map(|p| (p, args.steps.unwrap_or(0))),
+        dirac: args.dirac.clone(),
     })
 }
 

@@ -139,6 +139,8 @@ impl Promise {
 pub struct PresetMeta {
     pub title: String,
     pub explain: String,
+    /// A Dirac-GAN preset showing the same thing in one dimension (`dirac::presets`).
+    pub dirac: Option<String>,
     #[serde(default)]
     pub promise: Vec<Promise>,
 }
@@ -225,6 +227,9 @@ and = [{ metric = "modes_covered", at_most = 2 }]"#,
                 assert!(pr.at_least.is_some() || pr.at_most.is_some(), "{}", p.name);
                 assert!(pr.fraction.is_none() || pr.from_step.is_some(), "{}: a fraction is over a window (from_step)", p.name);
                 assert!((0.5..=1.0).contains(&pr.seeds_fraction), "{}: a promise holds on most seeds at least", p.name);
+            }
+            if let Some(d) = &p.meta.dirac {
+                assert!(crate::dirac::presets::get(d).is_some(), "{}: links to unknown Dirac preset `{d}`", p.name);
             }
         }
     }

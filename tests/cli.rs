@@ -214,3 +214,37 @@ fn the_gpu_probe_is_silent_without_xdg_runtime_dir() {
     assert!(!err.contains("XDG_RUNTIME_DIR"), "the probe's noise reached the user:\n{err}");
     assert!(!err.to_lowercase().contains("error"), "{err}");
 }
+
+/// `ganscope dirac`: JSON with θ, ψ and the norm; the table's verdicts per method; clear errors.
+#[test]
+fn dirac_prints_the_end_point_and_the_convergence_table() {
+    let gp: serde_json::Value =
+        serde_json::from_str(&run_ok(ganscope().args(["dirac", "--method", "gp", "--update", "sim", "--json"]))).unwrap();
+    let norm = gp["norm"].as_f64().unwrap();
+    assert!(norm < 1e-3, "the zero-centred penalty converges: {gp}");
+    let (t, p) = (gp["theta"].as_f64().unwrap(), gp["psi"].as_f64().unwrap());
+    assert!((t.hypot(p) - norm).abs() < 1e-12);
+    let gan: serde_json::Value =
+        serde_json::from_str(&run_ok(ganscope().args(["dirac", "--method", "gan", "--update", "alt", "--d-steps", "5", "--json"])))
+            .unwrap();
+    assert!(gan["norm"].as_f64().unwrap() > 0.5 && gan["converged"] == false, "{gan}");
+    // A smaller γ and step: still converging, but slower than the default γ.
+    let slow: serde_json::Value =
+        serde_json::from_str(&run_ok(ganscope().args(["dirac", "--method", "gp", "--gamma", "0.05", "--h", "0.1", "--json"]))).unwrap();
+    assert!(slow["norm"].as_f64().unwrap() > norm);
+
+    let table = run_ok(ganscope().args(["dirac", "--table"]));
+    let row = |name: &str| table.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no `{name}` row in\n{table}")).to_string();
+    for name in ["gan ", "wgan ", "wgan-gp"] {
+        assert_eq!(row(name).matches("NOT converged").count(), 3, "{}", row(name));
+    }
+    for name in ["instance-noise", "gp (γ 0.3)", "gp (γ 1)", "nsgan-gp"] {
+        assert!(!row(name).contains("NOT") && row(name).matches("converged").count() == 3, "{}", row(name));
+    }
+    assert!(run_ok(ganscope().args(["dirac", "--list"])).contains("dirac-gp-critical"));
+
+    assert!(run_err(ganscope().args(["dirac", "--method", "gann"])).contains("unknown Dirac-GAN method `gann`"));
+    assert!(run_err(ganscope().args(["dirac", "--method", "gan", "--gamma", "1"])).contains("--gamma has no effect"));
+    assert!(run_err(ganscope().args(["dirac", "--method", "gan", "--h=-1"])).contains("--h must be a positive number"));
+    assert!(run_err(ganscope().args(["--dirac", "nope"])).contains("unknown Dirac preset `nope`"));
+}

@@ -121,3 +121,26 @@ fn the_modes_plot_shows_every_evaluation() {
     assert_eq!(pts.iter().map(|p| p[0]).collect::<Vec<_>>(), want, "one point per evaluation");
     assert!(pts.iter().all(|p| p[1] == 1.0), "the single mode is covered at every evaluation: {pts:?}");
 }
+
+/// The Dirac-GAN tab: reachable from its tab button and from a 2-D preset's link, which loads
+/// the linked Dirac preset; changing the method recomputes the path.
+#[test]
+fn the_dirac_tab_opens_from_the_r1_preset_and_recomputes() {
+    let mut h = harness("r1");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("The same thing on the Dirac-GAN").click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab(), ganscope::app::Tab::Dirac);
+    assert_eq!(h.state_mut().dirac_view().preset_name(), "dirac-gp");
+    let converged = h.state_mut().dirac_view().final_norm();
+    assert!(converged < 1e-3, "R1 on the Dirac-GAN converges: {converged}");
+    h.get_by_label("Method").click();
+    h.run_steps(2);
+    h.get_by_label("GAN").click();
+    h.run_steps(2);
+    let plain = h.state_mut().dirac_view().final_norm();
+    assert!(plain > 1.0, "the plain GAN does not: {plain}");
+    h.get_by_label("2-D lab").click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab(), ganscope::app::Tab::Lab);
+}

@@ -149,6 +149,14 @@ impl ControlsPanel {
         if let Ok(p) = crate::presets::get(&self.preset) {
             ui.label(egui::RichText::new(&p.meta.title).strong());
             ui.label(&p.meta.explain);
+            if let Some(d) = &p.meta.dirac
+                && ui
+                    .button("The same thing on the Dirac-GAN")
+                    .on_hover_text("The one-dimensional GAN of Mescheder et al. 2018, where this can be seen exactly.")
+                    .clicked()
+            {
+                out.push(Intent::OpenDirac(d.clone()));
+            }
         }
     }
 }

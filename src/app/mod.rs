@@ -5,6 +5,7 @@
 mod colormap;
 mod controls;
 mod data_view;
+mod dirac_view;
 mod side_plots;
 
 use crate::backend::BackendChoice;
@@ -13,6 +14,7 @@ use crate::engine::EngineChoice;
 use crate::worker::{Command, Event, Snapshot, Speed, WorkerHandle, WorkerOptions};
 use controls::ControlsPanel;
 use data_view::{DataView, Layers};
+use dirac_view::DiracView;
 use eframe::egui;
 use side_plots::{History, SidePlots};
 use std::path::PathBuf;
@@ -27,6 +29,18 @@ pub enum Intent {
     Worker(Command),
     /// Send the edited config to the trainer.
     ApplyConfig(Box<Config>),
+    /// Show this Dirac-GAN preset in the Dirac-GAN tab.
+    OpenDirac(String),
+}
+
+/// The window's two labs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    /// The 2-D GAN: data view, controls, side plots.
+    #[default]
+    Lab,
+    /// The Dirac-GAN of Mescheder et al. 2018.
+    Dirac,
 }
 
 /// What is kept between sessions.
@@ -35,11 +49,12 @@ pub enum Intent {
 pub struct State {
     pub layers: Layers,
     pub speed: Speed,
+    pub tab: Tab,
 }
 
 impl Default for State {
     fn default() -> Self {
-        Self { layers: Layers::default(), speed: Speed::StepsPerFrame(5) }
+        Self { layers: Layers::default(), speed: Speed::StepsPerFrame(5), tab: Tab::Lab }
     }
 }
 
@@ -53,6 +68,8 @@ pub struct Launch {
     pub engine: EngineChoice,
     /// Screenshot mode: train this many steps, write the PNG, exit.
     pub screenshot: Option<(PathBuf, u64)>,
+    /// Open on the Dirac-GAN tab with this Dirac preset.
+    pub dirac: Option<String>,
 }
 
 pub struct GanscopeApp {
@@ -69,6 +86,7 @@ pub struct GanscopeApp {
     controls: ControlsPanel,
     data_view: DataView,
     side: SidePlots,
+    dirac: DiracView,
     /// Latest one-off notice and when it arrived.
     notice: Option<(String, Instant)>,
     frame_times: FrameTimes,
@@ -99,6 +117,7 @@ impl GanscopeApp {
     pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
         let state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
         let preset_name = launch.preset.clone().unwrap_or_else(|| "collapse".into());
+        let launch_dirac = launch.dirac.clone();
         let (cfg, start_error) = match crate::presets::get(&preset_name) {
             Ok(p) => (p.config, None),
             Err(e) => (crate::presets::get("collapse").expect("built-in").config, Some(e.to_string())),
@@ -117,7 +136,7 @@ impl GanscopeApp {
             Ok(w) => (Some(w), start_error),
             Err(e) => (None, Some(format!("Could not start training: {e:#}"))),
         };
-        let app = Self {
+        let mut app = Self {
             controls: ControlsPanel::new(cfg, &preset_name),
             state,
             worker,
@@ -129,6 +148,7 @@ impl GanscopeApp {
             history: History::default(),
             data_view: DataView::default(),
             side: SidePlots,
+            dirac: DiracView::default(),
             notice: None,
             frame_times: FrameTimes::default(),
             build_ms: Rolling::default(),
@@ -146,6 +166,11 @@ impl GanscopeApp {
                 rss_logged: false,
             }),
         };
+        if let Some(name) = &launch_dirac {
+            app.dirac.load_preset(name);
+            app.dirac.show_whole_path();
+            app.state.tab = Tab::Dirac;
+        }
         app.send(Command::SetView(app.state.layers.request()));
         if let Some(job) = &app.screenshot {
             // The worker stops at exactly the asked step, however fast it trains.
@@ -173,6 +198,10 @@ impl GanscopeApp {
                 self.send(c)
             }
             Intent::ApplyConfig(cfg) => self.send(Command::SetConfig(cfg)),
+            Intent::OpenDirac(name) => {
+                self.dirac.load_preset(&name);
+                self.state.tab = Tab::Dirac;
+            }
         }
     }
 
@@ -225,6 +254,16 @@ impl GanscopeApp {
     /// The "modes covered" side plot's points, (step, modes) (for tests).
     pub fn modes_covered_series(&self) -> &[[f64; 2]] {
         &self.history.modes.0
+    }
+
+    /// The tab shown (for tests).
+    pub fn tab(&self) -> Tab {
+        self.state.tab
+    }
+
+    /// The Dirac-GAN view (for tests).
+    pub fn dirac_view(&mut self) -> &mut DiracView {
+        &mut self.dirac
     }
 
     /// The latest snapshot (for tests).
@@ -344,7 +383,21 @@ impl eframe::App for GanscopeApp {
         let mut intents = self.keyboard(ui.ctx());
         let mut restart = false;
         let layers_before = self.state.layers.clone();
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.state.tab, Tab::Lab, "2-D lab").on_hover_text("A GAN learning a 2-D distribution, live.");
+                ui.selectable_value(&mut self.state.tab, Tab::Dirac, "Dirac-GAN")
+                    .on_hover_text("The one-dimensional GAN of Mescheder et al. 2018: which training methods converge, and why.");
+            });
+        });
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        if self.state.tab == Tab::Dirac {
+            self.dirac.ui(ui);
+            for i in intents {
+                self.apply(i);
+            }
+            return;
+        }
         egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 intents.extend(self.controls.ui(ui, self.snapshot.as_ref(), &mut self.state.layers));
