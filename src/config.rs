@@ -384,10 +384,69 @@ impl Default for ViewConfig {
     }
 }
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// A generator and a discriminator (everything else in this config).
+    #[default]
+    Gan,
+    /// A denoising diffusion model (DDPM): the generator's network, given a noisy point and
+    /// the time, predicts the noise. The discriminator, loss and schedule are unused.
+    Diffusion,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BetaSchedule {
+    /// DDPM's linear β from 1e-4 to 0.02 over 1,000 steps, rescaled by 1000/T.
+    #[default]
+    Linear,
+    /// Nichol & Dhariwal 2021: ᾱ_t = cos²(((t/T + s)/(1 + s))·π/2) / ᾱ at 0, s = 0.008.
+    Cosine,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampler {
+    /// DDPM's ancestral sampling: T network evaluations per sample.
+    #[default]
+    Ancestral,
+    /// DDIM (η = 0): deterministic, `ddim_steps` network evaluations per sample.
+    Ddim,
+}
+
+/// What kind of generative model trains (`model.kind`), and the diffusion model's settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    pub kind: ModelKind,
+    /// Diffusion steps T.
+    pub diffusion_steps: usize,
+    pub beta_schedule: BetaSchedule,
+    pub sampler: Sampler,
+    pub ddim_steps: usize,
+    /// Size of the sinusoidal time embedding fed to the network beside the point.
+    pub time_embedding: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Gan,
+            diffusion_steps: 100,
+            beta_schedule: BetaSchedule::Linear,
+            sampler: Sampler::Ancestral,
+            ddim_steps: 20,
+            time_embedding: 16,
+        }
+    }
+}
+
 /// Everything that defines a run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    pub model: ModelConfig,
     pub data: DataConfig,
     pub generator: GeneratorConfig,
     pub discriminator: DiscriminatorConfig,
@@ -423,6 +482,15 @@ impl Config {
     pub fn from_table(table: toml::Table) -> Result<Self, ConfigError> {
         let cfg: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
         cfg.normalized()
+    }
+
+    /// The generator's input: its latent distribution and size. A diffusion model starts
+    /// from a standard normal point in the plane.
+    pub fn latent(&self) -> (LatentKind, usize) {
+        match self.model.kind {
+            ModelKind::Gan => (self.generator.latent, self.generator.latent_dim),
+            ModelKind::Diffusion => (LatentKind::Gaussian, 2),
+        }
     }
 
     pub fn to_toml(&self) -> String {
@@ -487,6 +555,16 @@ impl Config {
         let non_negative = |key: &str, v: f32| -> Result<(), ConfigError> {
             if v.is_finite() && v >= 0.0 { Ok(()) } else { bad(key, "must be a finite number ≥ 0") }
         };
+        let m = &self.model;
+        if !(2..=4000).contains(&m.diffusion_steps) {
+            return bad("model.diffusion_steps", "must be between 2 and 4000");
+        }
+        if !(1..=m.diffusion_steps).contains(&m.ddim_steps) {
+            return bad("model.ddim_steps", "must be between 1 and model.diffusion_steps");
+        }
+        if !(2..=256).contains(&m.time_embedding) || !m.time_embedding.is_multiple_of(2) {
+            return bad("model.time_embedding", "must be an even number between 2 and 256");
+        }
         let d = &self.data;
         if d.kind == DataKind::Ring && !(1..=1000).contains(&d.modes) {
             return bad("data.modes", "must be between 1 and 1000");
@@ -586,6 +664,9 @@ impl Config {
         let mut rebuild = Vec::new();
         if self.data != new.data {
             rebuild.push("dataset");
+        }
+        if self.model != new.model {
+            rebuild.push("model");
         }
         if self.generator != new.generator || self.discriminator != new.discriminator {
             rebuild.push("architecture");

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod batch;
 pub mod config;
 pub mod data;
+pub mod diffusion;
 pub mod dirac;
 pub mod engine;
 pub mod loss;

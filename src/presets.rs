@@ -22,6 +22,9 @@ const FILES: &[(&str, &str)] = &[
     ("gan-toy-wgan-gp", include_str!("../assets/presets/gan-toy-wgan-gp.toml")),
     ("unrolled", include_str!("../assets/presets/unrolled.toml")),
     ("pacgan", include_str!("../assets/presets/pacgan.toml")),
+    ("diffusion-ring", include_str!("../assets/presets/diffusion-ring.toml")),
+    ("trilemma", include_str!("../assets/presets/trilemma.toml")),
+    ("trilemma-diffusion", include_str!("../assets/presets/trilemma-diffusion.toml")),
 ];
 
 /// A checkable claim about a run, judged on every listed seed (or on `seeds_fraction` of
@@ -79,6 +82,7 @@ pub fn metric(m: &Metrics, name: &str) -> Option<f64> {
         "hq_fraction" => m.hq_fraction?,
         "reverse_kl" => m.reverse_kl?,
         "dominant_share" => m.dominant_share?,
+        "nfe_per_sample" => m.nfe_per_sample as f64,
         // The latest recorded D update's (the trainer must record on the step evaluated).
         "d_real" => m.d_real as f64,
         "d_fake" => m.d_fake as f64,
@@ -141,6 +145,8 @@ pub struct PresetMeta {
     pub explain: String,
     /// A Dirac-GAN preset showing the same thing in one dimension (`dirac::presets`).
     pub dirac: Option<String>,
+    /// A preset the window trains beside this one, side by side (the trilemma).
+    pub compare: Option<String>,
     #[serde(default)]
     pub promise: Vec<Promise>,
 }
@@ -227,6 +233,9 @@ and = [{ metric = "modes_covered", at_most = 2 }]"#,
                 assert!(pr.at_least.is_some() || pr.at_most.is_some(), "{}", p.name);
                 assert!(pr.fraction.is_none() || pr.from_step.is_some(), "{}: a fraction is over a window (from_step)", p.name);
                 assert!((0.5..=1.0).contains(&pr.seeds_fraction), "{}: a promise holds on most seeds at least", p.name);
+            }
+            if let Some(c) = &p.meta.compare {
+                assert!(get(c).is_ok(), "{}: compares with unknown preset `{c}`", p.name);
             }
             if let Some(d) = &p.meta.dirac {
                 assert!(crate::dirac::presets::get(d).is_some(), "{}: links to unknown Dirac preset `{d}`", p.name);

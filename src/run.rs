@@ -37,6 +37,10 @@ pub struct Summary {
     pub dominant_mode: Option<usize>,
     pub d_loss: f32,
     pub g_loss: f32,
+    /// Network evaluations per generated sample (1 for a GAN; T or DDIM's steps for diffusion).
+    pub nfe_per_sample: usize,
+    /// Wall time to draw 1,000 samples, in milliseconds.
+    pub sample_ms_per_1000: f64,
     /// The five symptoms of mode collapse at the last evaluation: name → {value, present}.
     pub symptoms: std::collections::BTreeMap<&'static str, SymptomState>,
     pub final_metrics: Metrics,
@@ -118,6 +122,8 @@ pub fn run(
         dominant_mode: last.dominant_mode,
         d_loss: last.d_loss,
         g_loss: last.g_loss,
+        nfe_per_sample: last.nfe_per_sample,
+        sample_ms_per_1000: last.sample_ms_per_1000,
         symptoms: last.symptoms.iter().map(|s| (s.name, SymptomState { value: s.value, present: s.present })).collect(),
         final_metrics: last,
         config: trainer.config().clone(),
@@ -128,7 +134,7 @@ pub fn run(
 /// Column names of the metrics CSV, one row per evaluation.
 pub const CSV_HEADER: &str = "step,seconds,modes_covered,modes_total,hq_fraction,reverse_kl,kl_grid,js_grid,\
 d_loss,g_loss,d_real,d_fake,d_grad_norm,g_grad_norm,d_input_grad_norm,critic_gap,instance_std,per_mode_counts,\
-dominant_mode,dominant_share,per_mode_nearest,\
+dominant_mode,dominant_share,per_mode_nearest,nfe_per_sample,sample_ms_per_1000,\
 few_templates,few_templates_present,d_loss_oscillates,d_loss_oscillates_present,quality_stalls,quality_stalls_present,\
 flat_interpolation,flat_interpolation_present,peaked_histogram,peaked_histogram_present";
 
@@ -140,7 +146,7 @@ pub fn csv_row(m: &Metrics) -> String {
         |v: &Option<Vec<usize>>| v.as_ref().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
     let counts = list(&m.per_mode_counts);
     format!(
-        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}{}",
+        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3}{}",
         m.step,
         m.seconds,
         opt(&m.modes_covered),
@@ -162,6 +168,8 @@ pub fn csv_row(m: &Metrics) -> String {
         opt(&m.dominant_mode),
         opt(&m.dominant_share),
         list(&m.per_mode_nearest),
+        m.nfe_per_sample,
+        m.sample_ms_per_1000,
         crate::symptoms::NAMES
             .iter()
             .map(|n| match m.symptoms.iter().find(|s| s.name == *n) {

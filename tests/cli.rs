@@ -106,10 +106,12 @@ fn same_seed_same_summary_metrics() {
             "--metrics-out",
             p.to_str().unwrap(),
         ]));
-        std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, v)| v.to_string()).collect::<Vec<_>>().join(","))
+        // Everything but the wall-clock columns.
+        let text = std::fs::read_to_string(p).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        let timed = |i: usize| matches!(header[i], "seconds" | "sample_ms_per_1000");
+        text.lines()
+            .map(|l| l.split(',').enumerate().filter(|(i, _)| !timed(*i)).map(|(_, v)| v.to_string()).collect::<Vec<_>>().join(","))
             .collect::<Vec<_>>()
     };
     assert_eq!(go("a.csv"), go("b.csv"));
@@ -247,4 +249,46 @@ fn dirac_prints_the_end_point_and_the_convergence_table() {
     assert!(run_err(ganscope().args(["dirac", "--method", "gan", "--gamma", "1"])).contains("--gamma has no effect"));
     assert!(run_err(ganscope().args(["dirac", "--method", "gan", "--h=-1"])).contains("--h must be a positive number"));
     assert!(run_err(ganscope().args(["--dirac", "nope"])).contains("unknown Dirac preset `nope`"));
+}
+
+/// `model.kind = diffusion`: the summary and CSV say what a sample costs (NFE = the sampler's
+/// steps, and the time per 1,000); the burn engine refuses it by name.
+#[test]
+fn diffusion_reports_its_network_evaluations_per_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, json) = (dir.path().join("m.csv"), dir.path().join("s.json"));
+    let base = ["train", "--preset", "ns-ring", "--set", "model.kind=diffusion", "--steps", "20", "--eval-every", "10", "--backend", "cpu"];
+    run_ok(ganscope().args(base).args(["--set", "model.sampler=ddim", "--set", "model.ddim_steps=7"]).args([
+        "--metrics-out",
+        csv.to_str().unwrap(),
+        "--summary-out",
+        json.to_str().unwrap(),
+    ]));
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(s["nfe_per_sample"], 7, "{s}");
+    assert!(s["sample_ms_per_1000"].as_f64().unwrap() > 0.0);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "nfe_per_sample").unwrap();
+    assert!(text.lines().skip(1).all(|l| l.split(',').nth(col) == Some("7")), "{text}");
+    run_ok(ganscope().args(base).args(["--summary-out", json.to_str().unwrap()]));
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(s["nfe_per_sample"], 100, "ancestral sampling: T = 100 steps");
+    let gan: serde_json::Value = {
+        run_ok(ganscope().args([
+            "train",
+            "--preset",
+            "ns-ring",
+            "--steps",
+            "5",
+            "--backend",
+            "cpu",
+            "--summary-out",
+            json.to_str().unwrap(),
+        ]));
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+    };
+    assert_eq!(gan["nfe_per_sample"], 1);
+    assert!(run_err(ganscope().args(base).args(["--engine", "burn"])).contains("host engine only"));
+    assert!(run_err(ganscope().args(base).args(["--set", "model.ddim_steps=500"])).contains("model.ddim_steps"));
 }

@@ -144,3 +144,24 @@ fn the_dirac_tab_opens_from_the_r1_preset_and_recomputes() {
     h.run_steps(2);
     assert_eq!(h.state().tab(), ganscope::app::Tab::Lab);
 }
+
+/// The trilemma preset opens its diffusion partner side by side; Play reaches both runs, and
+/// the partner reports what a sample costs it.
+#[test]
+fn the_trilemma_trains_a_diffusion_model_beside_the_gan() {
+    let mut h = harness("trilemma");
+    wait_for(&mut h, "both first snapshots", |a| a.snapshot().is_some() && a.compared().is_some_and(|(_, s)| s.is_some()));
+    assert_eq!(h.state().compared().unwrap().0, "trilemma-diffusion");
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "both runs to train", |a| step_of(a) >= 20 && a.compared().is_some_and(|(_, s)| s.is_some_and(|s| s.step >= 20)));
+    let partner = h.state().compared().unwrap().1.unwrap();
+    assert_eq!(partner.config.model.kind, ganscope::config::ModelKind::Diffusion);
+    assert_eq!(h.state().snapshot().unwrap().config.model.kind, ganscope::config::ModelKind::Gan);
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "both paused", |a| {
+        a.snapshot().is_some_and(|s| !s.running) && a.compared().is_some_and(|(_, s)| s.is_some_and(|s| !s.running))
+    });
+    h.get_by_label("Close the side-by-side run").click();
+    h.run_steps(2);
+    assert!(h.state().compared().is_none());
+}

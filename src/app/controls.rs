@@ -26,6 +26,11 @@ impl ControlsPanel {
         &self.edit
     }
 
+    /// The preset last chosen.
+    pub fn preset(&self) -> &str {
+        &self.preset
+    }
+
     /// The trainer restarted with `cfg` (preset, reset, rebuild): show it.
     pub fn sync(&mut self, cfg: &Config) {
         self.edit = cfg.clone();
@@ -149,6 +154,11 @@ impl ControlsPanel {
         if let Ok(p) = crate::presets::get(&self.preset) {
             ui.label(egui::RichText::new(&p.meta.title).strong());
             ui.label(&p.meta.explain);
+            if let Some(c) = &p.meta.compare
+                && ui.button(format!("Train {c} beside it")).on_hover_text("Start the partner preset side by side with this run.").clicked()
+            {
+                out.push(Intent::Compare(c.clone()));
+            }
             if let Some(d) = &p.meta.dirac
                 && ui
                     .button("The same thing on the Dirac-GAN")

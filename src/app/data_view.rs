@@ -42,6 +42,8 @@ impl Layers {
 
 #[derive(Default)]
 pub struct DataView {
+    /// Tells two views side by side apart (their plots keep separate state).
+    pub id: u8,
     texture: Option<TextureHandle>,
     /// Which surface the texture shows (its Arc pointer).
     shown: usize,
@@ -50,7 +52,12 @@ pub struct DataView {
 const MAX_ARROWS: usize = 400;
 
 impl DataView {
-    pub fn ui(&mut self, ui: &mut Ui, snap: Option<&Snapshot>, layers: &Layers) {
+    pub fn with_id(id: u8) -> Self {
+        Self { id, ..Default::default() }
+    }
+
+    /// Draws the view, a square at most `max_side` wide.
+    pub fn ui(&mut self, ui: &mut Ui, snap: Option<&Snapshot>, layers: &Layers, max_side: f32) {
         let Some(s) = snap else {
             ui.label("Waiting for the first snapshot…");
             return;
@@ -73,8 +80,8 @@ impl DataView {
         let h = v.half_width as f64;
         // A square plot with no margin shows exactly the surface's box [−h, h]² (a wider one
         // would show bands of nothing beside the heatmap).
-        let side = ui.available_width().min(ui.available_height()).max(100.0);
-        let plot = Plot::new("data space")
+        let side = ui.available_width().min(ui.available_height()).min(max_side).max(100.0);
+        let plot = Plot::new(("data space", self.id))
             .data_aspect(1.0)
             .width(side)
             .height(side)
@@ -144,7 +151,10 @@ impl DataView {
                     o.push([q[0] as f64, q[1] as f64]);
                     t.push([q[0] as f64 + scale * g[0] as f64, q[1] as f64 + scale * g[1] as f64]);
                 }
-                p.arrows(Arrows::new("∂D/∂x at fakes", PlotPoints::new(o), PlotPoints::new(t)).color(ARROW).tip_length(4.0));
+                // A diffusion model has no D: its arrows are the denoiser's push, −ε_θ(x, 1).
+                let name =
+                    if s.config.model.kind == crate::config::ModelKind::Diffusion { "denoiser's push" } else { "∂D/∂x at fakes" };
+                p.arrows(Arrows::new(name, PlotPoints::new(o), PlotPoints::new(t)).color(ARROW).tip_length(4.0));
             }
         });
     }
@@ -154,7 +164,7 @@ impl DataView {
         if !layers.surface || v.surface_n == 0 {
             return;
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let what = if v.surface_is_prob { "D(x) = P(real)" } else { "critic value D(x)" };
             ui.label(format!("{what}:  {:.2}", v.surface_min));
             let (rect, _) = ui.allocate_exact_size(egui::vec2(160.0, 14.0), egui::Sense::hover());

@@ -3,6 +3,7 @@
 //! per frame. The UI thread never waits on training: it only `try_recv`s snapshots.
 
 mod colormap;
+mod compare;
 mod controls;
 mod data_view;
 mod dirac_view;
@@ -31,6 +32,10 @@ pub enum Intent {
     ApplyConfig(Box<Config>),
     /// Show this Dirac-GAN preset in the Dirac-GAN tab.
     OpenDirac(String),
+    /// Train this preset beside the current run, side by side.
+    Compare(String),
+    /// Close the side-by-side run.
+    CloseCompare,
 }
 
 /// The window's two labs.
@@ -87,6 +92,8 @@ pub struct GanscopeApp {
     data_view: DataView,
     side: SidePlots,
     dirac: DiracView,
+    /// A second run drawn beside the first (the trilemma).
+    compare: Option<compare::Compare>,
     /// Latest one-off notice and when it arrived.
     notice: Option<(String, Instant)>,
     frame_times: FrameTimes,
@@ -149,6 +156,7 @@ impl GanscopeApp {
             data_view: DataView::default(),
             side: SidePlots,
             dirac: DiracView::default(),
+            compare: None,
             notice: None,
             frame_times: FrameTimes::default(),
             build_ms: Rolling::default(),
@@ -166,10 +174,18 @@ impl GanscopeApp {
                 rss_logged: false,
             }),
         };
+        if let Ok(p) = crate::presets::get(&preset_name)
+            && let Some(c) = p.meta.compare
+        {
+            app.start_compare(&c, &cc.egui_ctx);
+        }
         if let Some(name) = &launch_dirac {
             app.dirac.load_preset(name);
             app.dirac.show_whole_path();
             app.state.tab = Tab::Dirac;
+        } else if app.screenshot.is_some() {
+            // A shot of the lab, whatever tab the last session left open.
+            app.state.tab = Tab::Lab;
         }
         app.send(Command::SetView(app.state.layers.request()));
         if let Some(job) = &app.screenshot {
@@ -184,19 +200,53 @@ impl GanscopeApp {
     }
 
     fn send(&self, c: Command) {
+        if let Some(cmp) = &self.compare {
+            cmp.forward(&c);
+        }
         if let Some(w) = &self.worker {
             w.send(c);
         }
     }
 
-    fn apply(&mut self, intent: Intent) {
+    /// Starts `preset` beside the current run (replacing any earlier one).
+    fn start_compare(&mut self, preset: &str, ctx: &egui::Context) {
+        let ctx = ctx.clone();
+        let min_frame = self.min_frame;
+        match compare::Compare::start(preset, &self.worker_opts, Box::new(move || ctx.request_repaint_after(min_frame))) {
+            Ok(c) => {
+                c.send(Command::SetView(self.state.layers.request()));
+                c.send(Command::Speed(self.state.speed));
+                if self.snapshot.as_ref().is_some_and(|s| s.running) {
+                    c.send(Command::Play);
+                }
+                self.compare = Some(c);
+            }
+            Err(e) => self.notice = Some((format!("Could not start {preset} beside this run: {e:#}"), Instant::now())),
+        }
+    }
+
+    /// The side-by-side run's preset, if one is shown (for tests).
+    pub fn compared(&self) -> Option<(&str, Option<&Snapshot>)> {
+        self.compare.as_ref().map(|c| (c.preset.as_str(), c.snapshot()))
+    }
+
+    fn apply(&mut self, intent: Intent, ctx: &egui::Context) {
         match intent {
             Intent::Worker(c) => {
                 if let Command::Speed(s) = &c {
                     self.state.speed = *s;
                 }
+                if let Command::LoadPreset(name) = &c {
+                    // A preset that names a partner opens it beside itself; any other closes it.
+                    self.compare = None;
+                    if let Some(partner) = crate::presets::get(name).ok().and_then(|p| p.meta.compare) {
+                        self.start_compare(&partner, ctx);
+                    }
+                }
                 self.send(c)
             }
+            Intent::Compare(name) => self.start_compare(&name, ctx),
+            Intent::CloseCompare => self.compare = None,
             Intent::ApplyConfig(cfg) => self.send(Command::SetConfig(cfg)),
             Intent::OpenDirac(name) => {
                 self.dirac.load_preset(&name);
@@ -219,6 +269,9 @@ impl GanscopeApp {
                 }
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
+        }
+        if let Some(c) = &mut self.compare {
+            c.poll();
         }
         if let Some(s) = w.latest().filter(|s| s.run >= self.run) {
             self.history.absorb(&s);
@@ -382,6 +435,7 @@ impl eframe::App for GanscopeApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut intents = self.keyboard(ui.ctx());
         let mut restart = false;
+        let mut intents_after = Vec::new();
         let layers_before = self.state.layers.clone();
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -394,7 +448,7 @@ impl eframe::App for GanscopeApp {
         if self.state.tab == Tab::Dirac {
             self.dirac.ui(ui);
             for i in intents {
-                self.apply(i);
+                self.apply(i, ui.ctx());
             }
             return;
         }
@@ -404,7 +458,12 @@ impl eframe::App for GanscopeApp {
             });
         });
         egui::Panel::right("side plots").resizable(true).default_size(380.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.side.ui(ui, &self.history, self.snapshot.as_ref()));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                if let Some(c) = &self.compare {
+                    compare::overlay_plot(ui, &self.history, &c.history);
+                }
+                self.side.ui(ui, &self.history, self.snapshot.as_ref())
+            });
         });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(e) = &self.start_error {
@@ -426,13 +485,32 @@ impl eframe::App for GanscopeApp {
             {
                 ui.label(egui::RichText::new(msg).italics());
             }
-            self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers);
+            match &mut self.compare {
+                None => self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers, f32::INFINITY),
+                Some(c) => {
+                    let preset = self.controls.preset().to_string();
+                    let mut close = false;
+                    // Each view gets half the width (a wide legend must not push the other aside).
+                    let side = (ui.available_width() - 2.0 * ui.spacing().item_spacing.x) / 2.0;
+                    ui.columns(2, |cols| {
+                        compare::caption(&mut cols[0], &preset, self.snapshot.as_ref(), &self.history, compare::LEFT);
+                        self.data_view.ui(&mut cols[0], self.snapshot.as_ref(), &self.state.layers, side);
+                        compare::caption(&mut cols[1], &c.preset, c.snapshot(), &c.history, compare::RIGHT);
+                        close = cols[1].button("Close the side-by-side run").clicked();
+                        c.ui(&mut cols[1], &self.state.layers, side);
+                    });
+                    if close {
+                        intents_after.push(Intent::CloseCompare);
+                    }
+                }
+            }
         });
+        intents.extend(intents_after);
         if self.state.layers != layers_before {
             intents.push(Intent::Worker(Command::SetView(self.state.layers.request())));
         }
         for i in intents {
-            self.apply(i);
+            self.apply(i, ui.ctx());
         }
         if restart {
             self.restart_worker(ui.ctx());

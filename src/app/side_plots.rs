@@ -50,6 +50,8 @@ pub struct History {
     pub visits: std::collections::VecDeque<Vec<f32>>,
     /// The symptoms of mode collapse at the latest evaluation.
     pub symptoms: Vec<crate::symptoms::Symptom>,
+    /// Network evaluations per sample and ms per 1,000 samples, at the latest evaluation.
+    pub sampling: Option<(usize, f64)>,
     last_visit_step: Option<u64>,
 }
 
@@ -61,6 +63,7 @@ impl History {
     /// One evaluation's metrics.
     pub fn absorb_metrics(&mut self, m: &Metrics) {
         self.symptoms = m.symptoms.clone();
+        self.sampling = Some((m.nfe_per_sample, m.sample_ms_per_1000));
         let x = m.step as f64;
         if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
             self.modes.push(x, c as f64);

@@ -56,6 +56,8 @@ impl EngineKind {
 pub enum EngineError {
     #[error("the host engine cannot run this config: {0} (use the burn engine)")]
     HostUnsupported(String),
+    #[error("the diffusion model (model.kind = diffusion) runs on the host engine only; drop --engine burn")]
+    DiffusionHostOnly,
 }
 
 /// What one update measured (when recording).
@@ -95,6 +97,14 @@ pub trait Engine: Send {
     fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>);
     /// Both networks' parameters on the host, in the order w0, b0, w1, b1, …
     fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>);
+    /// The diffusion model, when this engine is one (`model.kind = diffusion`).
+    fn as_diffusion(&mut self) -> Option<&mut crate::diffusion::Diffusion> {
+        None
+    }
+    /// Network evaluations per generated sample (a GAN's generator: one).
+    fn nfe_per_sample(&self) -> usize {
+        1
+    }
 }
 
 /// Why the host engine cannot run `cfg` on this device, if it cannot.
@@ -123,6 +133,13 @@ pub fn build(
     on_cpu: bool,
     init_rng: &mut StdRng,
 ) -> Result<Box<dyn Engine>, EngineError> {
+    if cfg.model.kind == crate::config::ModelKind::Diffusion {
+        // The denoiser is a plain MLP on the host (fast on the CPU; no burn counterpart yet).
+        if choice == EngineChoice::Burn {
+            return Err(EngineError::DiffusionHostOnly);
+        }
+        return Ok(Box::new(crate::diffusion::Diffusion::new(cfg, init_rng)));
+    }
     let unsupported = host_unsupported(cfg, on_cpu);
     let host = match (choice, unsupported) {
         (EngineChoice::Burn, _) => false,

@@ -49,6 +49,11 @@ pub struct Metrics {
     /// Wasserstein estimate E D(real) − E D(fake), for WGAN losses.
     pub critic_gap: Option<f32>,
     pub instance_std: f32,
+    /// Network evaluations per generated sample: 1 for a GAN, the sampler's steps for a
+    /// diffusion model (the trilemma's "fast sampling" corner).
+    pub nfe_per_sample: usize,
+    /// Wall time to draw 1,000 samples (from the evaluation batch's timing).
+    pub sample_ms_per_1000: f64,
     /// The five symptoms of mode collapse at this evaluation (`symptoms.rs`).
     pub symptoms: Vec<crate::symptoms::Symptom>,
 }
@@ -56,7 +61,8 @@ pub struct Metrics {
 /// The fixed evaluation latents, `[train.eval_samples, latent_dim]`: a stream of their own.
 pub fn eval_latents(cfg: &Config) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(cfg.train.seed ^ 0x1a7e_27a5_e7a1);
-    sample_latent(&mut rng, cfg.generator.latent, cfg.train.eval_samples, cfg.generator.latent_dim)
+    let (kind, dim) = cfg.latent();
+    sample_latent(&mut rng, kind, cfg.train.eval_samples, dim)
 }
 
 /// The real samples every evaluation compares against (grid KL / JS): max(10,000,
@@ -93,7 +99,7 @@ impl Trainer {
 
     /// G's mean spread along straight lines between pairs of evaluation latents.
     fn interpolation_extent(&self) -> f64 {
-        let dim = self.config().generator.latent_dim;
+        let dim = self.config().latent().1;
         let z = self.eval_z();
         let lines = LINES.min(z.len() / dim / 2);
         if lines == 0 {
@@ -120,7 +126,9 @@ impl Trainer {
                 return Err(TrainError::Diverged { step: self.steps_done(), what: net.into() });
             }
         }
+        let started = std::time::Instant::now();
         let fake = self.engine().generate(self.eval_z());
+        let sample_ms_per_1000 = started.elapsed().as_secs_f64() * 1000.0 * 1000.0 / (fake.len() / 2).max(1) as f64;
         if let Some(i) = fake.iter().position(|v| !v.is_finite()) {
             return Err(TrainError::Diverged { step: self.steps_done(), what: format!("generator output (sample {})", i / 2) });
         }
@@ -152,6 +160,8 @@ impl Trainer {
             d_input_grad_norm,
             critic_gap: self.config().loss.kind.is_wasserstein().then_some(l.d_real - l.d_fake),
             instance_std: self.instance_std(),
+            nfe_per_sample: self.nfe_per_sample(),
+            sample_ms_per_1000,
             symptoms: Vec::new(),
         };
         let m = self.with_symptoms(m, &fake);

@@ -15,7 +15,7 @@ pub use evaluate::{Metrics, StepStats};
 
 use crate::backend::Compute;
 use crate::batch::{DBatch, Draw, GBatch};
-use crate::config::{Anneal, Config, LossKind};
+use crate::config::{Anneal, Config, LossKind, ModelKind};
 use crate::data::Target;
 use crate::engine::{self, Engine, EngineKind, UpdateStats};
 use crate::objective::Objective;
@@ -208,6 +208,9 @@ impl Trainer {
     }
 
     fn next_update(&mut self) -> Result<(), TrainError> {
+        if self.cfg.model.kind == ModelKind::Diffusion {
+            return self.diffusion_update();
+        }
         let plan = schedule::plan(&self.cfg.schedule);
         if self.cursor >= plan.len() {
             self.cursor = 0; // the schedule shrank mid-step
@@ -219,6 +222,25 @@ impl Trainer {
             self.step += 1;
         }
         Ok(())
+    }
+
+    /// A diffusion model's step: one denoising update on a batch of real points.
+    fn diffusion_update(&mut self) -> Result<(), TrainError> {
+        let x0 = self.target.sample(&mut self.rng, self.cfg.train.batch_size);
+        let opt = self.cfg.optim.g.clone();
+        let model = self.engine.as_diffusion().expect("model.kind = diffusion builds the diffusion engine");
+        let s = model.train_step(&x0, &mut self.rng, &opt);
+        (self.last.g_loss, self.last.g_grad_norm) = (s.loss, s.grad_norm);
+        self.check("the denoising loss", s.loss)?;
+        self.cursor = 0;
+        self.step += 1;
+        Ok(())
+    }
+
+    /// Network evaluations per generated sample: 1 for a GAN, the sampler's steps for a
+    /// diffusion model.
+    pub fn nfe_per_sample(&self) -> usize {
+        self.engine.nfe_per_sample()
     }
 
     fn d_batch(&mut self, o: &Objective) -> DBatch {
@@ -344,6 +366,6 @@ fn view_half_width(cfg: &Config, target: &Target) -> f32 {
 
 /// What one update's draws depend on.
 fn draw<'a>(cfg: &Config, target: &'a Target, sigma: f32) -> Draw<'a> {
-    let g = &cfg.generator;
-    Draw { target, batch: cfg.train.batch_size, latent: g.latent, latent_dim: g.latent_dim, sigma }
+    let (latent, latent_dim) = cfg.latent();
+    Draw { target, batch: cfg.train.batch_size, latent, latent_dim, sigma }
 }

@@ -76,7 +76,7 @@ impl Trainer {
     /// The view's per-sample part at the current weights: fakes, their arrows and the latent
     /// interpolation. The slow layers come from `view_slow` (the worker decides when).
     pub fn view_fast(&self, req: &ViewRequest) -> ViewData {
-        let dim = self.config().generator.latent_dim;
+        let dim = self.config().latent().1;
         let n_fake = req.n_fake.min(self.eval_z().len() / dim);
         let fake = self.generate(&self.eval_z()[..n_fake * dim]);
         let (_, arrows) = self.engine().d_at(&fake);
@@ -95,7 +95,8 @@ impl Trainer {
         let h = self.half_width();
         let mut out = SlowLayers { step: self.steps_done(), ..Default::default() };
         let logistic = self.config().loss.kind.is_logistic();
-        if req.surface {
+        // A diffusion model has no discriminator: no surface.
+        if req.surface && self.config().model.kind == crate::config::ModelKind::Gan {
             let n = self.config().view.surface_n;
             // Values only: the surface needs no gradient.
             let mut vals = self.engine().d_values(&grid_points(n, h));
@@ -125,8 +126,8 @@ impl Trainer {
     /// G's image of a grid of latent lines in the first two latent dimensions (others 0),
     /// spanning ±2 for a Gaussian latent and ±1 for a uniform one.
     fn manifold(&self, n: usize) -> Vec<Vec<[f32; 2]>> {
-        let dim = self.config().generator.latent_dim;
-        let span = match self.config().generator.latent {
+        let dim = self.config().latent().1;
+        let span = match self.config().latent().0 {
             LatentKind::Gaussian => 2.0,
             LatentKind::Uniform => 1.0,
         };
@@ -158,7 +159,7 @@ impl Trainer {
 
     /// G along the segment between the first two evaluation latents.
     fn interpolation(&self, n: usize) -> Vec<[f32; 2]> {
-        let dim = self.config().generator.latent_dim;
+        let dim = self.config().latent().1;
         let ends = &self.eval_z()[..(2 * dim).min(self.eval_z().len())];
         if ends.len() < 2 * dim {
             return Vec::new();
