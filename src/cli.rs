@@ -30,6 +30,9 @@ pub struct Cli {
     /// Window: start from this preset.
     #[arg(long, global = false)]
     pub preset: Option<String>,
+    /// Window: open on the run a share string holds (`ganscope config … --share`).
+    #[arg(long, value_name = "STRING", conflicts_with = "preset")]
+    pub share: Option<String>,
     /// Window: open on the Dirac-GAN tab with this Dirac preset (`ganscope dirac --list`).
     #[arg(long)]
     pub dirac: Option<String>,
@@ -100,8 +103,8 @@ impl ComputeArgs {
 pub enum Command {
     /// List the presets: names and titles.
     Presets,
-    /// Print a full config as TOML (every key with its value).
-    Config(ConfigArgs),
+    /// Print a full config as TOML (every key with its value), or as a share string.
+    Config(ConfigCmdArgs),
     /// Train headless, with metrics CSV, JSON summary and samples.
     Train(TrainArgs),
     /// Score samples from any generator (CSV of x,y) against a dataset; JSON on stdout.
@@ -318,8 +321,28 @@ pub fn presets_cmd() -> Result<()> {
     Ok(())
 }
 
-pub fn config_cmd(args: &ConfigArgs) -> Result<()> {
-    outln!("{}", args.load()?.to_toml().trim_end());
+/// `ganscope config`: the full config as TOML, or as a share string.
+#[derive(Args, Debug)]
+pub struct ConfigCmdArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    /// Alone: print the config as one share string (`gs1:…`). With a STRING: print the TOML
+    /// that share string holds.
+    #[arg(long, value_name = "STRING", num_args = 0..=1)]
+    pub share: Option<Option<String>>,
+}
+
+pub fn config_cmd(args: &ConfigCmdArgs) -> Result<()> {
+    match &args.share {
+        Some(Some(text)) => {
+            if args.cfg.preset.is_some() || args.cfg.config.is_some() || !args.cfg.set.is_empty() {
+                bail!("--share STRING prints the config a share string holds; --preset, --config and --set do not apply to it");
+            }
+            outln!("{}", ganscope::share::decode(text)?.to_toml().trim_end());
+        }
+        Some(None) => outln!("{}", ganscope::share::encode(&args.cfg.load()?)),
+        None => outln!("{}", args.cfg.load()?.to_toml().trim_end()),
+    }
     Ok(())
 }
 
@@ -473,6 +496,10 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
     if let Some(name) = &args.preset {
         presets::get(name)?;
     }
+    let shared = match &args.share {
+        Some(text) => Some(ganscope::share::decode(text)?),
+        None => None,
+    };
     if let Some(name) = &args.dirac
         && ganscope::dirac::presets::get(name).is_none()
     {
@@ -490,6 +517,7 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
         engine: args.compute.engine(),
         screenshot: args.screenshot.clone().map(|p| (p, args.steps.unwrap_or(0))),
         dirac: args.dirac.clone(),
+        config: shared,
     })
 }
 

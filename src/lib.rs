@@ -21,6 +21,7 @@ pub mod optim;
 pub mod penalty;
 pub mod presets;
 pub mod run;
+pub mod share;
 pub mod symptoms;
 pub mod tensor_util;
 pub mod trainer;

@@ -292,3 +292,19 @@ fn diffusion_reports_its_network_evaluations_per_sample() {
     assert!(run_err(ganscope().args(base).args(["--engine", "burn"])).contains("host engine only"));
     assert!(run_err(ganscope().args(base).args(["--set", "model.ddim_steps=500"])).contains("model.ddim_steps"));
 }
+
+/// Share strings: `config --share` prints one, `config --share STRING` gives the same TOML back,
+/// and a damaged or foreign string is an error naming the stage that failed.
+#[test]
+fn share_strings_round_trip_and_damage_is_named() {
+    let toml = run_ok(ganscope().args(["config", "--preset", "wgan-gp", "--set", "train.seed=42"]));
+    let s = run_ok(ganscope().args(["config", "--preset", "wgan-gp", "--set", "train.seed=42", "--share"]));
+    let s = s.trim();
+    assert!(s.starts_with("gs1:") && s.lines().count() == 1, "{s}");
+    assert_eq!(run_ok(ganscope().args(["config", "--share", s])), toml);
+    assert!(run_err(ganscope().args(["config", "--share", "hello"])).contains("must start with `gs1:`"));
+    assert!(run_err(ganscope().args(["config", "--share", &s[..s.len() - 9]])).contains("damaged"));
+    assert!(run_err(ganscope().args(["config", "--share", &s.replacen("gs1:", "gs2:", 1)])).contains("version `gs2:`"));
+    assert!(run_err(ganscope().args(["config", "--preset", "r1", "--share", s])).contains("do not apply"));
+    assert!(run_err(ganscope().args(["--share", "gs1:!!"])).contains("not URL-safe base64"));
+}

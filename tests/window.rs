@@ -165,3 +165,37 @@ fn the_trilemma_trains_a_diffusion_model_beside_the_gan() {
     h.run_steps(2);
     assert!(h.state().compared().is_none());
 }
+
+/// The share string round-trips through the window: copy it on one run, open it on another,
+/// and the second trains the first one's config.
+#[test]
+fn a_share_string_round_trips_through_the_window() {
+    let mut h = harness("wgan-gp");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Share").click();
+    h.run_steps(2);
+    h.get_by_label("Copy share string").click();
+    h.run_steps(2);
+    let copied = h.get_by_label("Copied:").value().expect("the copied string is shown");
+    assert!(copied.starts_with("gs1:"), "{copied}");
+    let want = (*h.state().snapshot().unwrap().config).clone();
+
+    h.get_by_label("Paste a share string:").click();
+    h.run_steps(1);
+    h.get_by_label("Paste a share string:").type_text("gs1:broken");
+    h.run_steps(1);
+    h.get_by_label("Open share string").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("damaged").is_some(), "a damaged string is named");
+
+    let mut other = harness("ns-ring");
+    wait_for(&mut other, "first snapshot", |a| a.snapshot().is_some());
+    other.get_by_label("Share").click();
+    other.run_steps(2);
+    other.get_by_label("Paste a share string:").click();
+    other.run_steps(1);
+    other.get_by_label("Paste a share string:").type_text(&copied);
+    other.run_steps(1);
+    other.get_by_label("Open share string").click();
+    wait_for(&mut other, "the shared config in the trainer", |a| a.snapshot().is_some_and(|s| *s.config == want));
+}

@@ -15,11 +15,53 @@ pub struct ControlsPanel {
     applied: Config,
     preset: String,
     error: Option<String>,
+    share: SharePanel,
+}
+
+/// Copy the running config as a share string, or open one.
+#[derive(Default)]
+struct SharePanel {
+    /// The latest copied string (shown, selectable, so it can also be copied by hand).
+    copied: String,
+    /// What the user pasted.
+    pasted: String,
+    error: Option<String>,
+}
+
+impl SharePanel {
+    fn ui(&mut self, ui: &mut Ui, running: &Config, out: &mut Vec<Intent>) {
+        if ui
+            .button("Copy share string")
+            .on_hover_text("The whole run — every setting and the seed — as one line to paste anywhere.")
+            .clicked()
+        {
+            self.copied = crate::share::encode(running);
+            ui.ctx().copy_text(self.copied.clone());
+        }
+        if !self.copied.is_empty() {
+            ui.add(egui::TextEdit::singleline(&mut self.copied.as_str()).desired_width(f32::INFINITY)).labelled_by(ui.label("Copied:").id);
+        }
+        let paste = ui.label("Paste a share string:");
+        ui.add(egui::TextEdit::singleline(&mut self.pasted).hint_text("gs1:…").desired_width(f32::INFINITY)).labelled_by(paste.id);
+        if ui.button("Open share string").on_hover_text("Start the run the string describes (from step 0).").clicked() {
+            match crate::share::decode(&self.pasted) {
+                Ok(cfg) => {
+                    self.error = None;
+                    out.push(Intent::Worker(Command::SetConfig(Box::new(cfg))));
+                    out.push(Intent::Worker(Command::Reset));
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
+        }
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::from_rgb(220, 60, 60), e);
+        }
+    }
 }
 
 impl ControlsPanel {
     pub fn new(cfg: Config, preset: &str) -> Self {
-        Self { edit: cfg.clone(), applied: cfg, preset: preset.into(), error: None }
+        Self { edit: cfg.clone(), applied: cfg, preset: preset.into(), error: None, share: SharePanel::default() }
     }
 
     pub fn config(&self) -> &Config {
@@ -43,6 +85,10 @@ impl ControlsPanel {
         ui.separator();
         self.preset_menu(ui, &mut out);
         ui.separator();
+        egui::CollapsingHeader::new("Share").default_open(false).show(ui, |ui| {
+            let running = snap.map_or_else(|| self.applied.clone(), |s| (*s.config).clone());
+            self.share.ui(ui, &running, &mut out);
+        });
         egui::CollapsingHeader::new("Layers").default_open(true).show(ui, |ui| layers_ui(ui, layers));
         egui::CollapsingHeader::new("Objective").default_open(true).show(ui, |ui| objective_ui(ui, &mut self.edit));
         egui::CollapsingHeader::new("Schedule").default_open(true).show(ui, |ui| schedule_ui(ui, &mut self.edit));

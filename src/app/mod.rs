@@ -75,6 +75,8 @@ pub struct Launch {
     pub screenshot: Option<(PathBuf, u64)>,
     /// Open on the Dirac-GAN tab with this Dirac preset.
     pub dirac: Option<String>,
+    /// Open on this config (from a share string) instead of a preset.
+    pub config: Option<Config>,
 }
 
 pub struct GanscopeApp {
@@ -125,10 +127,12 @@ impl GanscopeApp {
         let state: State = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
         let preset_name = launch.preset.clone().unwrap_or_else(|| "collapse".into());
         let launch_dirac = launch.dirac.clone();
-        let (cfg, start_error) = match crate::presets::get(&preset_name) {
-            Ok(p) => (p.config, None),
-            Err(e) => (crate::presets::get("collapse").expect("built-in").config, Some(e.to_string())),
+        let (cfg, start_error) = match (launch.config.clone(), crate::presets::get(&preset_name)) {
+            (Some(shared), _) => (shared, None),
+            (None, Ok(p)) => (p.config, None),
+            (None, Err(e)) => (crate::presets::get("collapse").expect("built-in").config, Some(e.to_string())),
         };
+        let preset_name = if launch.config.is_some() { "shared".to_string() } else { preset_name };
         let ctx = cc.egui_ctx.clone();
         let software = software_renderer(cc);
         // A software rasteriser (Mesa's llvmpipe) draws on the very cores that train: there the

@@ -58,6 +58,14 @@ pub struct Metrics {
     pub symptoms: Vec<crate::symptoms::Symptom>,
 }
 
+impl Metrics {
+    /// The metrics without the wall-clock figures (`seconds`, `sample_ms_per_1000`): what the
+    /// same seed must reproduce exactly.
+    pub fn timeless(&self) -> Metrics {
+        Metrics { seconds: 0.0, sample_ms_per_1000: 0.0, ..self.clone() }
+    }
+}
+
 /// The fixed evaluation latents, `[train.eval_samples, latent_dim]`: a stream of their own.
 pub fn eval_latents(cfg: &Config) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(cfg.train.seed ^ 0x1a7e_27a5_e7a1);
