@@ -183,7 +183,7 @@ impl Diffusion {
     }
 
     /// One training update on a batch of clean points, with t and ε drawn from `rng`.
-    pub fn train_step(&mut self, x0: &[f32], rng: &mut StdRng, opt: &OptimizerConfig) -> UpdateStats {
+    pub fn train_step(&mut self, x0: &[f32], rng: &mut crate::batch::TrainRng, opt: &OptimizerConfig) -> UpdateStats {
         let n = x0.len() / 2;
         let t: Vec<usize> = (0..n).map(|_| rng.random_range(1..=self.schedule.steps())).collect();
         let eps: Vec<f32> = (0..2 * n).map(|_| StandardNormal.sample(rng)).collect();
@@ -300,6 +300,18 @@ impl Engine for Diffusion {
     }
     fn as_diffusion(&mut self) -> Option<&mut Diffusion> {
         Some(self)
+    }
+    fn export_state(&self) -> crate::engine::EngineState {
+        crate::engine::EngineState { g: self.weights().0, g_opt: self.opt.export(), ..Default::default() }
+    }
+    fn import_state(&mut self, s: crate::engine::EngineState) -> Result<(), String> {
+        crate::engine::check_shapes("the denoiser", &self.weights().0, &s.g)?;
+        for (p, v) in self.net.params_mut().into_iter().zip(s.g) {
+            *p = v;
+        }
+        self.net.refresh();
+        self.opt.import(s.g_opt);
+        Ok(())
     }
     fn nfe_per_sample(&self) -> usize {
         self.nfe()

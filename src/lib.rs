@@ -22,6 +22,8 @@ pub mod penalty;
 pub mod presets;
 pub mod run;
 pub mod share;
+pub mod sweep;
+pub mod sweep_plot;
 pub mod symptoms;
 pub mod tensor_util;
 pub mod trainer;

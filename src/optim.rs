@@ -49,7 +49,29 @@ pub struct Optimizer {
     v: Vec<Option<Moment>>,
 }
 
+/// An optimizer's state on the host (moments per parameter; None where not yet allocated),
+/// for saving a run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OptimizerState {
+    pub t: i32,
+    pub m: Vec<Option<Vec<f32>>>,
+    pub v: Vec<Option<Vec<f32>>>,
+}
+
 impl Optimizer {
+    /// The state, moments copied to the host.
+    pub fn export(&self) -> OptimizerState {
+        let host = |b: &Vec<Option<Moment>>| b.iter().map(|m| m.clone().map(Moment::host)).collect();
+        OptimizerState { t: self.t, m: host(&self.m), v: host(&self.v) }
+    }
+
+    /// Takes a saved state (its moments stay on the host until a tensor step moves them).
+    pub fn import(&mut self, s: OptimizerState) {
+        self.t = s.t;
+        self.m = s.m.into_iter().map(|m| m.map(Moment::Host)).collect();
+        self.v = s.v.into_iter().map(|v| v.map(Moment::Host)).collect();
+    }
+
     pub fn new(cfg: OptimizerConfig) -> Self {
         Self { cfg, t: 0, m: Vec::new(), v: Vec::new() }
     }

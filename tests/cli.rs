@@ -308,3 +308,76 @@ fn share_strings_round_trip_and_damage_is_named() {
     assert!(run_err(ganscope().args(["config", "--preset", "r1", "--share", s])).contains("do not apply"));
     assert!(run_err(ganscope().args(["--share", "gs1:!!"])).contains("not URL-safe base64"));
 }
+
+/// A 2 × 2 grid × 2 seeds writes 8 runs and 4 summary rows and a plot; a second call runs
+/// nothing new; `--emit-jobs` lines run standalone and `--collect` gives the same runs.csv.
+#[test]
+fn sweep_runs_a_grid_resumes_and_collects_emitted_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sw");
+    let args = |out: &std::path::Path| {
+        let mut v: Vec<String> = ["sweep", "--preset", "ns-ring", "--set", "train.eval_samples=300", "--grid", "loss.kind=ns,hinge"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(
+            ["--grid", "optim.d.lr=1e-3,1e-4", "--seeds", "2", "--steps", "30", "--jobs", "2", "--backend", "cpu", "--out"]
+                .map(String::from),
+        );
+        v.push(out.display().to_string());
+        v
+    };
+    let o = ganscope().args(args(&out)).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("8 runs (4 grid points × 2 seeds), 0 already done"), "{err}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 8, "{runs}");
+    assert!(runs.starts_with("loss.kind,optim.d.lr,seed,modes_covered,"));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1 + 4, "{summary}");
+    let png = image::open(out.join("plot.png")).unwrap();
+    assert!(png.width() >= 600 && png.height() >= 400);
+
+    // Again: nothing new runs, and the same rows come out (wall-clock columns aside).
+    let o = ganscope().args(args(&out)).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("8 already done"), "{}", String::from_utf8_lossy(&o.stderr));
+    let strip = |csv: &str| csv.lines().map(|l| l.rsplitn(3, ',').nth(2).unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(strip(&std::fs::read_to_string(out.join("runs.csv")).unwrap()), strip(&runs));
+
+    // The same sweep as emitted command lines, run one by one as a scheduler would.
+    let out2 = dir.path().join("sw2");
+    let jobs = dir.path().join("jobs.txt");
+    run_ok(ganscope().args(args(&out2)).args(["--emit-jobs", jobs.to_str().unwrap()]));
+    let lines = std::fs::read_to_string(&jobs).unwrap();
+    assert_eq!(lines.lines().count(), 8);
+    for line in lines.lines() {
+        let st = std::process::Command::new("sh").args(["-c", line]).env("GANSCOPE_NO_GPU_PROBE", "1").output().unwrap();
+        assert!(st.status.success(), "{line}: {}", String::from_utf8_lossy(&st.stderr));
+    }
+    run_ok(ganscope().args(["sweep", "--collect", out2.to_str().unwrap()]));
+    assert_eq!(strip(&std::fs::read_to_string(out2.join("runs.csv")).unwrap()), strip(&runs), "collected = run here");
+
+    assert!(
+        run_err(ganscope().args(["sweep", "--preset", "ns-ring", "--grid", "loss.kind=ns,banana", "--out", "x"])).contains("loss.kind")
+    );
+    assert!(run_err(ganscope().args(["sweep", "--collect", dir.path().to_str().unwrap()])).contains("not a sweep directory"));
+}
+
+/// `--save-state` then `--resume`: 60 steps straight and 30 + resume + 30 give the same
+/// samples; a change that keeps the networks continues, one that does not is refused.
+#[test]
+fn train_saves_and_resumes_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let base = ["train", "--preset", "r1", "--seed", "4", "--backend", "cpu", "--set", "train.eval_samples=300"];
+    run_ok(ganscope().args(base).args(["--steps", "60", "--samples-out", &p("straight.csv")]));
+    run_ok(ganscope().args(base).args(["--steps", "30", "--save-state", &p("half.gss")]));
+    run_ok(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "30", "--backend", "cpu", "--samples-out", &p("resumed.csv")]));
+    assert_eq!(std::fs::read_to_string(p("straight.csv")).unwrap(), std::fs::read_to_string(p("resumed.csv")).unwrap());
+    run_ok(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "5", "--set", "loss.kind=wgan-gp", "--backend", "cpu"]));
+    let e = run_err(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "5", "--set", "generator.width=32"]));
+    assert!(e.contains("fresh networks (architecture)"), "{e}");
+    std::fs::write(p("bad.gss"), "hello").unwrap();
+    assert!(run_err(ganscope().args(["train", "--resume", &p("bad.gss")])).contains("not a ganscope state file"));
+}

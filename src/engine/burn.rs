@@ -250,4 +250,24 @@ impl Engine for BurnEngine {
     fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
         (self.g.params().into_iter().map(to_vec).collect(), self.d.params().into_iter().map(to_vec).collect())
     }
+
+    fn export_state(&self) -> super::EngineState {
+        let (g, d) = self.weights();
+        super::EngineState { g, d, g_opt: self.g_opt.export(), d_opt: self.d_opt.export() }
+    }
+
+    fn import_state(&mut self, s: super::EngineState) -> Result<(), String> {
+        let (g, d) = self.weights();
+        super::check_shapes("G", &g, &s.g)?;
+        super::check_shapes("D", &d, &s.d)?;
+        for (net, saved) in [(&mut self.g, s.g), (&mut self.d, s.d)] {
+            let like = net.params();
+            let params =
+                like.iter().zip(saved).map(|(t, v)| Tensor::from_data(burn::tensor::TensorData::new(v, t.dims()), &self.device)).collect();
+            net.set_params(params);
+        }
+        self.g_opt.import(s.g_opt);
+        self.d_opt.import(s.d_opt);
+        Ok(())
+    }
 }

@@ -364,6 +364,26 @@ impl Engine for HostEngine {
         let flat = |m: &HostMlp| m.w.iter().zip(&m.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
         (flat(&self.g), flat(&self.d))
     }
+
+    fn export_state(&self) -> super::EngineState {
+        let (g, d) = self.weights();
+        super::EngineState { g, d, g_opt: self.g_opt.export(), d_opt: self.d_opt.export() }
+    }
+
+    fn import_state(&mut self, s: super::EngineState) -> Result<(), String> {
+        let (g, d) = self.weights();
+        super::check_shapes("G", &g, &s.g)?;
+        super::check_shapes("D", &d, &s.d)?;
+        for (net, saved) in [(&mut self.g, s.g), (&mut self.d, s.d)] {
+            for (p, v) in net.params_mut().into_iter().zip(saved) {
+                *p = v;
+            }
+            net.refresh();
+        }
+        self.g_opt.import(s.g_opt);
+        self.d_opt.import(s.d_opt);
+        Ok(())
+    }
 }
 
 /// Points `[n, 2]` as D inputs of `width = 2·pack`: each point repeated `pack` times.

@@ -60,6 +60,24 @@ pub enum EngineError {
     DiffusionHostOnly,
 }
 
+/// An engine's learnable state: parameters (w0, b0, w1, b1, … per network) and optimizer state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    pub g: Vec<Vec<f32>>,
+    pub d: Vec<Vec<f32>>,
+    pub g_opt: crate::optim::OptimizerState,
+    pub d_opt: crate::optim::OptimizerState,
+}
+
+/// Checks that `saved` parameters have the shapes of `current` ones.
+pub fn check_shapes(net: &str, current: &[Vec<f32>], saved: &[Vec<f32>]) -> Result<(), String> {
+    let sizes = |v: &[Vec<f32>]| v.iter().map(Vec::len).collect::<Vec<_>>();
+    if sizes(current) != sizes(saved) {
+        return Err(format!("{net}'s saved parameters have sizes {:?}, the config's network has {:?}", sizes(saved), sizes(current)));
+    }
+    Ok(())
+}
+
 /// What one update measured (when recording).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct UpdateStats {
@@ -97,6 +115,10 @@ pub trait Engine: Send {
     fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>);
     /// Both networks' parameters on the host, in the order w0, b0, w1, b1, …
     fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>);
+    /// Both networks and both optimizers' state on the host (saving a run).
+    fn export_state(&self) -> EngineState;
+    /// Takes a saved state; an error (naming the mismatch) leaves the engine untouched.
+    fn import_state(&mut self, s: EngineState) -> Result<(), String>;
     /// The diffusion model, when this engine is one (`model.kind = diffusion`).
     fn as_diffusion(&mut self) -> Option<&mut crate::diffusion::Diffusion> {
         None

@@ -7,10 +7,10 @@ use crate::config::Config;
 use crate::data::{Target, sample_latent};
 use crate::metrics::{ModeStats, grid_divergences, mode_stats};
 use rand::{SeedableRng, rngs::StdRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Values measured on the latest recorded D and G updates.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepStats {
     pub d_loss: f32,
     pub g_loss: f32,
@@ -23,7 +23,7 @@ pub struct StepStats {
 }
 
 /// Everything measured at one evaluation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub step: u64,
     pub seconds: f64,
@@ -55,6 +55,8 @@ pub struct Metrics {
     /// Wall time to draw 1,000 samples (from the evaluation batch's timing).
     pub sample_ms_per_1000: f64,
     /// The five symptoms of mode collapse at this evaluation (`symptoms.rs`).
+    /// (Not read back from a saved state: they are recomputed from the numbers.)
+    #[serde(skip_deserializing)]
     pub symptoms: Vec<crate::symptoms::Symptom>,
 }
 

@@ -9,11 +9,13 @@
 
 pub mod evaluate;
 pub mod schedule;
+pub mod state;
 pub mod view;
 
 pub use evaluate::{Metrics, StepStats};
 
 use crate::backend::Compute;
+use crate::batch::TrainRng;
 use crate::batch::{DBatch, Draw, GBatch};
 use crate::config::{Anneal, Config, LossKind, ModelKind};
 use crate::data::Target;
@@ -51,7 +53,7 @@ pub struct Trainer {
     target: Target,
     half_width: f32,
     engine: Box<dyn Engine>,
-    rng: StdRng,
+    rng: TrainRng,
     step: u64,
     /// Position in the current step's plan (slow motion stops between updates).
     cursor: usize,
@@ -84,7 +86,7 @@ impl Trainer {
         // Separate streams: initialisation, training batches and the evaluation set, so that
         // e.g. changing the batch size does not change the initial weights.
         let mut init_rng = StdRng::seed_from_u64(cfg.train.seed);
-        let rng = StdRng::seed_from_u64(cfg.train.seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        let rng = TrainRng::seed_from_u64(cfg.train.seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
         let engine = engine::build(&cfg, compute.engine, &compute.device, compute.info.backend == "cpu", &mut init_rng)?;
         let eval_z = evaluate::eval_latents(&cfg);
         let real_eval = evaluate::reference_set(&cfg, &target);

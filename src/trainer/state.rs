@@ -1,0 +1,159 @@
+//! Save and resume: the whole training state — config, step, both networks, both optimizers'
+//! moments, the training stream's position and the evaluations the symptoms look back on — in
+//! one versioned file (deflated JSON). A resumed run continues exactly: the same updates, the
+//! same draws, bit for bit on the CPU.
+//!
+//! The instance-noise schedule needs nothing of its own: it is a function of the step.
+
+use super::{Metrics, StepStats, TrainError, Trainer};
+use crate::backend::Compute;
+use crate::batch::TrainRng;
+use crate::config::{Config, ConfigError};
+use crate::engine::EngineState;
+use flate2::Compression;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The format tag and version every state file starts with.
+pub const FORMAT: &str = "ganscope-state";
+pub const VERSION: u32 = 1;
+
+/// The training stream's position (ChaCha12: key, stream and word position).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RngState {
+    pub seed: [u8; 32],
+    pub stream: u64,
+    /// A 68-bit counter, as a decimal string (JSON numbers stop at 64 bits).
+    pub word_pos: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainState {
+    pub format: String,
+    pub version: u32,
+    /// The config as TOML (readable in the file, and checked like any config on load).
+    pub config: String,
+    pub step: u64,
+    pub rng: RngState,
+    pub engine: EngineState,
+    pub last: StepStats,
+    /// The latest evaluations (the symptoms' window).
+    pub history: Vec<Metrics>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("cannot read or write the state file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a ganscope state file, or a damaged one ({0})")]
+    NotState(String),
+    #[error("state file version {found} is not one this ganscope reads (it reads version {VERSION})")]
+    Version { found: u32 },
+    #[error("the state file's config is rejected: {0}")]
+    Config(#[from] ConfigError),
+    #[error("the state file does not fit its config: {0}")]
+    Mismatch(String),
+    #[error("a state is saved between steps: finish the step in progress first")]
+    MidStep,
+    #[error("cannot continue under this change: it needs fresh networks ({0}); start a new run instead")]
+    Rebuild(String),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+}
+
+impl Trainer {
+    /// The whole training state, between two steps.
+    pub fn save_state(&self) -> Result<TrainState, StateError> {
+        if self.cursor != 0 || self.kept_g.is_some() {
+            return Err(StateError::MidStep);
+        }
+        let history = self.history.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
+        Ok(TrainState {
+            format: FORMAT.into(),
+            version: VERSION,
+            config: self.cfg.to_toml(),
+            step: self.step,
+            rng: RngState { seed: self.rng.get_seed(), stream: self.rng.get_stream(), word_pos: self.rng.get_word_pos().to_string() },
+            engine: self.engine.export_state(),
+            last: self.last.clone(),
+            history,
+        })
+    }
+
+    /// A run continued from `state` on `compute`. Nothing is half-applied: the trainer is
+    /// built whole, or an error names what did not fit.
+    pub fn from_state(state: TrainState, compute: Compute) -> Result<Trainer, StateError> {
+        Self::from_state_with(state, compute, |_| Ok(()))
+    }
+
+    /// As `from_state`, with the saved config changed by `change` first (e.g. `--set` on the
+    /// command line). A change that needs fresh networks is refused.
+    pub fn from_state_with(
+        state: TrainState,
+        compute: Compute,
+        change: impl FnOnce(&mut Config) -> Result<(), ConfigError>,
+    ) -> Result<Trainer, StateError> {
+        if state.format != FORMAT {
+            return Err(StateError::NotState(format!("format `{}`, expected `{FORMAT}`", state.format)));
+        }
+        if state.version != VERSION {
+            return Err(StateError::Version { found: state.version });
+        }
+        let saved = Config::from_toml(&state.config)?;
+        let mut cfg = saved.clone();
+        change(&mut cfg)?;
+        let diff = saved.diff(&cfg);
+        if diff.rebuild {
+            return Err(StateError::Rebuild(diff.why.join(", ")));
+        }
+        let word_pos: u128 =
+            state.rng.word_pos.parse().map_err(|_| StateError::NotState(format!("bad word_pos `{}`", state.rng.word_pos)))?;
+        // Built on the saved config (same networks), then switched to the changed one.
+        let mut t = Trainer::on(saved, compute)?;
+        t.engine.import_state(state.engine).map_err(StateError::Mismatch)?;
+        let mut rng = TrainRng::from_seed(state.rng.seed);
+        rng.set_stream(state.rng.stream);
+        rng.set_word_pos(word_pos);
+        t.rng = rng;
+        t.step = state.step;
+        t.last = state.last;
+        *t.history.lock().unwrap_or_else(|e| e.into_inner()) = state.history.into();
+        t.set_config(cfg)?;
+        Ok(t)
+    }
+}
+
+impl TrainState {
+    /// Writes the state to `path` (deflated JSON).
+    pub fn write(&self, path: &Path) -> Result<(), StateError> {
+        let json = serde_json::to_vec(self).map_err(|e| StateError::NotState(e.to_string()))?;
+        let mut z = DeflateEncoder::new(Vec::new(), Compression::fast());
+        z.write_all(&json)?;
+        std::fs::write(path, z.finish()?)?;
+        Ok(())
+    }
+
+    /// Reads a state file; a damaged or foreign file is an error that says so.
+    pub fn read(path: &Path) -> Result<TrainState, StateError> {
+        let bytes = std::fs::read(path)?;
+        let mut json = Vec::new();
+        DeflateDecoder::new(bytes.as_slice())
+            .read_to_end(&mut json)
+            .map_err(|e| StateError::NotState(format!("it does not decompress: {e}")))?;
+        // Check the tag first, so a foreign JSON says "not a state file", not "missing field".
+        let head: serde_json::Value = serde_json::from_slice(&json).map_err(|e| StateError::NotState(e.to_string()))?;
+        if head.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(StateError::NotState(format!("no `format = \"{FORMAT}\"` tag")));
+        }
+        if let Some(v) = head.get("version").and_then(|v| v.as_u64())
+            && v != VERSION as u64
+        {
+            return Err(StateError::Version { found: v as u32 });
+        }
+        serde_json::from_value(head).map_err(|e| StateError::NotState(e.to_string()))
+    }
+}
