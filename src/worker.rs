@@ -47,6 +47,8 @@ pub enum Command {
     SetView(ViewRequest),
     /// Pause as soon as the step counter reaches this step (None: no such stop).
     PauseAt(Option<u64>),
+    /// Go back to the checkpoint at this step (the timeline); Play replays from there.
+    Rewind(u64),
     /// Test hook: make the training thread panic (to test that the window survives it).
     #[doc(hidden)]
     Panic,
@@ -79,6 +81,8 @@ pub struct Snapshot {
     pub instance_std: f32,
     /// Losses, D outputs and gradient norms of the latest updates (a point per snapshot).
     pub stats: StepStats,
+    /// The checkpoints the timeline can go back to.
+    pub timeline: Arc<Timeline>,
 }
 
 /// How the worker trains.
@@ -101,8 +105,66 @@ pub enum Event {
     Notice(String),
     /// A new run started (reset, preset, rebuild) with this config: histories start over.
     Restarted { run: u64, config: Arc<Config> },
+    /// The run went back to this step (the timeline): what was plotted after it is gone.
+    Rewound { step: u64 },
     /// The training thread panicked with this message; it is gone.
     Crashed(String),
+}
+
+/// The checkpoints the worker keeps, for the window's timeline.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline {
+    /// Steps with a checkpoint, oldest first.
+    pub steps: Vec<u64>,
+    /// Their memory.
+    pub bytes: usize,
+    /// Set when the run was rewound and a knob changed there: the run from this step on is
+    /// a fork of the one that was recorded.
+    pub forked_at: Option<u64>,
+}
+
+/// Checkpoints kept at most (the oldest go first), and their memory at most.
+const MAX_CHECKPOINTS: usize = 200;
+const MAX_CHECKPOINT_BYTES: usize = 256 << 20;
+
+/// The worker's checkpoints: the whole training state every `train.eval_every` steps.
+#[derive(Default)]
+struct Checkpoints {
+    ring: std::collections::VecDeque<crate::trainer::state::TrainState>,
+    bytes: usize,
+    forked_at: Option<u64>,
+}
+
+impl Checkpoints {
+    fn size(s: &crate::trainer::state::TrainState) -> usize {
+        let e = &s.engine;
+        let opt = |o: &crate::optim::OptimizerState| o.m.iter().chain(&o.v).flatten().map(Vec::len).sum::<usize>();
+        4 * (e.g.iter().chain(&e.d).map(Vec::len).sum::<usize>() + opt(&e.g_opt) + opt(&e.d_opt)) + s.config.len()
+    }
+
+    fn push(&mut self, s: crate::trainer::state::TrainState) {
+        // A checkpoint at a step already kept (a re-run after rewinding) replaces what follows.
+        self.truncate_after(s.step.saturating_sub(1));
+        self.bytes += Self::size(&s);
+        self.ring.push_back(s);
+        while self.ring.len() > MAX_CHECKPOINTS || (self.bytes > MAX_CHECKPOINT_BYTES && self.ring.len() > 1) {
+            if let Some(old) = self.ring.pop_front() {
+                self.bytes -= Self::size(&old);
+            }
+        }
+    }
+
+    /// Drops the checkpoints after `step` (their future was overwritten).
+    fn truncate_after(&mut self, step: u64) {
+        while self.ring.back().is_some_and(|c| c.step > step) {
+            let c = self.ring.pop_back().expect("non-empty");
+            self.bytes -= Self::size(&c);
+        }
+    }
+
+    fn timeline(&self) -> Timeline {
+        Timeline { steps: self.ring.iter().map(|c| c.step).collect(), bytes: self.bytes, forked_at: self.forked_at }
+    }
 }
 
 /// Owns the worker thread; dropping it stops the thread.
@@ -213,6 +275,10 @@ struct Worker {
     rate: f64,
     /// The view's cost, so that drawing takes a bounded share of the training thread.
     cadence: ViewCadence,
+    checkpoints: Checkpoints,
+    /// Set after a rewind while later checkpoints are kept (scrubbing back and forth): the
+    /// next update overwrites that future.
+    in_past: bool,
 }
 
 /// While training runs, the view is computed in two parts on two clocks so that together they
@@ -262,6 +328,8 @@ impl Worker {
             rate_mark: (Instant::now(), 0),
             rate: 0.0,
             cadence: ViewCadence::default(),
+            checkpoints: Checkpoints::default(),
+            in_past: false,
         };
         w.on_restart();
         w
@@ -276,7 +344,47 @@ impl Worker {
         self.notices();
         self.dirty = true;
         self.rate_mark = (Instant::now(), self.trainer.steps_done());
+        self.checkpoints = Checkpoints::default();
+        self.in_past = false;
+        self.checkpoint();
         self.evaluate();
+    }
+
+    /// Keeps the training state for the timeline.
+    fn checkpoint(&mut self) {
+        if let Ok(s) = self.trainer.save_state() {
+            self.checkpoints.push(s);
+        }
+    }
+
+    /// Training is about to overwrite the future of a rewound run.
+    fn leave_past(&mut self) {
+        if self.in_past {
+            self.checkpoints.truncate_after(self.trainer.steps_done());
+            self.in_past = false;
+        }
+    }
+
+    /// Back to the checkpoint at `step` (or the latest before it).
+    fn rewind(&mut self, step: u64) {
+        let Some(state) = self.checkpoints.ring.iter().rev().find(|c| c.step <= step).cloned() else {
+            return self.send_event(Event::Notice(format!("No checkpoint at or before step {step}.")));
+        };
+        let at = state.step;
+        match Trainer::from_state(state, self.trainer.asked().clone()) {
+            Ok(t) => {
+                self.trainer = t;
+                self.running = false;
+                self.diverged = None;
+                self.in_past = self.checkpoints.ring.back().is_some_and(|c| c.step > at);
+                self.config = Arc::new(self.trainer.config().clone());
+                self.send_event(Event::Rewound { step: at });
+                self.send_event(Event::Notice(format!(
+                    "Back at step {at}: Play replays the same run, or a different one if you change a knob."
+                )));
+            }
+            Err(e) => self.send_event(Event::Notice(format!("Could not go back to step {at}: {e}"))),
+        }
     }
 
     fn run(mut self) {
@@ -322,12 +430,14 @@ impl Worker {
             Command::Pause => self.running = false,
             Command::SubStep => {
                 if self.diverged.is_none() {
+                    self.leave_past();
                     let r = self.trainer.sub_step().map(|_| ());
                     self.after_train(r);
                 }
             }
             Command::Step => {
                 if self.diverged.is_none() {
+                    self.leave_past();
                     let r = self.trainer.step();
                     self.after_train(r);
                 }
@@ -343,6 +453,11 @@ impl Worker {
                     }
                     Ok(false) => {
                         self.config = Arc::new(self.trainer.config().clone());
+                        if self.in_past {
+                            // A knob changed in the past: what follows is a fork of the recorded run.
+                            self.checkpoints.forked_at = Some(self.trainer.steps_done());
+                            self.leave_past();
+                        }
                         self.notices();
                     }
                     Err(e) => self.send_event(Event::Notice(format!("Could not apply the change: {e}"))),
@@ -357,6 +472,7 @@ impl Worker {
                 Err(e) => self.send_event(Event::Notice(e.to_string())),
             },
             Command::SetView(v) => self.view_req = v,
+            Command::Rewind(step) => self.rewind(step),
             Command::Panic => panic!("panic requested by Command::Panic"),
         }
         // Whatever changed (weights, loss, what is shown), the next view is computed whole.
@@ -395,6 +511,7 @@ impl Worker {
         let step = self.trainer.steps_done();
         if step.is_multiple_of(self.trainer.config().train.eval_every) {
             self.evaluate();
+            self.checkpoint();
         }
         if self.pause_at.is_some_and(|n| step >= n) {
             self.running = false;
@@ -418,6 +535,7 @@ impl Worker {
 
     /// Trains for about one frame's worth, per the speed setting.
     fn train_chunk(&mut self) {
+        self.leave_past();
         let frame = Duration::from_millis(16);
         let start = Instant::now();
         match self.speed {
@@ -504,6 +622,7 @@ impl Worker {
             diverged: self.diverged.clone(),
             instance_std: self.trainer.instance_std(),
             stats: self.trainer.last_stats().clone(),
+            timeline: Arc::new(self.checkpoints.timeline()),
         };
         // Newest wins: if the window has not taken the previous snapshot, replace it (all it
         // carried that must not be lost went as events).

@@ -99,3 +99,60 @@ fn a_crashed_training_thread_reports_its_panic() {
     let msg = events.iter().find_map(|e| if let Event::Crashed(m) = e { Some(m.clone()) } else { None }).unwrap();
     assert!(msg.contains("panic requested"), "{msg}");
 }
+
+fn metrics_at(events: &[Event], step: u64) -> ganscope::trainer::Metrics {
+    events
+        .iter()
+        .rev()
+        .find_map(|e| if let Event::Metrics(m) = e { (m.step == step).then(|| m.timeless()) } else { None })
+        .unwrap_or_else(|| panic!("no evaluation at step {step}"))
+}
+
+/// The timeline: the worker keeps a checkpoint per evaluation; going back to one and playing
+/// replays the same run (the same metrics, bit for bit); a knob changed there makes a fork.
+#[test]
+fn rewinding_replays_the_run_and_a_changed_knob_forks_it() {
+    let mut cfg = presets::get("ns-ring").unwrap().config;
+    cfg.set_all(&["train.eval_every=100", "train.eval_samples=400"]).unwrap();
+    let w =
+        WorkerHandle::spawn(cfg.clone(), &WorkerOptions { backend: BackendChoice::Cpu, ..Default::default() }, Box::new(|| {})).unwrap();
+    w.send(Command::Speed(Speed::Max));
+    w.send(Command::PauseAt(Some(300)));
+    w.send(Command::Play);
+    let first = events_until(&w, "step 300", |e| e.iter().any(|e| matches!(e, Event::Metrics(m) if m.step == 300)));
+    let latest = |w: &WorkerHandle, what: &str, ok: &dyn Fn(&Snapshot) -> bool| {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = w.latest().filter(|s| ok(s)) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    let s = latest(&w, "the pause at 300", &|s| !s.running && s.step == 300);
+    assert_eq!(s.timeline.steps, vec![0, 100, 200, 300], "a checkpoint per evaluation");
+    assert!(s.timeline.bytes > 0);
+
+    w.send(Command::Rewind(100));
+    events_until(&w, "the rewind", |e| e.iter().any(|e| matches!(e, Event::Rewound { step: 100 })));
+    let s = latest(&w, "step 100", &|s| s.step == 100);
+    assert_eq!(s.timeline.steps, vec![0, 100, 200, 300], "the future is kept while scrubbing");
+    w.send(Command::PauseAt(Some(300)));
+    w.send(Command::Play);
+    let again = events_until(&w, "step 300 again", |e| e.iter().any(|e| matches!(e, Event::Metrics(m) if m.step == 300)));
+    for step in [200, 300] {
+        assert_eq!(metrics_at(&first, step), metrics_at(&again, step), "replayed step {step} differs");
+    }
+    let s = latest(&w, "paused at 300", &|s| !s.running && s.step == 300);
+    assert_eq!(s.timeline.forked_at, None);
+
+    w.send(Command::Rewind(100));
+    events_until(&w, "the second rewind", |e| e.iter().any(|e| matches!(e, Event::Rewound { step: 100 })));
+    let mut changed = cfg.clone();
+    changed.set("loss.kind=hinge").unwrap();
+    w.send(Command::SetConfig(Box::new(changed)));
+    let s = latest(&w, "the fork", &|s| s.timeline.forked_at.is_some());
+    assert_eq!(s.timeline.forked_at, Some(100));
+    assert_eq!(s.timeline.steps, vec![0, 100], "the recorded future is gone");
+}

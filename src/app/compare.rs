@@ -64,6 +64,7 @@ impl Compare {
                     self.run = run;
                     self.history.clear();
                 }
+                Event::Rewound { step } => self.history.truncate_after(step),
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
         }

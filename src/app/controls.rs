@@ -179,6 +179,9 @@ impl ControlsPanel {
         ui.add(DragValue::new(&mut self.edit.train.seed).prefix("seed "))
             .on_hover_text("Random seed: the same seed replays the same run. Changing it restarts.")
             .labelled_by(ui.label("Seed").id);
+        if let Some(s) = snap {
+            timeline_ui(ui, s, out);
+        }
     }
 
     fn preset_menu(&mut self, ui: &mut Ui, out: &mut Vec<Intent>) {
@@ -215,6 +218,30 @@ impl ControlsPanel {
             }
         }
     }
+}
+
+/// The timeline: a slider over the worker's checkpoints (one per evaluation); letting go goes
+/// back there. Play from the past replays the same run, or forks it if a knob changed.
+fn timeline_ui(ui: &mut Ui, s: &Snapshot, out: &mut Vec<Intent>) {
+    let t = &s.timeline;
+    if t.steps.len() < 2 {
+        return;
+    }
+    // The slider shows the checkpoint at or before the current step.
+    let mut idx = t.steps.iter().rposition(|&c| c <= s.step).unwrap_or(0);
+    let last = t.steps.len() - 1;
+    let steps = t.steps.clone();
+    let r = ui
+        .add(Slider::new(&mut idx, 0..=last).custom_formatter(move |i, _| format!("step {}", steps[(i as usize).min(last)])).text("Timeline"))
+        .on_hover_text("Go back to any checkpoint (one per evaluation). Play from there replays the same run — or a fork of it, if you change a knob first.");
+    if r.changed() && t.steps[idx] != s.step {
+        out.push(Intent::Worker(Command::Rewind(t.steps[idx])));
+    }
+    let mut note = format!("{} checkpoints, {:.1} MB", t.steps.len(), t.bytes as f64 / 1e6);
+    if let Some(f) = t.forked_at {
+        note += &format!(" · forked at step {f}: a knob changed there");
+    }
+    ui.small(note);
 }
 
 fn rebuild_button(ui: &mut Ui, changed: bool, label: &str) -> bool {

@@ -271,6 +271,7 @@ impl GanscopeApp {
                     self.history.clear();
                     self.controls.sync(&config);
                 }
+                Event::Rewound { step } => self.history.truncate_after(step),
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
         }

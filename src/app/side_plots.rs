@@ -60,6 +60,26 @@ impl History {
         *self = Self::default();
     }
 
+    /// Forgets everything after `step` (the run went back there).
+    pub fn truncate_after(&mut self, step: u64) {
+        let x = step as f64;
+        for s in [
+            &mut self.d_loss,
+            &mut self.g_loss,
+            &mut self.modes,
+            &mut self.hq,
+            &mut self.kl,
+            &mut self.js,
+            &mut self.d_grad,
+            &mut self.g_grad,
+            &mut self.input_grad,
+            &mut self.critic_gap,
+        ] {
+            s.0.retain(|p| p[0] <= x);
+        }
+        self.last_visit_step = self.last_visit_step.filter(|&v| v <= step);
+    }
+
     /// One evaluation's metrics.
     pub fn absorb_metrics(&mut self, m: &Metrics) {
         self.symptoms = m.symptoms.clone();
