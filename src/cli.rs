@@ -34,6 +34,9 @@ pub struct Cli {
     /// Window: open on the run a share string holds (`ganscope config … --share`).
     #[arg(long, value_name = "STRING", conflicts_with = "preset")]
     pub share: Option<String>,
+    /// Window: start in presentation mode (controls hidden, everything larger; F11 toggles).
+    #[arg(long)]
+    pub present: bool,
     /// Window: open on the Dirac-GAN tab with this Dirac preset (`ganscope dirac --list`).
     #[arg(long)]
     pub dirac: Option<String>,
@@ -718,6 +721,7 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
         screenshot: args.screenshot.clone().map(|p| (p, args.steps.unwrap_or(0))),
         dirac: args.dirac.clone(),
         config: shared,
+        present: args.present,
     })
 }
 

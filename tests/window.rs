@@ -199,3 +199,53 @@ fn a_share_string_round_trips_through_the_window() {
     other.get_by_label("Open share string").click();
     wait_for(&mut other, "the shared config in the trainer", |a| a.snapshot().is_some_and(|s| *s.config == want));
 }
+
+/// Presentation mode (button or F11) hides the controls and restores them; N loads the next
+/// preset; a digit toggles a layer; `?` lists the shortcuts.
+#[test]
+fn presentation_mode_and_the_keyboard_flow() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    assert!(h.query_by_label("Reset").is_some(), "controls shown");
+    h.get_by_label("Present (F11)").click();
+    h.run_steps(3);
+    assert!(h.state().presenting());
+    assert!(h.query_by_label("Reset").is_none(), "controls hidden while presenting");
+    assert!(h.query_by_label_contains("The baseline").is_some(), "the preset's caption is shown");
+    h.key_press(eframe::egui::Key::F11);
+    h.run_steps(3);
+    assert!(!h.state().presenting());
+    assert!(h.query_by_label("Reset").is_some(), "controls back");
+
+    let surface = h.state().layers().surface;
+    h.key_press(eframe::egui::Key::Num1);
+    h.run_steps(2);
+    assert_eq!(h.state().layers().surface, !surface, "1 toggles the surface");
+
+    h.key_press(eframe::egui::Key::N);
+    let next = {
+        let names: Vec<&str> = ganscope::presets::names().collect();
+        names[(names.iter().position(|n| *n == "ns-ring").unwrap() + 1) % names.len()].to_string()
+    };
+    let want = ganscope::presets::get(&next).unwrap().config;
+    wait_for(&mut h, "the next preset", |a| a.snapshot().is_some_and(|s| *s.config == want));
+
+    h.get_by_label("?").click();
+    h.run_steps(4);
+    assert!(h.query_by_label_contains("next / previous preset").is_some());
+}
+
+/// Drawing the controls never changes a preset's config: a value outside a slider's range
+/// (oscillation's clip of 100) is kept until the user edits it.
+#[test]
+fn every_preset_reaches_the_trainer_unchanged() {
+    for p in ganscope::presets::all() {
+        let mut h = harness(p.name);
+        wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+        h.run_steps(5);
+        std::thread::sleep(Duration::from_millis(100));
+        h.run_steps(2);
+        let got = h.state().snapshot().unwrap().config.to_toml();
+        assert_eq!(got, p.config.to_toml(), "{}: the window changed the config", p.name);
+    }
+}

@@ -68,6 +68,11 @@ impl ControlsPanel {
         &self.edit
     }
 
+    /// Shows `name` as the chosen preset (the keyboard's N / P load it).
+    pub fn choose_preset(&mut self, name: &str) {
+        self.preset = name.into();
+    }
+
     /// The preset last chosen.
     pub fn preset(&self) -> &str {
         &self.preset
@@ -232,7 +237,7 @@ fn timeline_ui(ui: &mut Ui, s: &Snapshot, out: &mut Vec<Intent>) {
     let last = t.steps.len() - 1;
     let steps = t.steps.clone();
     let r = ui
-        .add(Slider::new(&mut idx, 0..=last).custom_formatter(move |i, _| format!("step {}", steps[(i as usize).min(last)])).text("Timeline"))
+        .add(Slider::new(&mut idx, 0..=last).clamping(egui::SliderClamping::Edits).custom_formatter(move |i, _| format!("step {}", steps[(i as usize).min(last)])).text("Timeline"))
         .on_hover_text("Go back to any checkpoint (one per evaluation). Play from there replays the same run — or a fork of it, if you change a knob first.");
     if r.changed() && t.steps[idx] != s.step {
         out.push(Intent::Worker(Command::Rewind(t.steps[idx])));
@@ -274,11 +279,11 @@ fn combo<T: PartialEq + Copy>(ui: &mut Ui, label: &str, value: &mut T, options: 
 }
 
 fn slider(ui: &mut Ui, label: &str, v: &mut f32, range: std::ops::RangeInclusive<f32>, log: bool, tip: &str) {
-    ui.add(Slider::new(v, range).logarithmic(log).text(label)).on_hover_text(tip);
+    ui.add(Slider::new(v, range).clamping(egui::SliderClamping::Edits).logarithmic(log).text(label)).on_hover_text(tip);
 }
 
 fn usize_slider(ui: &mut Ui, label: &str, v: &mut usize, range: std::ops::RangeInclusive<usize>, tip: &str) {
-    ui.add(Slider::new(v, range).text(label)).on_hover_text(tip);
+    ui.add(Slider::new(v, range).clamping(egui::SliderClamping::Edits).text(label)).on_hover_text(tip);
 }
 
 fn objective_ui(ui: &mut Ui, c: &mut Config) {

@@ -91,7 +91,7 @@ impl DataView {
             .allow_scroll(false)
             .show_grid(false)
             .legend(egui_plot::Legend::default());
-        plot.show(ui, |p| {
+        let hover = plot.show(ui, |p| {
             if layers.surface
                 && let Some(t) = &self.texture
             {
@@ -156,7 +156,16 @@ impl DataView {
                     if s.config.model.kind == crate::config::ModelKind::Diffusion { "denoiser's push" } else { "∂D/∂x at fakes" };
                 p.arrows(Arrows::new(name, PlotPoints::new(o), PlotPoints::new(t)).color(ARROW).tip_length(4.0));
             }
+            p.pointer_coordinate()
         });
+        // The readout under the pointer: where, and what D says there.
+        if let Some(pt) = hover.inner.filter(|pt| pt.x.abs() <= h && pt.y.abs() <= h) {
+            let mut text = format!("x = {:.3}, y = {:.3}", pt.x, pt.y);
+            if let Some(v) = surface_at(slow, pt.x, pt.y, h) {
+                text += &format!(", {} = {v:.3}", if slow.surface_is_prob { "D(x)" } else { "critic D(x)" });
+            }
+            ui.label(text);
+        }
     }
 
     /// The colour legend of the surface: what blue and red mean, with the value range.
@@ -179,6 +188,16 @@ impl DataView {
             ui.label("   (blue: judged fake, red: judged real)");
         });
     }
+}
+
+/// D's value at (x, y) from the surface grid (its cell), when the surface was computed.
+fn surface_at(v: &SlowLayers, x: f64, y: f64, h: f64) -> Option<f32> {
+    let n = v.surface_n;
+    if n == 0 || v.surface.len() != n * n {
+        return None;
+    }
+    let cell = |c: f64| (((c + h) / (2.0 * h) * n as f64).floor() as usize).min(n - 1);
+    Some(v.surface[cell(y) * n + cell(x)])
 }
 
 /// Scale so the longest gradient is drawn `max_len` long.

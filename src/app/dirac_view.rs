@@ -232,21 +232,21 @@ impl DiracView {
             .response
             .on_hover_text("Simultaneous: both step from the same point. Alternating: G steps, then D. Continuous: the h → 0 limit.");
         if s.kind == UpdateKind::Alternating {
-            ui.add(Slider::new(&mut s.d_steps, 1..=10).text("D steps per G step"));
+            ui.add(Slider::new(&mut s.d_steps, 1..=10).clamping(egui::SliderClamping::Edits).text("D steps per G step"));
         }
-        ui.add(Slider::new(&mut s.h, 0.01..=1.0).logarithmic(true).text("step size h"));
-        ui.add(Slider::new(&mut s.steps, 10..=3000).logarithmic(true).text("steps"));
+        ui.add(Slider::new(&mut s.h, 0.01..=1.0).clamping(egui::SliderClamping::Edits).logarithmic(true).text("step size h"));
+        ui.add(Slider::new(&mut s.steps, 10..=3000).clamping(egui::SliderClamping::Edits).logarithmic(true).text("steps"));
         if s.method.uses_gamma() {
             let what = match s.method {
                 Method::WganGp => "γ: penalty γ/2·(|∂D/∂x| − 1)²",
                 Method::Consensus => "γ: consensus weight, v − γ∇½‖v‖²",
                 _ => "γ: penalty γ/2·|∂D/∂x|² (code that writes reg·|∂D/∂x|² has γ = 2·reg)",
             };
-            ui.add(Slider::new(&mut s.gamma, 0.0..=3.0).text("γ")).on_hover_text(what);
+            ui.add(Slider::new(&mut s.gamma, 0.0..=3.0).clamping(egui::SliderClamping::Edits).text("γ")).on_hover_text(what);
             ui.small(what);
         }
         if s.method == Method::InstanceNoise {
-            ui.add(Slider::new(&mut s.sigma, 0.0..=2.0).text("noise σ")).on_hover_text(
+            ui.add(Slider::new(&mut s.sigma, 0.0..=2.0).clamping(egui::SliderClamping::Edits).text("noise σ")).on_hover_text(
                 "Standard deviation of the noise added to real and fake points (1,000 fixed draws, so the field does not flicker).",
             );
         }
@@ -272,9 +272,9 @@ impl DiracView {
                 self.show_whole_path();
             }
         });
-        ui.add(Slider::new(&mut self.speed, 10.0..=1000.0).logarithmic(true).text("steps / s"));
+        ui.add(Slider::new(&mut self.speed, 10.0..=1000.0).clamping(egui::SliderClamping::Edits).logarithmic(true).text("steps / s"));
         let steps = self.settings.steps;
-        if ui.add(Slider::new(&mut self.shown, 0..=steps).text("step")).changed() {
+        if ui.add(Slider::new(&mut self.shown, 0..=steps).clamping(egui::SliderClamping::Edits).text("step")).changed() {
             self.playing = false;
         }
         if let Some(c) = &self.computed {

@@ -17,7 +17,7 @@ use controls::ControlsPanel;
 use data_view::{DataView, Layers};
 use dirac_view::DiracView;
 use eframe::egui;
-use side_plots::{History, SidePlots};
+use side_plots::{History, Sections, SidePlots};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,13 +55,41 @@ pub struct State {
     pub layers: Layers,
     pub speed: Speed,
     pub tab: Tab,
+    /// Which side plots are shown.
+    pub sections: Sections,
+    /// Presentation mode: controls hidden, everything scaled up (F11). Not kept between sessions.
+    #[serde(skip)]
+    pub present: bool,
+    /// How much presentation mode scales fonts and points.
+    pub present_scale: f32,
+    /// Show the preset's text as a caption in presentation mode.
+    pub caption: bool,
 }
 
 impl Default for State {
     fn default() -> Self {
-        Self { layers: Layers::default(), speed: Speed::StepsPerFrame(5), tab: Tab::Lab }
+        Self {
+            layers: Layers::default(),
+            speed: Speed::StepsPerFrame(5),
+            tab: Tab::Lab,
+            sections: Sections::default(),
+            present: false,
+            present_scale: 1.6,
+            caption: true,
+        }
     }
 }
+
+/// The keyboard shortcuts, as the `?` window lists them.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Space", "play / pause"),
+    ("S", "one step"),
+    ("R", "reset"),
+    ("N / P", "next / previous preset"),
+    ("1 – 7", "toggle layers: surface, real, fake, arrows, G manifold, gradient field, mode circles"),
+    ("F11", "presentation mode"),
+    ("?", "this list"),
+];
 
 /// Options from the command line.
 #[derive(Clone, Debug, Default)]
@@ -77,6 +105,8 @@ pub struct Launch {
     pub dirac: Option<String>,
     /// Open on this config (from a share string) instead of a preset.
     pub config: Option<Config>,
+    /// Start in presentation mode.
+    pub present: bool,
 }
 
 pub struct GanscopeApp {
@@ -111,6 +141,8 @@ pub struct GanscopeApp {
     /// Steps/s of the latest snapshot taken while training (for the screenshot log).
     train_rate: f64,
     screenshot: Option<ScreenshotJob>,
+    /// The `?` shortcuts window is open.
+    show_help: bool,
 }
 
 struct ScreenshotJob {
@@ -169,6 +201,7 @@ impl GanscopeApp {
             min_frame,
             raster_threads,
             train_rate: 0.0,
+            show_help: false,
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
                 steps,
@@ -178,6 +211,9 @@ impl GanscopeApp {
                 rss_logged: false,
             }),
         };
+        if launch.present {
+            app.set_present(true, &cc.egui_ctx);
+        }
         if let Ok(p) = crate::presets::get(&preset_name)
             && let Some(c) = p.meta.compare
         {
@@ -187,6 +223,8 @@ impl GanscopeApp {
             app.dirac.load_preset(name);
             app.dirac.show_whole_path();
             app.state.tab = Tab::Dirac;
+        } else if launch.present {
+            app.state.tab = Tab::Lab;
         } else if app.screenshot.is_some() {
             // A shot of the lab, whatever tab the last session left open.
             app.state.tab = Tab::Lab;
@@ -329,12 +367,42 @@ impl GanscopeApp {
         self.snapshot.as_ref()
     }
 
+    /// Enters or leaves presentation mode: the whole window scaled by `present_scale`.
+    pub fn set_present(&mut self, on: bool, ctx: &egui::Context) {
+        self.state.present = on;
+        ctx.set_zoom_factor(if on { self.state.present_scale } else { 1.0 });
+    }
+
+    /// The layers shown (for tests).
+    pub fn layers(&self) -> &Layers {
+        &self.state.layers
+    }
+
+    /// Whether the shortcuts window is open (for tests).
+    pub fn help_shown(&self) -> bool {
+        self.show_help
+    }
+
+    /// Whether presentation mode is on (for tests).
+    pub fn presenting(&self) -> bool {
+        self.state.present
+    }
+
+    /// The preset `offset` places after the current one in the menu, wrapping around.
+    fn neighbour_preset(&self, offset: isize) -> String {
+        let names: Vec<&str> = crate::presets::names().collect();
+        let at = names.iter().position(|n| *n == self.controls.preset()).unwrap_or(0) as isize;
+        names[(at + offset).rem_euclid(names.len() as isize) as usize].to_string()
+    }
+
     fn keyboard(&mut self, ctx: &egui::Context) -> Vec<Intent> {
         let mut out = Vec::new();
         if ctx.egui_wants_keyboard_input() {
             return out;
         }
         let running = self.snapshot.as_ref().is_some_and(|s| s.running);
+        let (mut present, mut help, mut preset_step) = (false, false, 0isize);
+        let layers = &mut self.state.layers;
         ctx.input(|i| {
             if i.key_pressed(egui::Key::Space) {
                 out.push(Intent::Worker(if running { Command::Pause } else { Command::Play }));
@@ -345,8 +413,74 @@ impl GanscopeApp {
             if i.key_pressed(egui::Key::R) {
                 out.push(Intent::Worker(Command::Reset));
             }
+            if i.key_pressed(egui::Key::N) {
+                preset_step = 1;
+            }
+            if i.key_pressed(egui::Key::P) {
+                preset_step = -1;
+            }
+            present = i.key_pressed(egui::Key::F11);
+            help = i.key_pressed(egui::Key::Questionmark) || i.events.iter().any(|e| matches!(e, egui::Event::Text(t) if t == "?"));
+            let toggles: [(egui::Key, &mut bool); 7] = [
+                (egui::Key::Num1, &mut layers.surface),
+                (egui::Key::Num2, &mut layers.real),
+                (egui::Key::Num3, &mut layers.fake),
+                (egui::Key::Num4, &mut layers.arrows),
+                (egui::Key::Num5, &mut layers.manifold),
+                (egui::Key::Num6, &mut layers.field),
+                (egui::Key::Num7, &mut layers.modes),
+            ];
+            for (key, on) in toggles {
+                if i.key_pressed(key) {
+                    *on = !*on;
+                }
+            }
         });
+        if preset_step != 0 {
+            let name = self.neighbour_preset(preset_step);
+            self.controls.choose_preset(&name);
+            out.push(Intent::Worker(Command::LoadPreset(name)));
+        }
+        if present {
+            self.set_present(!self.state.present, ctx);
+        }
+        if help {
+            self.show_help = !self.show_help;
+        }
         out
+    }
+
+    /// The `?` window: every shortcut.
+    fn help_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_help;
+        egui::Window::new("Keyboard shortcuts").open(&mut open).collapsible(false).resizable(false).show(ctx, |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for (key, what) in SHORTCUTS {
+                    ui.label(egui::RichText::new(*key).strong());
+                    ui.label(*what);
+                    ui.end_row();
+                }
+            });
+        });
+        self.show_help = open;
+    }
+
+    /// The bar above the view in presentation mode.
+    fn presenter_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Exit presentation (F11)").clicked() {
+                let ctx = ui.ctx().clone();
+                self.set_present(false, &ctx);
+            }
+            ui.checkbox(&mut self.state.caption, "Caption");
+            let before = self.state.present_scale;
+            ui.add(egui::Slider::new(&mut self.state.present_scale, 1.0..=2.5).text("scale"));
+            if before != self.state.present_scale {
+                ui.ctx().set_zoom_factor(self.state.present_scale);
+            }
+            ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
+            ui.label("· Space play/pause · N / P presets · ? shortcuts");
+        });
     }
 
     fn status_bar(&self, ui: &mut egui::Ui) {
@@ -442,32 +576,50 @@ impl eframe::App for GanscopeApp {
         let mut restart = false;
         let mut intents_after = Vec::new();
         let layers_before = self.state.layers.clone();
+        self.help_window(ui.ctx());
         egui::Panel::top("tabs").show(ui, |ui| {
+            if self.state.present {
+                return self.presenter_bar(ui);
+            }
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Lab, "2-D lab").on_hover_text("A GAN learning a 2-D distribution, live.");
                 ui.selectable_value(&mut self.state.tab, Tab::Dirac, "Dirac-GAN")
                     .on_hover_text("The one-dimensional GAN of Mescheder et al. 2018: which training methods converge, and why.");
+                if ui.button("Present (F11)").on_hover_text("Controls hidden, everything larger: for a projector.").clicked() {
+                    let ctx = ui.ctx().clone();
+                    self.set_present(true, &ctx);
+                }
+                if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
+                    self.show_help = true;
+                }
             });
         });
-        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        if self.state.tab == Tab::Dirac {
+        if !self.state.present {
+            egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        }
+        if self.state.tab == Tab::Dirac && !self.state.present {
             self.dirac.ui(ui);
             for i in intents {
                 self.apply(i, ui.ctx());
             }
             return;
         }
-        egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| {
-                intents.extend(self.controls.ui(ui, self.snapshot.as_ref(), &mut self.state.layers));
+        if !self.state.present {
+            egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    intents.extend(self.controls.ui(ui, self.snapshot.as_ref(), &mut self.state.layers));
+                });
             });
-        });
+        }
         egui::Panel::right("side plots").resizable(true).default_size(380.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 if let Some(c) = &self.compare {
                     compare::overlay_plot(ui, &self.history, &c.history);
                 }
-                self.side.ui(ui, &self.history, self.snapshot.as_ref())
+                if !self.state.present {
+                    ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
+                }
+                self.side.ui(ui, &self.history, self.snapshot.as_ref(), &self.state.sections)
             });
         });
         egui::CentralPanel::default().show(ui, |ui| {
@@ -489,6 +641,13 @@ impl eframe::App for GanscopeApp {
                 && at.elapsed().as_secs_f32() < 6.0
             {
                 ui.label(egui::RichText::new(msg).italics());
+            }
+            if self.state.present
+                && self.state.caption
+                && let Ok(p) = crate::presets::get(self.controls.preset())
+            {
+                ui.label(egui::RichText::new(&p.meta.title).heading());
+                ui.label(&p.meta.explain);
             }
             match &mut self.compare {
                 None => self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers, f32::INFINITY),

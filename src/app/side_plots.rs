@@ -124,37 +124,75 @@ impl History {
 #[derive(Default)]
 pub struct SidePlots;
 
+/// Which side plots are shown (persisted; a presenter picks a few).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Sections {
+    pub symptoms: bool,
+    pub losses: bool,
+    pub modes: bool,
+    pub divergences: bool,
+    pub gradients: bool,
+    pub histogram: bool,
+    pub interpolation: bool,
+}
+
+impl Default for Sections {
+    fn default() -> Self {
+        Self { symptoms: true, losses: true, modes: true, divergences: true, gradients: true, histogram: true, interpolation: true }
+    }
+}
+
+impl Sections {
+    /// Checkboxes for each section.
+    pub fn menu(&mut self, ui: &mut Ui) {
+        ui.checkbox(&mut self.symptoms, "Symptoms of mode collapse");
+        ui.checkbox(&mut self.losses, "Losses");
+        ui.checkbox(&mut self.modes, "Modes covered and HQ %");
+        ui.checkbox(&mut self.divergences, "Grid KL and JS");
+        ui.checkbox(&mut self.gradients, "Gradient norms");
+        ui.checkbox(&mut self.histogram, "Per-mode histogram and visits");
+        ui.checkbox(&mut self.interpolation, "Latent interpolation");
+    }
+}
+
 impl SidePlots {
-    pub fn ui(&mut self, ui: &mut Ui, h: &History, snap: Option<&Snapshot>) {
+    pub fn ui(&mut self, ui: &mut Ui, h: &History, snap: Option<&Snapshot>, show: &Sections) {
         let height = 110.0;
-        if !h.symptoms.is_empty() {
+        if show.symptoms && !h.symptoms.is_empty() {
             symptoms_ui(ui, &h.symptoms);
             ui.separator();
         }
         ui.heading("Training curves");
-        small_plot(ui, "Losses", height, |p| {
-            p.line(h.d_loss.line("D loss"));
-            p.line(h.g_loss.line("G loss"));
-            if !h.critic_gap.0.is_empty() {
-                p.line(h.critic_gap.line("critic gap (W estimate)"));
-            }
-        });
-        if !h.modes.0.is_empty() {
+        if show.losses {
+            small_plot(ui, "Losses", height, |p| {
+                p.line(h.d_loss.line("D loss"));
+                p.line(h.g_loss.line("G loss"));
+                if !h.critic_gap.0.is_empty() {
+                    p.line(h.critic_gap.line("critic gap (W estimate)"));
+                }
+            });
+        }
+        if show.modes && !h.modes.0.is_empty() {
             let total = snap.and_then(|s| s.modes.as_ref()).map_or(0, |m| m.centres.len());
             small_plot(ui, &format!("Modes covered (of {total})"), height, |p| p.line(h.modes.line("modes covered")));
             small_plot(ui, "High-quality samples %", height, |p| p.line(h.hq.line("HQ %")));
         }
-        small_plot(ui, "Grid KL(real || fake) and JS", height, |p| {
-            p.line(h.kl.line("KL"));
-            p.line(h.js.line("JS"));
-        });
-        small_plot(ui, "Gradient norms", height, |p| {
-            p.line(h.d_grad.line("|grad D loss|"));
-            p.line(h.g_grad.line("|grad G loss|"));
-            p.line(h.input_grad.line("mean |∂D/∂x| at fakes"));
-        });
+        if show.divergences {
+            small_plot(ui, "Grid KL(real || fake) and JS", height, |p| {
+                p.line(h.kl.line("KL"));
+                p.line(h.js.line("JS"));
+            });
+        }
+        if show.gradients {
+            small_plot(ui, "Gradient norms", height, |p| {
+                p.line(h.d_grad.line("|grad D loss|"));
+                p.line(h.g_grad.line("|grad G loss|"));
+                p.line(h.input_grad.line("mean |∂D/∂x| at fakes"));
+            });
+        }
         if let Some(s) = snap {
-            if let Some(l) = &s.live_modes {
+            if let Some(l) = s.live_modes.as_ref().filter(|_| show.histogram) {
                 let total: usize = l.per_mode_nearest.iter().sum();
                 let off = 100.0 * (1.0 - l.hq_fraction);
                 ui.label(egui::RichText::new(format!("Samples per mode (live) · {off:.0} % off the modes")).strong()).on_hover_text(
@@ -179,6 +217,9 @@ impl SidePlots {
                 ui.label(egui::RichText::new("Mode visits over time").strong())
                     .on_hover_text("Each column is a moment, each row a mode; the stronger the colour, the more samples it holds (full colour = its fair share). A diagonal band means G rotates through the modes.");
                 visit_strip(ui, h, k);
+            }
+            if !show.interpolation {
+                return;
             }
             ui.label(egui::RichText::new("Latent interpolation").strong())
                 .on_hover_text("G along a straight line between two latent points: jumps show where G tears between modes.");
