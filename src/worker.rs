@@ -49,6 +49,8 @@ pub enum Command {
     PauseAt(Option<u64>),
     /// Go back to the checkpoint at this step (the timeline); Play replays from there.
     Rewind(u64),
+    /// Send the whole training state as `Event::Forked` (to start a copy beside this run).
+    Fork,
     /// Test hook: make the training thread panic (to test that the window survives it).
     #[doc(hidden)]
     Panic,
@@ -107,6 +109,8 @@ pub enum Event {
     Restarted { run: u64, config: Arc<Config> },
     /// The run went back to this step (the timeline): what was plotted after it is gone.
     Rewound { step: u64 },
+    /// The whole training state, as asked by `Command::Fork`.
+    Forked(Box<crate::trainer::state::TrainState>),
     /// The training thread panicked with this message; it is gone.
     Crashed(String),
 }
@@ -180,6 +184,23 @@ impl WorkerHandle {
     /// (the window passes `ctx.request_repaint`). `threads` caps the CPU threads training uses
     /// (None: all of rayon's pool).
     pub fn spawn(cfg: Config, opts: &WorkerOptions, repaint: Box<dyn Fn() + Send + Sync>) -> anyhow::Result<Self> {
+        Self::spawn_with(|compute| Ok(Trainer::new(cfg, compute)?), opts, repaint)
+    }
+
+    /// A worker continuing a saved run (a fork of another worker's run), paused.
+    pub fn spawn_from(
+        state: crate::trainer::state::TrainState,
+        opts: &WorkerOptions,
+        repaint: Box<dyn Fn() + Send + Sync>,
+    ) -> anyhow::Result<Self> {
+        Self::spawn_with(|compute| Ok(Trainer::from_state(state, compute)?), opts, repaint)
+    }
+
+    fn spawn_with(
+        make: impl FnOnce(crate::backend::Compute) -> anyhow::Result<Trainer>,
+        opts: &WorkerOptions,
+        repaint: Box<dyn Fn() + Send + Sync>,
+    ) -> anyhow::Result<Self> {
         let threads = opts.threads;
         let mut compute = backend::select(opts.backend, opts.probe_gpu)?.with_engine(opts.engine);
         // A pool of its own, when capped: the worker runs inside it, so every parallel kernel
@@ -191,7 +212,7 @@ impl WorkerHandle {
         if let (Some(p), "cpu") = (&pool, compute.info.backend.as_str()) {
             compute.info.adapter = backend::cpu_adapter(p.current_num_threads());
         }
-        let trainer = Trainer::new(cfg, compute)?;
+        let trainer = make(compute)?;
         let (cmd_tx, cmd_rx) = unbounded();
         let (snap_tx, snap_rx) = bounded(1);
         let (event_tx, event_rx) = unbounded();
@@ -473,6 +494,10 @@ impl Worker {
             },
             Command::SetView(v) => self.view_req = v,
             Command::Rewind(step) => self.rewind(step),
+            Command::Fork => match self.trainer.save_state() {
+                Ok(s) => self.send_event(Event::Forked(Box::new(s))),
+                Err(e) => self.send_event(Event::Notice(format!("Cannot fork now: {e}"))),
+            },
             Command::Panic => panic!("panic requested by Command::Panic"),
         }
         // Whatever changed (weights, loss, what is shown), the next view is computed whole.

@@ -249,3 +249,32 @@ fn every_preset_reaches_the_trainer_unchanged() {
         assert_eq!(got, p.config.to_toml(), "{}: the window changed the config", p.name);
     }
 }
+
+/// Fork: B starts beside A from A's exact state (same step, same config), and a knob changed
+/// in B reaches B's trainer only.
+#[test]
+fn fork_creates_a_second_run_from_the_same_state() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    for _ in 0..3 {
+        h.get_by_label("Step").click();
+        h.run_steps(1);
+    }
+    wait_for(&mut h, "three steps", |a| step_of(a) == 3);
+    h.get_by_label("Fork").click();
+    wait_for(&mut h, "B's first snapshot", |a| a.compared().is_some_and(|(_, s)| s.is_some()));
+    let (name, b) = h.state().compared().unwrap();
+    assert_eq!(name, "fork at step 3");
+    let b = b.unwrap().clone();
+    assert_eq!(b.step, 3, "B starts at A's step");
+    assert_eq!(*b.config, *h.state().snapshot().unwrap().config);
+    assert_eq!(b.view.fake, h.state().snapshot().unwrap().view.fake, "B's generator is A's");
+
+    h.get_by_label("Change B:").click();
+    h.run_steps(1);
+    h.get_by_label("Change B:").type_text("loss.kind=hinge");
+    h.run_steps(1);
+    h.get_by_label("Apply to B").click();
+    wait_for(&mut h, "B's new loss", |a| a.compared().is_some_and(|(_, s)| s.is_some_and(|s| s.config.loss.kind == LossKind::Hinge)));
+    assert_eq!(h.state().snapshot().unwrap().config.loss.kind, LossKind::Ns, "A is unchanged");
+}

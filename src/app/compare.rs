@@ -20,21 +20,39 @@ pub struct Compare {
     pub history: History,
     view: DataView,
     crashed: Option<String>,
+    /// B's knob changes, as `key=value` assignments.
+    edit: String,
+    edit_error: Option<String>,
 }
 
 impl Compare {
     pub fn start(preset: &str, opts: &WorkerOptions, repaint: Box<dyn Fn() + Send + Sync>) -> anyhow::Result<Self> {
         let cfg = crate::presets::get(preset)?.config;
-        let worker = WorkerHandle::spawn(cfg, opts, repaint)?;
-        Ok(Self {
-            preset: preset.into(),
+        Ok(Self::with(preset.into(), WorkerHandle::spawn(cfg, opts, repaint)?))
+    }
+
+    /// B, a fork: a copy of the run's whole state, continuing beside it.
+    pub fn fork(
+        state: crate::trainer::state::TrainState,
+        opts: &WorkerOptions,
+        repaint: Box<dyn Fn() + Send + Sync>,
+    ) -> anyhow::Result<Self> {
+        let name = format!("fork at step {}", state.step);
+        Ok(Self::with(name, WorkerHandle::spawn_from(state, opts, repaint)?))
+    }
+
+    fn with(preset: String, worker: WorkerHandle) -> Self {
+        Self {
+            preset,
             worker,
             run: 0,
             snapshot: None,
             history: History::default(),
             view: DataView::with_id(1),
             crashed: None,
-        })
+            edit: String::new(),
+            edit_error: None,
+        }
     }
 
     /// Commands that act on both runs.
@@ -65,6 +83,7 @@ impl Compare {
                     self.history.clear();
                 }
                 Event::Rewound { step } => self.history.truncate_after(step),
+                Event::Forked(_) => {}
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
         }
@@ -74,8 +93,30 @@ impl Compare {
         }
     }
 
-    /// The run's data view, at most `side` wide.
+    /// The run's data view, at most `side` wide, with a field that changes B's knobs.
     pub fn ui(&mut self, ui: &mut Ui, layers: &Layers, side: f32) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Change B:");
+            ui.add(egui::TextEdit::singleline(&mut self.edit).hint_text("loss.kind=wgan-gp reg.r1=1").desired_width(side * 0.6))
+                .labelled_by(label.id)
+                .on_hover_text("Settings of this run only, as key=value (the keys of `ganscope config`), separated by spaces.");
+            if ui.button("Apply to B").clicked()
+                && let Some(s) = &self.snapshot
+            {
+                let mut cfg = (*s.config).clone();
+                let sets: Vec<&str> = self.edit.split_whitespace().collect();
+                match cfg.set_all(&sets) {
+                    Ok(()) => {
+                        self.edit_error = None;
+                        self.worker.send(Command::SetConfig(Box::new(cfg)));
+                    }
+                    Err(e) => self.edit_error = Some(e.to_string()),
+                }
+            }
+        });
+        if let Some(e) = &self.edit_error {
+            ui.colored_label(Color32::RED, e);
+        }
         if let Some(msg) = &self.crashed {
             ui.colored_label(Color32::RED, format!("This run stopped with an error: {msg}"));
         }
@@ -110,6 +151,10 @@ pub fn caption(ui: &mut Ui, preset: &str, snap: Option<&Snapshot>, h: &History, 
 /// Both runs' modes covered and high-quality share over steps, in the runs' colours.
 pub fn overlay_plot(ui: &mut Ui, left: &History, right: &History) {
     ui.label(egui::RichText::new("Side by side: modes covered and HQ %").strong());
+    let last = |s: &super::side_plots::Series| s.0.last().map(|p| p[1]);
+    if let (Some(ma), Some(mb), Some(qa), Some(qb)) = (last(&left.modes), last(&right.modes), last(&left.hq), last(&right.hq)) {
+        ui.label(format!("right − left at the latest evaluations: modes {:+.0}, HQ {:+.0} points", mb - ma, qb - qa));
+    }
     Plot::new("compare overlay").height(160.0).legend(Legend::default()).allow_scroll(false).show(ui, |p| {
         p.line(Line::new("left: modes × 10", PlotPoints::new(scaled(&left.modes.0, 10.0))).color(LEFT).width(2.0));
         p.line(Line::new("left: HQ %", PlotPoints::new(left.hq.0.clone())).color(LEFT).style(egui_plot::LineStyle::dashed_loose()));

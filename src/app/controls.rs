@@ -152,6 +152,15 @@ impl ControlsPanel {
             if ui.button("Reset").on_hover_text("New weights from the seed, step 0 (R).").clicked() {
                 out.push(Intent::Worker(Command::Reset));
             }
+            if ui
+                .button("Fork")
+                .on_hover_text(
+                    "Copy this run, its whole state, into a second run B beside it; change B's knobs under its view and compare.",
+                )
+                .clicked()
+            {
+                out.push(Intent::Worker(Command::Fork));
+            }
         });
         let current = snap.map(|s| s.speed).unwrap_or(Speed::StepsPerFrame(5));
         let speed_name = |s: Speed| match s {

@@ -143,6 +143,8 @@ pub struct GanscopeApp {
     screenshot: Option<ScreenshotJob>,
     /// The `?` shortcuts window is open.
     show_help: bool,
+    /// To ask for repaints from other threads (a fork's worker).
+    ctx: egui::Context,
 }
 
 struct ScreenshotJob {
@@ -202,6 +204,7 @@ impl GanscopeApp {
             raster_threads,
             train_rate: 0.0,
             show_help: false,
+            ctx: cc.egui_ctx.clone(),
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
                 steps,
@@ -267,6 +270,20 @@ impl GanscopeApp {
         }
     }
 
+    /// Starts B, a copy of the run's state, beside it.
+    fn start_fork(&mut self, state: crate::trainer::state::TrainState) {
+        let ctx = self.ctx.clone();
+        let min_frame = self.min_frame;
+        match compare::Compare::fork(state, &self.worker_opts, Box::new(move || ctx.request_repaint_after(min_frame))) {
+            Ok(c) => {
+                c.send(Command::SetView(self.state.layers.request()));
+                c.send(Command::Speed(self.state.speed));
+                self.compare = Some(c);
+            }
+            Err(e) => self.notice = Some((format!("Could not fork: {e:#}"), Instant::now())),
+        }
+    }
+
     /// The side-by-side run's preset, if one is shown (for tests).
     pub fn compared(&self) -> Option<(&str, Option<&Snapshot>)> {
         self.compare.as_ref().map(|c| (c.preset.as_str(), c.snapshot()))
@@ -300,6 +317,7 @@ impl GanscopeApp {
     /// The worker's events, then its newest snapshot, if any.
     pub fn poll(&mut self) {
         let Some(w) = &self.worker else { return };
+        let mut forked = None;
         for e in w.events() {
             match e {
                 Event::Metrics(m) => self.history.absorb_metrics(&m),
@@ -310,11 +328,9 @@ impl GanscopeApp {
                     self.controls.sync(&config);
                 }
                 Event::Rewound { step } => self.history.truncate_after(step),
+                Event::Forked(state) => forked = Some(state),
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
-        }
-        if let Some(c) = &mut self.compare {
-            c.poll();
         }
         if let Some(s) = w.latest().filter(|s| s.run >= self.run) {
             self.history.absorb(&s);
@@ -322,6 +338,12 @@ impl GanscopeApp {
                 self.train_rate = s.steps_per_second;
             }
             self.snapshot = Some(s);
+        }
+        if let Some(state) = forked {
+            self.start_fork(*state);
+        }
+        if let Some(c) = &mut self.compare {
+            c.poll();
         }
     }
 
