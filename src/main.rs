@@ -20,6 +20,7 @@ fn main() -> std::process::ExitCode {
         Some(cli::Command::Bench(a)) => cli::bench_cmd(&args, a),
         Some(cli::Command::Dirac(a)) => cli::dirac_cmd(a),
         Some(cli::Command::Sweep(a)) => cli::sweep_cmd(&args, a),
+        Some(cli::Command::Render(a)) => cli::render_cmd(&args, a),
         None => cli::window_cmd(&args),
     };
     match result {

@@ -43,6 +43,9 @@ pub enum Command {
     SetConfig(Box<Config>),
     /// Start over with the current config (new weights from the seed).
     Reset,
+    /// Start over with this config, re-reading its data (a drawn set saved to the same file
+    /// again), with this notice.
+    Restart(Box<Config>, String),
     LoadPreset(String),
     SetView(ViewRequest),
     /// Pause as soon as the step counter reaches this step (None: no such stop).
@@ -85,6 +88,42 @@ pub struct Snapshot {
     pub stats: StepStats,
     /// The checkpoints the timeline can go back to.
     pub timeline: Arc<Timeline>,
+}
+
+impl Snapshot {
+    /// A paused snapshot of `trainer` with `view` (the worker fills in what only it knows:
+    /// speed, rate, run id, timeline). `render` builds its frames with it too.
+    pub fn of(trainer: &Trainer, view: ViewData, real: Arc<Vec<[f32; 2]>>, config: Arc<Config>) -> Snapshot {
+        let live_modes = trainer.target().modes().map(|m| {
+            let flat: Vec<f32> = view.fake.iter().flatten().copied().collect();
+            mode_stats(m, &flat)
+        });
+        Snapshot {
+            step: trainer.steps_done(),
+            running: false,
+            speed: Speed::Max,
+            phase: trainer.phase(),
+            steps_per_second: 0.0,
+            view: Arc::new(view),
+            run: 0,
+            live_modes,
+            modes: trainer.target().modes().cloned(),
+            real,
+            config,
+            backend: trainer.backend().clone(),
+            engine: trainer.engine_kind(),
+            diverged: None,
+            instance_std: trainer.instance_std(),
+            stats: trainer.last_stats().clone(),
+            timeline: Arc::default(),
+        }
+    }
+
+    /// The first 2,000 of the trainer's reference reals: what the data view draws as "real".
+    pub fn reals_of(trainer: &Trainer) -> Arc<Vec<[f32; 2]>> {
+        let r = trainer.real_eval();
+        Arc::new(pairs(&r[..2 * 2000.min(r.len() / 2)]))
+    }
 }
 
 /// How the worker trains.
@@ -357,7 +396,7 @@ impl Worker {
     }
 
     fn on_restart(&mut self) {
-        self.real = Arc::new(pairs(&self.trainer.real_eval()[..2 * 2000.min(self.trainer.real_eval().len() / 2)]));
+        self.real = Snapshot::reals_of(&self.trainer);
         self.config = Arc::new(self.trainer.config().clone());
         self.diverged = None;
         self.run_id += 1;
@@ -485,6 +524,7 @@ impl Worker {
                 }
             }
             Command::Reset => self.restart(self.trainer.config().clone(), "Reset: fresh weights from the seed."),
+            Command::Restart(cfg, why) => self.restart(*cfg, &why),
             Command::LoadPreset(name) => match presets::get(&name) {
                 Ok(p) => {
                     let title = p.meta.title.clone();
@@ -617,10 +657,6 @@ impl Worker {
 
     fn send_snapshot(&mut self) {
         let view = self.compute_view();
-        let live_modes = self.trainer.target().modes().map(|m| {
-            let flat: Vec<f32> = view.fake.iter().flatten().copied().collect();
-            mode_stats(m, &flat)
-        });
         let (t0, s0) = self.rate_mark;
         let dt = t0.elapsed().as_secs_f64();
         if dt > 0.5 {
@@ -630,25 +666,13 @@ impl Worker {
         if !self.running {
             self.rate = 0.0;
         }
-        let snap = Snapshot {
-            step: self.trainer.steps_done(),
-            running: self.running,
-            speed: self.speed,
-            phase: self.trainer.phase(),
-            steps_per_second: self.rate,
-            view: Arc::new(view),
-            run: self.run_id,
-            live_modes,
-            modes: self.trainer.target().modes().cloned(),
-            real: self.real.clone(),
-            config: self.config.clone(),
-            backend: self.trainer.backend().clone(),
-            engine: self.trainer.engine_kind(),
-            diverged: self.diverged.clone(),
-            instance_std: self.trainer.instance_std(),
-            stats: self.trainer.last_stats().clone(),
-            timeline: Arc::new(self.checkpoints.timeline()),
-        };
+        let mut snap = Snapshot::of(&self.trainer, view, self.real.clone(), self.config.clone());
+        snap.running = self.running;
+        snap.speed = self.speed;
+        snap.steps_per_second = self.rate;
+        snap.run = self.run_id;
+        snap.diverged = self.diverged.clone();
+        snap.timeline = Arc::new(self.checkpoints.timeline());
         // Newest wins: if the window has not taken the previous snapshot, replace it (all it
         // carried that must not be lost went as events).
         if let Err(TrySendError::Full(snap)) = self.ch.snapshots.try_send(snap) {

@@ -278,3 +278,113 @@ fn fork_creates_a_second_run_from_the_same_state() {
     wait_for(&mut h, "B's new loss", |a| a.compared().is_some_and(|(_, s)| s.is_some_and(|s| s.config.loss.kind == LossKind::Hinge)));
     assert_eq!(h.state().snapshot().unwrap().config.loss.kind, LossKind::Ns, "A is unchanged");
 }
+
+/// "Record & export": the metrics CSV holds every evaluation; the config saved as TOML loads
+/// back into a run; the samples CSV holds the shown fakes.
+#[test]
+fn export_buttons_write_csvs_and_the_config_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness("oscillation");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "step 300", |a| step_of(a) >= 300);
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    h.get_by_label("Record & export").click();
+    h.run_steps(4);
+    let folder = h.get_by_label("Folder:");
+    folder.click();
+    h.run_steps(1);
+    // Replace "." with the temporary folder.
+    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Folder:").type_text(dir.path().to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Export metrics CSV").click();
+    h.get_by_label("Export samples CSV").click();
+    h.run_steps(2);
+    let files: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let find = |suffix: &str| {
+        files.iter().find(|p| p.to_str().unwrap().ends_with(suffix)).unwrap_or_else(|| panic!("no *{suffix} in {files:?}")).clone()
+    };
+    let metrics = std::fs::read_to_string(find("-metrics.csv")).unwrap();
+    let step = step_of(h.state());
+    assert_eq!(metrics.lines().count(), 1 + (step / 100 + 1) as usize, "header + one row per evaluation:\n{metrics}");
+    assert!(metrics.starts_with("step,seconds,modes_covered"));
+    let samples = std::fs::read_to_string(find("-samples.csv")).unwrap();
+    assert_eq!(samples.lines().count(), 1 + 2000, "header + the 2,000 shown fakes");
+
+    let toml = dir.path().join("cfg.toml");
+    h.get_by_label("Config file:").click();
+    h.run_steps(1);
+    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Config file:").type_text(toml.to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("Save config").click();
+    h.run_steps(2);
+    let saved = ganscope::config::Config::from_toml(&std::fs::read_to_string(&toml).unwrap()).unwrap();
+    assert_eq!(saved, *h.state().snapshot().unwrap().config);
+
+    let mut other = harness("ns-ring");
+    wait_for(&mut other, "first snapshot", |a| a.snapshot().is_some());
+    other.get_by_label("Record & export").click();
+    other.run_steps(4);
+    other.get_by_label("Config file:").click();
+    other.run_steps(1);
+    other.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    other.run_steps(1);
+    other.get_by_label("Config file:").type_text(toml.to_str().unwrap());
+    other.run_steps(1);
+    other.get_by_label("Load config").click();
+    wait_for(&mut other, "the loaded config", |a| a.snapshot().is_some_and(|s| *s.config == saved && s.step == 0));
+}
+
+/// "Draw your own data": dragging with the brush adds points where the pointer went; "Use as
+/// data" saves them and restarts the run on them as the `points` dataset.
+#[test]
+fn drawing_adds_points_and_they_become_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("mine.csv");
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some() && a.data_view_rect().is_some());
+    h.get_by_label("Draw").click();
+    h.run_steps(3);
+    h.get_by_label("CSV:").click();
+    h.run_steps(1);
+    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("CSV:").type_text(csv.to_str().unwrap());
+    h.run_steps(1);
+    // A stroke from the centre of the view (data (0, 0)) to the right.
+    let r = h.state().data_view_rect().unwrap();
+    let start = r.center();
+    h.hover_at(start);
+    h.step();
+    h.drag_at(start);
+    h.step();
+    for k in 1..=10 {
+        h.hover_at(start + eframe::egui::vec2(3.0 * k as f32, 0.0));
+        h.step();
+    }
+    h.drop_at(start + eframe::egui::vec2(30.0, 0.0));
+    h.run_steps(2);
+    let pts = h.state().drawn_points().to_vec();
+    assert!(pts.len() >= 20, "a stroke of ~11 frames paints points: {}", pts.len());
+    // The stroke went right from the origin: every point lies near y = 0, x ≥ −radius.
+    assert!(pts.iter().all(|p| p[1].abs() <= 0.11 && p[0] >= -0.11), "{pts:?}");
+    let n_before = pts.len();
+    // The view did not pan while painting: it still shows the box centred on the origin.
+    let r2 = h.state().data_view_rect().unwrap();
+    assert_eq!(r, r2);
+
+    h.get_by_label("Use as data").click();
+    wait_for(&mut h, "the run on the drawn points", |a| {
+        a.snapshot().is_some_and(|s| s.config.data.kind == ganscope::config::DataKind::Points && s.step == 0)
+    });
+    let back = ganscope::data::read_points_csv(&csv).unwrap();
+    assert_eq!(back.len(), n_before, "the CSV holds every drawn point");
+    let s = h.state().snapshot().unwrap();
+    // Reals are drawn around the drawn points (std 0.02): none far from the stroke.
+    assert!(s.real.iter().all(|q| q[1].abs() < 0.11 + 0.15 && q[0] > -0.3), "reals follow the drawing");
+}

@@ -8,6 +8,8 @@ pub const FAKE: Color32 = Color32::from_rgb(245, 130, 0);
 pub const ARROW: Color32 = Color32::from_rgb(60, 60, 60);
 pub const COVERED: Color32 = Color32::from_rgb(20, 150, 60);
 pub const MISSED: Color32 = Color32::from_rgb(200, 40, 40);
+/// Points being drawn by hand ("Draw your own data").
+pub const DRAWN: Color32 = Color32::from_rgb(150, 40, 200);
 
 /// Diverging blue–white–red for t in [0, 1].
 pub fn diverging(t: f32) -> Color32 {

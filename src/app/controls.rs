@@ -222,6 +222,23 @@ impl ControlsPanel {
             {
                 out.push(Intent::Compare(c.clone()));
             }
+            // Any other preset beside this one: two runs drawn side by side, curves overlaid.
+            let mut other = None;
+            egui::ComboBox::from_label("Compare presets")
+                .selected_text("train beside it…")
+                .width(140.0)
+                .show_ui(ui, |ui| {
+                    for p in crate::presets::all() {
+                        if ui.selectable_label(false, p.name).on_hover_text(&p.meta.title).clicked() {
+                            other = Some(p.name.to_string());
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Start another preset side by side with this run (two data views, the curves overlaid).");
+            if let Some(name) = other {
+                out.push(Intent::Compare(name));
+            }
             if let Some(d) = &p.meta.dirac
                 && ui
                     .button("The same thing on the Dirac-GAN")

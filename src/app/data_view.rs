@@ -44,6 +44,12 @@ impl Layers {
 pub struct DataView {
     /// Tells two views side by side apart (their plots keep separate state).
     pub id: u8,
+    /// Where the plot was drawn last frame, in points (the recorder crops to it).
+    pub last_rect: Option<egui::Rect>,
+    /// The brush of "Draw your own data" (the main view only).
+    pub drawing: Option<super::draw::Drawing>,
+    /// What the drawing toolbar asked for this frame (the app takes it).
+    pub draw_action: Option<super::draw::DrawAction>,
     texture: Option<TextureHandle>,
     /// Which surface the texture shows (its Arc pointer).
     shown: usize,
@@ -56,6 +62,11 @@ impl DataView {
         Self { id, ..Default::default() }
     }
 
+    /// The main view: with the "Draw your own data" brush.
+    pub fn with_drawing() -> Self {
+        Self { drawing: Some(super::draw::Drawing::default()), ..Default::default() }
+    }
+
     /// Draws the view, a square at most `max_side` wide.
     pub fn ui(&mut self, ui: &mut Ui, snap: Option<&Snapshot>, layers: &Layers, max_side: f32) {
         let Some(s) = snap else {
@@ -64,6 +75,16 @@ impl DataView {
         };
         let v = &s.view;
         let slow = &*v.slow;
+        if let Some(d) = &mut self.drawing {
+            self.draw_action = d.toolbar(ui);
+        }
+        let painting = self.drawing.as_ref().is_some_and(|d| d.on);
+        let drawn: Vec<[f64; 2]> = self
+            .drawing
+            .as_ref()
+            .filter(|d| d.on)
+            .map(|d| d.points.iter().map(|q| [q[0] as f64, q[1] as f64]).collect())
+            .unwrap_or_default();
         self.legend(ui, slow, layers);
         if layers.surface && slow.surface_n > 0 {
             // Upload once per computed surface (snapshots between refreshes share it).
@@ -89,6 +110,8 @@ impl DataView {
             .default_x_bounds(-h, h)
             .default_y_bounds(-h, h)
             .allow_scroll(false)
+            .allow_drag(!painting)
+            .allow_boxed_zoom(!painting)
             .show_grid(false)
             .legend(egui_plot::Legend::default());
         let hover = plot.show(ui, |p| {
@@ -156,10 +179,20 @@ impl DataView {
                     if s.config.model.kind == crate::config::ModelKind::Diffusion { "denoiser's push" } else { "∂D/∂x at fakes" };
                 p.arrows(Arrows::new(name, PlotPoints::new(o), PlotPoints::new(t)).color(ARROW).tip_length(4.0));
             }
-            p.pointer_coordinate()
+            if !drawn.is_empty() {
+                p.points(Points::new("drawn", PlotPoints::new(drawn)).color(colormap::DRAWN).radius(2.0));
+            }
+            let stroke = painting && p.response().is_pointer_button_down_on();
+            (p.pointer_coordinate(), stroke)
         });
+        let (pointer, stroke) = hover.inner;
+        if stroke && let (Some(d), Some(pt)) = (&mut self.drawing, pointer) {
+            d.stroke([pt.x as f32, pt.y as f32]);
+            ui.ctx().request_repaint();
+        }
+        self.last_rect = Some(hover.response.rect);
         // The readout under the pointer: where, and what D says there.
-        if let Some(pt) = hover.inner.filter(|pt| pt.x.abs() <= h && pt.y.abs() <= h) {
+        if let Some(pt) = pointer.filter(|pt| pt.x.abs() <= h && pt.y.abs() <= h) {
             let mut text = format!("x = {:.3}, y = {:.3}", pt.x, pt.y);
             if let Some(v) = surface_at(slow, pt.x, pt.y, h) {
                 text += &format!(", {} = {v:.3}", if slow.surface_is_prob { "D(x)" } else { "critic D(x)" });

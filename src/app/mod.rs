@@ -7,6 +7,10 @@ mod compare;
 mod controls;
 mod data_view;
 mod dirac_view;
+mod draw;
+mod export;
+mod recorder;
+pub mod render;
 mod side_plots;
 
 use crate::backend::BackendChoice;
@@ -64,6 +68,8 @@ pub struct State {
     pub present_scale: f32,
     /// Show the preset's text as a caption in presentation mode.
     pub caption: bool,
+    /// Recording and export settings.
+    pub export: export::ExportSettings,
 }
 
 impl Default for State {
@@ -76,6 +82,7 @@ impl Default for State {
             present: false,
             present_scale: 1.6,
             caption: true,
+            export: export::ExportSettings::default(),
         }
     }
 }
@@ -88,6 +95,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("N / P", "next / previous preset"),
     ("1 – 7", "toggle layers: surface, real, fake, arrows, G manifold, gradient field, mode circles"),
     ("F11", "presentation mode"),
+    ("F9", "start / stop recording"),
+    ("F10", "PNG of the window"),
     ("?", "this list"),
 ];
 
@@ -107,6 +116,8 @@ pub struct Launch {
     pub config: Option<Config>,
     /// Start in presentation mode.
     pub present: bool,
+    /// Record the window from the start to this file (.gif, .png for APNG, .mp4).
+    pub record: Option<PathBuf>,
 }
 
 pub struct GanscopeApp {
@@ -145,6 +156,16 @@ pub struct GanscopeApp {
     show_help: bool,
     /// To ask for repaints from other threads (a fork's worker).
     ctx: egui::Context,
+    /// The recording in progress.
+    recorder: Option<recorder::Recorder>,
+    /// The "Record and export" window is open.
+    show_export: bool,
+    /// Every evaluation of the current run (for "Export metrics CSV").
+    metrics_log: Vec<crate::trainer::Metrics>,
+    /// Why MP4 cannot be recorded here, if it cannot.
+    mp4_unavailable: Option<String>,
+    /// Messages from the screenshot callbacks (they run on the render thread).
+    pending_notice: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 struct ScreenshotJob {
@@ -191,7 +212,7 @@ impl GanscopeApp {
             start_error,
             snapshot: None,
             history: History::default(),
-            data_view: DataView::default(),
+            data_view: DataView::with_drawing(),
             side: SidePlots,
             dirac: DiracView::default(),
             compare: None,
@@ -205,6 +226,11 @@ impl GanscopeApp {
             train_rate: 0.0,
             show_help: false,
             ctx: cc.egui_ctx.clone(),
+            recorder: None,
+            show_export: false,
+            metrics_log: Vec::new(),
+            mp4_unavailable: export::mp4_check(),
+            pending_notice: Arc::default(),
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
                 steps,
@@ -216,6 +242,14 @@ impl GanscopeApp {
         };
         if launch.present {
             app.set_present(true, &cc.egui_ctx);
+        }
+        if let Some(path) = launch.record {
+            let format = match path.extension().and_then(|e| e.to_str()) {
+                Some("mp4") => recorder::Format::Mp4,
+                Some("png" | "apng") => recorder::Format::Apng,
+                _ => recorder::Format::Gif,
+            };
+            app.recorder = Some(recorder::Recorder::start(path, format, app.state.export.fps));
         }
         if let Ok(p) = crate::presets::get(&preset_name)
             && let Some(c) = p.meta.compare
@@ -320,14 +354,24 @@ impl GanscopeApp {
         let mut forked = None;
         for e in w.events() {
             match e {
-                Event::Metrics(m) => self.history.absorb_metrics(&m),
+                Event::Metrics(m) => {
+                    self.history.absorb_metrics(&m);
+                    if self.metrics_log.len() < 100_000 {
+                        self.metrics_log.retain(|old| old.step < m.step);
+                        self.metrics_log.push(*m);
+                    }
+                }
                 Event::Notice(n) => self.notice = Some((n, Instant::now())),
                 Event::Restarted { run, config } => {
                     self.run = run;
                     self.history.clear();
+                    self.metrics_log.clear();
                     self.controls.sync(&config);
                 }
-                Event::Rewound { step } => self.history.truncate_after(step),
+                Event::Rewound { step } => {
+                    self.history.truncate_after(step);
+                    self.metrics_log.retain(|m| m.step <= step);
+                }
                 Event::Forked(state) => forked = Some(state),
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
@@ -385,6 +429,16 @@ impl GanscopeApp {
     }
 
     /// The latest snapshot (for tests).
+    /// Where the main data view was drawn last frame, in points.
+    pub fn data_view_rect(&self) -> Option<egui::Rect> {
+        self.data_view.last_rect
+    }
+
+    /// The points drawn by hand so far ("Draw your own data").
+    pub fn drawn_points(&self) -> &[[f32; 2]] {
+        self.data_view.drawing.as_ref().map_or(&[], |d| &d.points)
+    }
+
     pub fn snapshot(&self) -> Option<&Snapshot> {
         self.snapshot.as_ref()
     }
@@ -424,6 +478,7 @@ impl GanscopeApp {
         }
         let running = self.snapshot.as_ref().is_some_and(|s| s.running);
         let (mut present, mut help, mut preset_step) = (false, false, 0isize);
+        let mut exports = Vec::new();
         let layers = &mut self.state.layers;
         ctx.input(|i| {
             if i.key_pressed(egui::Key::Space) {
@@ -442,6 +497,12 @@ impl GanscopeApp {
                 preset_step = -1;
             }
             present = i.key_pressed(egui::Key::F11);
+            if i.key_pressed(egui::Key::F9) {
+                exports.push(export::ExportAction::ToggleRecording);
+            }
+            if i.key_pressed(egui::Key::F10) {
+                exports.push(export::ExportAction::Png(export::Region::Window));
+            }
             help = i.key_pressed(egui::Key::Questionmark) || i.events.iter().any(|e| matches!(e, egui::Event::Text(t) if t == "?"));
             let toggles: [(egui::Key, &mut bool); 7] = [
                 (egui::Key::Num1, &mut layers.surface),
@@ -469,7 +530,212 @@ impl GanscopeApp {
         if help {
             self.show_help = !self.show_help;
         }
+        for e in exports {
+            self.export(e, ctx);
+        }
         out
+    }
+
+    /// A file name for this run's outputs: preset and step.
+    fn output_name(&self, what: &str, ext: &str) -> std::path::PathBuf {
+        let step = self.snapshot.as_ref().map_or(0, |s| s.step);
+        export::file_in(&self.state.export.folder, &format!("ganscope-{}-step{step}{what}.{ext}", self.controls.preset()))
+    }
+
+    /// The pixel rectangle of `region` in a screenshot of `size` pixels.
+    fn region_pixels(&self, region: export::Region, ctx: &egui::Context, size: [usize; 2]) -> (u32, u32, u32, u32) {
+        let full = (0, 0, size[0] as u32, size[1] as u32);
+        match (region, self.data_view.last_rect) {
+            (export::Region::DataView, Some(r)) => {
+                let ppp = ctx.pixels_per_point();
+                let clamp = |v: f32, max: usize| (v * ppp).round().clamp(0.0, max as f32) as u32;
+                let (x0, y0, x1, y1) = (clamp(r.min.x, size[0]), clamp(r.min.y, size[1]), clamp(r.max.x, size[0]), clamp(r.max.y, size[1]));
+                if x1 > x0 && y1 > y0 { (x0, y0, x1, y1) } else { full }
+            }
+            _ => full,
+        }
+    }
+
+    /// Does what the "Record & export" panel (or a key) asked.
+    fn export(&mut self, action: export::ExportAction, ctx: &egui::Context) {
+        use export::ExportAction as A;
+        let say = |app: &mut Self, msg: String| app.notice = Some((msg, Instant::now()));
+        match action {
+            A::ToggleRecording => match self.recorder.take() {
+                Some(r) => {
+                    let path = r.path.clone();
+                    let dropped = r.dropped.load(Ordering::Relaxed);
+                    match r.finish() {
+                        Ok(n) => say(self, format!("Recorded {n} frames to {} ({dropped} dropped).", path.display())),
+                        Err(e) => say(self, format!("Recording failed: {e}")),
+                    }
+                }
+                None => {
+                    let format = self.state.export.format;
+                    if format == recorder::Format::Mp4
+                        && let Some(why) = &self.mp4_unavailable
+                    {
+                        return say(self, why.clone());
+                    }
+                    let path = self.output_name("-recording", format.extension());
+                    self.recorder = Some(recorder::Recorder::start(path, format, self.state.export.fps));
+                }
+            },
+            A::Png(region) => {
+                let what = if region == export::Region::DataView { "-view" } else { "" };
+                let path = self.output_name(what, "png");
+                let (done, ctx2) = (self.pending_notice.clone(), ctx.clone());
+                // The crop is decided now; the pixels arrive after the frame renders.
+                let size_px = |ctx: &egui::Context| {
+                    let r = ctx.content_rect();
+                    let p = ctx.pixels_per_point();
+                    [(r.width() * p).round() as usize, (r.height() * p).round() as usize]
+                };
+                let rect = self.region_pixels(region, ctx, size_px(ctx));
+                ctx.request_screenshot(move |image| {
+                    let (x0, y0, x1, y1) = rect;
+                    let (w, h) = (image.size[0] as u32, image.size[1] as u32);
+                    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+                    let f = recorder::crop(&rgba, w, (x0.min(w), y0.min(h), x1.min(w).max(x0.min(w) + 1), y1.min(h).max(y0.min(h) + 1)));
+                    let msg = match image::save_buffer(&path, &f.rgba, f.width, f.height, image::ColorType::Rgba8) {
+                        Ok(()) => format!("Saved {}", path.display()),
+                        Err(e) => format!("Could not save {}: {e}", path.display()),
+                    };
+                    *done.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
+                    ctx2.request_repaint();
+                });
+            }
+            A::MetricsCsv => {
+                let path = self.output_name("-metrics", "csv");
+                match crate::run::write_metrics_csv(&path, &self.metrics_log) {
+                    Ok(()) => say(self, format!("Wrote {} ({} evaluations)", path.display(), self.metrics_log.len())),
+                    Err(e) => say(self, format!("Could not write {}: {e}", path.display())),
+                }
+            }
+            A::SamplesCsv => {
+                let path = self.output_name("-samples", "csv");
+                let fakes: Vec<f32> = self.snapshot.as_ref().map(|s| s.view.fake.iter().flatten().copied().collect()).unwrap_or_default();
+                match crate::run::write_samples_csv(&path, &fakes) {
+                    Ok(()) => say(self, format!("Wrote {} ({} samples)", path.display(), fakes.len() / 2)),
+                    Err(e) => say(self, format!("Could not write {}: {e}", path.display())),
+                }
+            }
+            A::SaveConfig => {
+                let path = std::path::PathBuf::from(&self.state.export.config_path);
+                let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
+                match std::fs::write(&path, cfg.to_toml()) {
+                    Ok(()) => say(self, format!("Saved the config to {}", path.display())),
+                    Err(e) => say(self, format!("Could not write {}: {e}", path.display())),
+                }
+            }
+            A::LoadConfig => {
+                let path = std::path::PathBuf::from(&self.state.export.config_path);
+                match std::fs::read_to_string(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| Config::from_toml(&t).map_err(|e| e.to_string()))
+                {
+                    Ok(cfg) => {
+                        self.send(Command::SetConfig(Box::new(cfg)));
+                        self.send(Command::Reset);
+                        say(self, format!("Loaded {}", path.display()));
+                    }
+                    Err(e) => say(self, format!("Could not load {}: {e}", path.display())),
+                }
+            }
+        }
+    }
+
+    /// "Draw your own data": save the drawing, import a CSV into it, or train on it.
+    fn drawn_data(&mut self, action: draw::DrawAction) {
+        let Some(mut d) = self.data_view.drawing.take() else { return };
+        let msg = self.drawn_data_with(&mut d, action);
+        self.data_view.drawing = Some(d);
+        if let Some(msg) = msg {
+            self.notice = Some((msg, Instant::now()));
+        }
+    }
+
+    /// `drawn_data` on the drawing taken out of the view: the notice to show, if any.
+    fn drawn_data_with(&mut self, d: &mut draw::Drawing, action: draw::DrawAction) -> Option<String> {
+        use draw::DrawAction as A;
+        let path = PathBuf::from(d.path.trim());
+        let msg = match action {
+            A::SaveCsv => match d.save(&path) {
+                Ok(()) => format!("Saved {} drawn points to {}", d.points.len(), path.display()),
+                Err(e) => format!("Could not write {}: {e}", path.display()),
+            },
+            A::ImportCsv | A::UseAsData => {
+                let ready = if action == A::ImportCsv {
+                    crate::data::read_points_csv(&path).map_err(|e| e.to_string()).map(|mut pts| {
+                        pts.truncate(draw::MAX_POINTS);
+                        d.points = pts;
+                    })
+                } else {
+                    d.save(&path).map_err(|e| format!("could not write {}: {e}", path.display()))
+                };
+                let mut cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
+                let applied = ready.and_then(|()| {
+                    cfg.data.kind = crate::config::DataKind::Points;
+                    cfg.data.points_file = path.clone();
+                    cfg.validate().map_err(|e| e.to_string())
+                });
+                match applied {
+                    Ok(()) => {
+                        let why = format!(
+                            "Training on {} drawn points from {} (each a mode of std {}): networks rebuilt, run restarted at step 0.",
+                            d.points.len(),
+                            path.display(),
+                            cfg.data.std
+                        );
+                        self.send(Command::Restart(Box::new(cfg), why));
+                        return None;
+                    }
+                    Err(e) => format!("Could not use {} as data: {e}", path.display()),
+                }
+            }
+        };
+        Some(msg)
+    }
+
+    /// While recording: a frame when one is due.
+    fn record_frame(&mut self, ctx: &egui::Context) {
+        if self.state.export.region == export::Region::DataView && self.data_view.last_rect.is_none() {
+            return; // not drawn yet: the first frame fixes the recording's size
+        }
+        let Some(rec) = &mut self.recorder else { return };
+        if !rec.due() {
+            ctx.request_repaint_after(Duration::from_millis(10));
+            return;
+        }
+        let sink = rec.sink();
+        let r = ctx.content_rect();
+        let p = ctx.pixels_per_point();
+        let rect = self.region_pixels(self.state.export.region, ctx, [(r.width() * p).round() as usize, (r.height() * p).round() as usize]);
+        ctx.request_screenshot(move |image| {
+            let (w, h) = (image.size[0] as u32, image.size[1] as u32);
+            let (x0, y0, x1, y1) = rect;
+            let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+            sink.push(recorder::crop(&rgba, w, (x0.min(w), y0.min(h), x1.min(w).max(x0.min(w) + 1), y1.min(h).max(y0.min(h) + 1))));
+        });
+        ctx.request_repaint_after(Duration::from_millis(10));
+    }
+
+    /// The recording indicator: elapsed time, frames, drops.
+    fn recording_badge(&self, ui: &mut egui::Ui) {
+        if let Some(r) = &self.recorder {
+            let t = r.started.elapsed().as_secs();
+            ui.colored_label(
+                egui::Color32::from_rgb(230, 40, 40),
+                format!(
+                    "REC {}:{:02} · {} frames · {} dropped",
+                    t / 60,
+                    t % 60,
+                    r.sent.load(Ordering::Relaxed),
+                    r.dropped.load(Ordering::Relaxed)
+                ),
+            )
+            .on_hover_text(format!("Recording to {} — F9 stops", r.path.display()));
+        }
     }
 
     /// The `?` window: every shortcut.
@@ -502,6 +768,7 @@ impl GanscopeApp {
             }
             ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
             ui.label("· Space play/pause · N / P presets · ? shortcuts");
+            self.recording_badge(ui);
         });
     }
 
@@ -550,6 +817,10 @@ impl eframe::App for GanscopeApp {
             self.cpu_ms.push(cpu * 1000.0);
         }
         self.poll();
+        if let Some(msg) = self.pending_notice.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            self.notice = Some((msg, Instant::now()));
+        }
+        self.record_frame(ctx);
         if let Some(job) = &mut self.screenshot {
             let step = self.snapshot.as_ref().map_or(0, |s| s.step);
             if step >= 10_000 && !job.rss_logged {
@@ -597,8 +868,14 @@ impl eframe::App for GanscopeApp {
         let mut intents = self.keyboard(ui.ctx());
         let mut restart = false;
         let mut intents_after = Vec::new();
+        let mut exports: Vec<export::ExportAction> = Vec::new();
         let layers_before = self.state.layers.clone();
         self.help_window(ui.ctx());
+        let mut open = self.show_export;
+        egui::Window::new("Record and export").open(&mut open).resizable(false).show(ui.ctx(), |ui| {
+            exports = export::ui(ui, &mut self.state.export, self.recorder.is_some(), self.mp4_unavailable.as_deref());
+        });
+        self.show_export = open;
         egui::Panel::top("tabs").show(ui, |ui| {
             if self.state.present {
                 return self.presenter_bar(ui);
@@ -614,6 +891,10 @@ impl eframe::App for GanscopeApp {
                 if ui.button("?").on_hover_text("Keyboard shortcuts").clicked() {
                     self.show_help = true;
                 }
+                if ui.button("Record & export").on_hover_text("PNGs, recordings (GIF, APNG, MP4), CSVs, the config as TOML.").clicked() {
+                    self.show_export = !self.show_export;
+                }
+                self.recording_badge(ui);
             });
         });
         if !self.state.present {
@@ -692,6 +973,12 @@ impl eframe::App for GanscopeApp {
             }
         });
         intents.extend(intents_after);
+        if let Some(a) = self.data_view.draw_action.take() {
+            self.drawn_data(a);
+        }
+        for e in exports {
+            self.export(e, ui.ctx());
+        }
         if self.state.layers != layers_before {
             intents.push(Intent::Worker(Command::SetView(self.state.layers.request())));
         }
@@ -703,6 +990,17 @@ impl eframe::App for GanscopeApp {
         }
         if let Some(t) = self.frame_start.take() {
             self.build_ms.push(t.elapsed().as_secs_f32() * 1000.0);
+        }
+    }
+
+    /// A recording in progress is finished, not lost, when the window closes.
+    fn on_exit(&mut self) {
+        if let Some(r) = self.recorder.take() {
+            let path = r.path.clone();
+            match r.finish() {
+                Ok(n) => eprintln!("recorded {n} frames to {}", path.display()),
+                Err(e) => eprintln!("error: the recording to {} failed: {e}", path.display()),
+            }
         }
     }
 
