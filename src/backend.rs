@@ -96,9 +96,10 @@ fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
 const PROBE_NOISE: &[&str] = &["XDG_RUNTIME_DIR"];
 
 /// Runs `f` with the process's stderr captured, then passes on what was written except
-/// `PROBE_NOISE`, so that the GPU probe stays silent unless it has something to say.
+/// `PROBE_NOISE`, so that the GPU probe (and `render`'s adapter search) stays silent unless it
+/// has something to say.
 #[cfg(unix)]
-fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+pub fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
     use std::io::{Read, Write};
     use std::os::fd::FromRawFd;
     let mut fds = [0; 2];
@@ -137,7 +138,7 @@ fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
 }
 
 #[cfg(not(unix))]
-fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+pub fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 

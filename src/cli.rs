@@ -205,11 +205,18 @@ pub fn render_cmd(cli: &Cli, args: &RenderArgs) -> Result<()> {
             b.set_position(done);
         }
     };
-    let frames = render::render(trainer, &opts, &progress).map_err(anyhow::Error::msg)?;
+    let report = render::render(trainer, &opts, &progress).map_err(anyhow::Error::msg)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    eprintln!("wrote {frames} frames ({}x{}) to {}", opts.size[0], opts.size[1], opts.out.display());
+    eprintln!(
+        "wrote {} frames ({}x{}) to {}; drawing a frame took {:.1} ms (median)",
+        report.frames,
+        opts.size[0],
+        opts.size[1],
+        opts.out.display(),
+        report.draw_ms_median
+    );
     Ok(())
 }
 

@@ -388,3 +388,49 @@ fn drawing_adds_points_and_they_become_the_data() {
     // Reals are drawn around the drawn points (std 0.02): none far from the stroke.
     assert!(s.real.iter().all(|q| q[1].abs() < 0.11 + 0.15 && q[0] > -0.3), "reals follow the drawing");
 }
+
+/// "Record & export" with a renderer (wgpu, offscreen): a PNG of the data view has the view's
+/// size; a recording started and stopped with F9 holds the frames it counted, all of one size.
+#[test]
+fn png_and_recording_from_the_window_hold_the_data_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch { preset: Some("ns-ring".into()), backend: BackendChoice::Cpu, ..Default::default() };
+    let mut h = Harness::builder().with_size(eframe::egui::vec2(1200.0, 800.0)).wgpu().build_eframe(move |cc| GanscopeApp::new(cc, launch));
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some() && a.data_view_rect().is_some());
+    h.get_by_label("Record & export").click();
+    h.run_steps(3);
+    h.get_by_label("Folder:").click();
+    h.run_steps(1);
+    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label("Folder:").type_text(dir.path().to_str().unwrap());
+    h.run_steps(1);
+    h.get_by_label("PNG of the data view").click();
+    h.run_steps(3);
+    let rect = h.state().data_view_rect().unwrap();
+    let files = || -> Vec<std::path::PathBuf> { std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect() };
+    let png = files().into_iter().find(|p| p.to_str().unwrap().ends_with("-view.png")).expect("the PNG is written");
+    let img = image::open(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (rect.width().round() as u32, rect.height().round() as u32));
+
+    h.get_by_label("Play").click();
+    h.key_press(eframe::egui::Key::F9);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    h.key_press(eframe::egui::Key::F9);
+    // The encoder finishes on its own thread; its notice says when.
+    wait_for(&mut h, "the recording to finish", |a| a.notice().is_some_and(|n| n.starts_with("Recorded")));
+    let gif_path = files().into_iter().find(|p| p.to_str().unwrap().ends_with("-recording.gif")).expect("the recording is written");
+    let mut d = gif::DecodeOptions::new();
+    d.set_color_output(gif::ColorOutput::RGBA);
+    let mut dec = d.read_info(std::fs::File::open(&gif_path).unwrap()).unwrap();
+    let mut frames = 0;
+    while let Some(f) = dec.read_next_frame().unwrap() {
+        assert_eq!((f.width as u32, f.height as u32), (img.width(), img.height()), "every frame is the data view");
+        frames += 1;
+    }
+    assert!(frames >= 3, "3 s at 15 frames/s gives more than {frames} frames");
+}

@@ -79,12 +79,7 @@ impl DataView {
             self.draw_action = d.toolbar(ui);
         }
         let painting = self.drawing.as_ref().is_some_and(|d| d.on);
-        let drawn: Vec<[f64; 2]> = self
-            .drawing
-            .as_ref()
-            .filter(|d| d.on)
-            .map(|d| d.points.iter().map(|q| [q[0] as f64, q[1] as f64]).collect())
-            .unwrap_or_default();
+        let drawn: Vec<[f32; 2]> = self.drawing.as_ref().filter(|d| d.on).map(|d| d.points.clone()).unwrap_or_default();
         self.legend(ui, slow, layers);
         if layers.surface && slow.surface_n > 0 {
             // Upload once per computed surface (snapshots between refreshes share it).
@@ -180,7 +175,8 @@ impl DataView {
                 p.arrows(Arrows::new(name, PlotPoints::new(o), PlotPoints::new(t)).color(ARROW).tip_length(4.0));
             }
             if !drawn.is_empty() {
-                p.points(Points::new("drawn", PlotPoints::new(drawn)).color(colormap::DRAWN).radius(2.0));
+                let pts: Vec<[f64; 2]> = drawn.iter().map(|q| [q[0] as f64, q[1] as f64]).collect();
+                p.points(Points::new("drawn", PlotPoints::new(pts)).color(colormap::DRAWN).radius(2.0));
             }
             let stroke = painting && p.response().is_pointer_button_down_on();
             (p.pointer_coordinate(), stroke)

@@ -9,6 +9,8 @@ use eframe::egui::{self, ComboBox, Slider, Ui};
 pub enum Region {
     Window,
     DataView,
+    /// The data view and the side plots beside it (pick them in "Side plots").
+    ViewAndPlots,
 }
 
 /// Persisted settings.
@@ -70,10 +72,13 @@ pub fn ui(ui: &mut Ui, s: &mut ExportSettings, recording: bool, mp4_unavailable:
             .selected_text(match s.region {
                 Region::Window => "whole window",
                 Region::DataView => "data view",
+                Region::ViewAndPlots => "data view + side plots",
             })
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut s.region, Region::Window, "whole window");
                 ui.selectable_value(&mut s.region, Region::DataView, "data view");
+                ui.selectable_value(&mut s.region, Region::ViewAndPlots, "data view + side plots")
+                    .on_hover_text("The side plots shown are the ones ticked under \"Side plots\".");
             });
         ui.add(Slider::new(&mut s.fps, 2.0..=30.0).clamping(egui::SliderClamping::Edits).text("frames / s"));
     });

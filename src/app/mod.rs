@@ -166,6 +166,8 @@ pub struct GanscopeApp {
     mp4_unavailable: Option<String>,
     /// Messages from the screenshot callbacks (they run on the render thread).
     pending_notice: Arc<std::sync::Mutex<Option<String>>>,
+    /// Where the side plots were drawn last frame (recording "data view + side plots").
+    side_rect: Option<egui::Rect>,
 }
 
 struct ScreenshotJob {
@@ -231,6 +233,7 @@ impl GanscopeApp {
             metrics_log: Vec::new(),
             mp4_unavailable: export::mp4_check(),
             pending_notice: Arc::default(),
+            side_rect: None,
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
                 steps,
@@ -429,6 +432,11 @@ impl GanscopeApp {
     }
 
     /// The latest snapshot (for tests).
+    /// The notice shown under the toolbar, if any (also after it faded).
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_ref().map(|(n, _)| n.as_str())
+    }
+
     /// Where the main data view was drawn last frame, in points.
     pub fn data_view_rect(&self) -> Option<egui::Rect> {
         self.data_view.last_rect
@@ -545,14 +553,20 @@ impl GanscopeApp {
     /// The pixel rectangle of `region` in a screenshot of `size` pixels.
     fn region_pixels(&self, region: export::Region, ctx: &egui::Context, size: [usize; 2]) -> (u32, u32, u32, u32) {
         let full = (0, 0, size[0] as u32, size[1] as u32);
-        match (region, self.data_view.last_rect) {
-            (export::Region::DataView, Some(r)) => {
+        let view = match region {
+            export::Region::Window => None,
+            export::Region::DataView => self.data_view.last_rect,
+            // The view and the side plots beside it: the rectangle holding both.
+            export::Region::ViewAndPlots => self.data_view.last_rect.map(|r| self.side_rect.map_or(r, |s| r.union(s))),
+        };
+        match view {
+            Some(r) => {
                 let ppp = ctx.pixels_per_point();
                 let clamp = |v: f32, max: usize| (v * ppp).round().clamp(0.0, max as f32) as u32;
                 let (x0, y0, x1, y1) = (clamp(r.min.x, size[0]), clamp(r.min.y, size[1]), clamp(r.max.x, size[0]), clamp(r.max.y, size[1]));
                 if x1 > x0 && y1 > y0 { (x0, y0, x1, y1) } else { full }
             }
-            _ => full,
+            None => full,
         }
     }
 
@@ -564,11 +578,17 @@ impl GanscopeApp {
             A::ToggleRecording => match self.recorder.take() {
                 Some(r) => {
                     let path = r.path.clone();
-                    let dropped = r.dropped.load(Ordering::Relaxed);
-                    match r.finish() {
-                        Ok(n) => say(self, format!("Recorded {n} frames to {} ({dropped} dropped).", path.display())),
-                        Err(e) => say(self, format!("Recording failed: {e}")),
-                    }
+                    let dropped = r.dropped.clone();
+                    let (notice, ctx2) = (self.pending_notice.clone(), ctx.clone());
+                    say(self, format!("Finishing the recording to {}…", path.display()));
+                    r.finish_in_background(move |result| {
+                        let msg = match result {
+                            Ok(n) => format!("Recorded {n} frames to {} ({} dropped).", path.display(), dropped.load(Ordering::Relaxed)),
+                            Err(e) => format!("Recording failed: {e}"),
+                        };
+                        *notice.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
+                        ctx2.request_repaint();
+                    });
                 }
                 None => {
                     let format = self.state.export.format;
@@ -699,7 +719,7 @@ impl GanscopeApp {
 
     /// While recording: a frame when one is due.
     fn record_frame(&mut self, ctx: &egui::Context) {
-        if self.state.export.region == export::Region::DataView && self.data_view.last_rect.is_none() {
+        if self.state.export.region != export::Region::Window && self.data_view.last_rect.is_none() {
             return; // not drawn yet: the first frame fixes the recording's size
         }
         let Some(rec) = &mut self.recorder else { return };
@@ -914,7 +934,7 @@ impl eframe::App for GanscopeApp {
                 });
             });
         }
-        egui::Panel::right("side plots").resizable(true).default_size(380.0).show(ui, |ui| {
+        let side_panel = egui::Panel::right("side plots").resizable(true).default_size(380.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 if let Some(c) = &self.compare {
                     compare::overlay_plot(ui, &self.history, &c.history);
@@ -925,6 +945,7 @@ impl eframe::App for GanscopeApp {
                 self.side.ui(ui, &self.history, self.snapshot.as_ref(), &self.state.sections)
             });
         });
+        self.side_rect = Some(side_panel.response.rect);
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(e) = &self.start_error {
                 ui.colored_label(egui::Color32::RED, e);
@@ -997,9 +1018,16 @@ impl eframe::App for GanscopeApp {
     fn on_exit(&mut self) {
         if let Some(r) = self.recorder.take() {
             let path = r.path.clone();
-            match r.finish() {
-                Ok(n) => eprintln!("recorded {n} frames to {}", path.display()),
-                Err(e) => eprintln!("error: the recording to {} failed: {e}", path.display()),
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            r.finish_in_background(move |result| {
+                let _ = tx.send(result);
+            });
+            // A screenshot asked for in the last frame may never be fulfilled, and holds a
+            // sink: wait for the encoder a while, not forever.
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(Ok(n)) => eprintln!("recorded {n} frames to {}", path.display()),
+                Ok(Err(e)) => eprintln!("error: the recording to {} failed: {e}", path.display()),
+                Err(_) => eprintln!("error: the recording to {} did not finish in 20 s", path.display()),
             }
         }
     }

@@ -99,10 +99,21 @@ impl Recorder {
         FrameSink { tx: self.tx.clone(), sent: self.sent.clone(), dropped: self.dropped.clone() }
     }
 
-    /// Stops and waits for the encoder: the number of frames written, or what failed.
+    /// Stops and waits for the encoder: the number of frames written, or what failed. The
+    /// encoder ends when every sink is gone, so no sink may outlive this call on this thread.
     pub fn finish(mut self) -> Result<usize, String> {
         self.tx.take();
         self.thread.take().expect("running").join().map_err(|_| "the encoder thread panicked".to_string())?
+    }
+
+    /// Stops without waiting (the window's thread): `done` gets `finish`'s result on another
+    /// thread once the encoder has written the last frame. A screenshot requested this frame
+    /// still holds a sink until egui fulfils it after the frame; waiting here would deadlock.
+    pub fn finish_in_background(self, done: impl FnOnce(Result<usize, String>) + Send + 'static) {
+        let spawned = std::thread::Builder::new().name("ganscope-recorder-finish".into()).spawn(move || done(self.finish()));
+        if let Err(e) = spawned {
+            eprintln!("error: cannot finish the recording: {e}");
+        }
     }
 }
 
@@ -264,6 +275,11 @@ fn encode(rx: Receiver<Frame>, path: &Path, format: Format, fps: f32) -> Result<
                 }
             }
         }
+    }
+    if n == 0 {
+        // Nothing arrived (stopped before the first frame rendered): no half-written file.
+        let _ = std::fs::remove_file(path);
+        return Err(format!("no frame was captured, so {} was not written", path.display()));
     }
     Ok(n)
 }

@@ -205,9 +205,16 @@ impl Scene {
     }
 }
 
+/// What a render did.
+#[derive(Clone, Debug)]
+pub struct RenderReport {
+    pub frames: usize,
+    /// Median time to lay out, tessellate and rasterise one frame and read it back (ms).
+    pub draw_ms_median: f64,
+}
+
 /// Renders the run: `progress(stage, done, total)` with stage "training" then "drawing".
-/// Returns the number of frames written.
-pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u64, u64)) -> Result<usize, String> {
+pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u64, u64)) -> Result<RenderReport, String> {
     if opts.every == 0 {
         return Err("--every must be at least 1".into());
     }
@@ -230,14 +237,19 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
     };
     // egui_kittest's wgpu renderer panics when there is no adapter: say what is missing instead.
     let size = egui::vec2(opts.size[0] as f32, opts.size[1] as f32);
-    let mut harness = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        egui_kittest::Harness::builder()
-            .with_size(size)
-            .with_pixels_per_point(1.0)
-            .with_accessibility_check(false)
-            .wgpu()
-            .build_ui_state(|ui, s: &mut Scene| s.ui(ui), scene)
-    }))
+    let mut harness = crate::backend::quiet_stderr(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            egui_kittest::Harness::builder()
+                .with_size(size)
+                .with_pixels_per_point(1.0)
+                .with_accessibility_check(false)
+                // The window's renderer settings (the harness defaults to filtering textures in
+                // the shader, for snapshots that match across GPUs: 4 texture reads a pixel).
+                .with_render_options(eframe::egui_wgpu::RendererOptions { dithering: false, ..Default::default() })
+                .wgpu()
+                .build_ui_state(|ui, s: &mut Scene| s.ui(ui), scene)
+        }))
+    })
     .map_err(|_| "no graphics adapter to render with (a GPU, or Mesa's lavapipe: apt-get install mesa-vulkan-drivers)".to_string())?;
 
     // Frames go to PNG files, or through the recorder's encoder (waiting for it: none dropped).
@@ -252,6 +264,7 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
             Some((rec, sink))
         }
     };
+    let mut draw_ms = Vec::with_capacity(stills.len());
     for (k, still) in stills.into_iter().enumerate() {
         let s = harness.state_mut();
         for m in &still.metrics {
@@ -260,8 +273,10 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
         s.history.absorb(&still.snap);
         s.snap = Some(still.snap);
         // Two passes: the first may only lay out (egui discards passes whose size changed).
+        let t0 = std::time::Instant::now();
         harness.run_steps(2);
         let img = harness.render().map_err(|e| format!("rendering frame {k} failed: {e}"))?;
+        draw_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let (w, h) = img.dimensions();
         let frame = Frame { width: w, height: h, rgba: img.into_raw() };
         match &video {
@@ -285,5 +300,6 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
         drop(sink); // the encoder ends when every sender is gone
         rec.finish()?;
     }
-    Ok(total as usize)
+    draw_ms.sort_by(f64::total_cmp);
+    Ok(RenderReport { frames: total as usize, draw_ms_median: draw_ms[draw_ms.len() / 2] })
 }
