@@ -434,3 +434,28 @@ fn png_and_recording_from_the_window_hold_the_data_view() {
     }
     assert!(frames >= 3, "3 s at 15 frames/s gives more than {frames} frames");
 }
+
+/// "Browse…" opens the desktop's file dialog on its own thread: the window keeps drawing while
+/// it is open, and where there is no dialog (no portal, no zenity: CI) it closes by itself and
+/// leaves the path field as it was.
+#[test]
+fn browse_never_blocks_the_window() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Record & export").click();
+    h.run_steps(3);
+    let folder_before = h.state().export_folder().to_string();
+    let start = Instant::now();
+    h.get_all_by_label("Browse…").next().expect("a Browse… button").click();
+    h.run_steps(3);
+    assert!(start.elapsed() < Duration::from_secs(5), "frames go on while the dialog is open");
+    let t = Instant::now();
+    // Two fields, two buttons: while the dialog is open one reads "Browsing…".
+    let idle = |h: &Harness<'static, GanscopeApp>| h.query_all_by_label("Browse…").count() == 2;
+    while !idle(&h) && t.elapsed() < Duration::from_secs(30) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(idle(&h), "the dialog came back");
+    assert_eq!(h.state().export_folder(), folder_before, "a cancelled dialog changes nothing");
+}

@@ -17,6 +17,7 @@ pub struct Drawing {
     pub points: Vec<[f32; 2]>,
     /// The CSV to import from / save to.
     pub path: String,
+    browse: super::file_dialog::Browse,
     rng: rand::rngs::StdRng,
 }
 
@@ -29,6 +30,7 @@ impl Default for Drawing {
             density: 3,
             points: Vec::new(),
             path: "drawn.csv".into(),
+            browse: super::file_dialog::Browse::default(),
             rng: rand::rngs::StdRng::seed_from_u64(7),
         }
     }
@@ -94,6 +96,7 @@ impl Drawing {
             ui.horizontal(|ui| {
                 let l = ui.label("CSV:");
                 ui.text_edit_singleline(&mut self.path).labelled_by(l.id);
+                self.browse.button(ui, super::file_dialog::Pick::Open("csv"), &mut self.path);
                 if ui.add_enabled(!self.points.is_empty(), egui::Button::new("Save CSV")).clicked() {
                     out = Some(DrawAction::SaveCsv);
                 }

@@ -1,6 +1,7 @@
 //! The "Record & export" panel: PNGs, recordings, the metrics and samples CSVs, and the config
 //! as TOML. It only edits its settings and returns what was asked; `GanscopeApp` does it.
 
+use super::file_dialog::{Browse, Pick};
 use super::recorder::{self, Format};
 use eframe::egui::{self, ComboBox, Slider, Ui};
 
@@ -42,10 +43,20 @@ pub enum ExportAction {
     LoadConfig,
 }
 
-pub fn ui(ui: &mut Ui, s: &mut ExportSettings, recording: bool, mp4_unavailable: Option<&str>) -> Vec<ExportAction> {
+/// The native file dialogs of the panel's two path fields.
+#[derive(Default)]
+pub struct Browsers {
+    pub folder: Browse,
+    pub config: Browse,
+}
+
+pub fn ui(ui: &mut Ui, s: &mut ExportSettings, browse: &mut Browsers, recording: bool, mp4_unavailable: Option<&str>) -> Vec<ExportAction> {
     let mut out = Vec::new();
     let folder = ui.label("Folder:");
-    ui.text_edit_singleline(&mut s.folder).labelled_by(folder.id).on_hover_text("Where PNGs, recordings and CSVs are written.");
+    ui.horizontal(|ui| {
+        ui.text_edit_singleline(&mut s.folder).labelled_by(folder.id).on_hover_text("Where PNGs, recordings and CSVs are written.");
+        browse.folder.button(ui, Pick::Folder, &mut s.folder);
+    });
     ui.horizontal(|ui| {
         if ui.button("PNG of the window").on_hover_text("F10").clicked() {
             out.push(ExportAction::Png(Region::Window));
@@ -103,7 +114,10 @@ pub fn ui(ui: &mut Ui, s: &mut ExportSettings, recording: bool, mp4_unavailable:
         }
     });
     let path = ui.label("Config file:");
-    ui.text_edit_singleline(&mut s.config_path).labelled_by(path.id);
+    ui.horizontal(|ui| {
+        ui.text_edit_singleline(&mut s.config_path).labelled_by(path.id);
+        browse.config.button(ui, Pick::Open("toml"), &mut s.config_path);
+    });
     ui.horizontal(|ui| {
         if ui.button("Save config").on_hover_text("The running config as TOML (as `ganscope config` prints it).").clicked() {
             out.push(ExportAction::SaveConfig);

@@ -9,6 +9,7 @@ mod data_view;
 mod dirac_view;
 mod draw;
 mod export;
+mod file_dialog;
 mod recorder;
 pub mod render;
 mod side_plots;
@@ -181,6 +182,8 @@ pub struct GanscopeApp {
     pending_notice: Arc<std::sync::Mutex<Option<String>>>,
     /// Where the side plots were drawn last frame (recording "data view + side plots").
     side_rect: Option<egui::Rect>,
+    /// The "Record & export" panel's file dialogs.
+    browsers: export::Browsers,
 }
 
 struct ScreenshotJob {
@@ -248,6 +251,7 @@ impl GanscopeApp {
             mp4_unavailable: export::mp4_check(),
             pending_notice: Arc::default(),
             side_rect: None,
+            browsers: export::Browsers::default(),
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob {
                 path,
                 steps,
@@ -445,6 +449,11 @@ impl GanscopeApp {
     /// The notice shown under the toolbar, if any (also after it faded).
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_ref().map(|(n, _)| n.as_str())
+    }
+
+    /// The folder "Record & export" writes to.
+    pub fn export_folder(&self) -> &str {
+        &self.state.export.folder
     }
 
     /// Where the main data view was drawn last frame, in points.
@@ -903,7 +912,7 @@ impl eframe::App for GanscopeApp {
         self.help_window(ui.ctx());
         let mut open = self.show_export;
         egui::Window::new("Record and export").open(&mut open).resizable(false).show(ui.ctx(), |ui| {
-            exports = export::ui(ui, &mut self.state.export, self.recorder.is_some(), self.mp4_unavailable.as_deref());
+            exports = export::ui(ui, &mut self.state.export, &mut self.browsers, self.recorder.is_some(), self.mp4_unavailable.as_deref());
         });
         self.show_export = open;
         egui::Panel::top("tabs").show(ui, |ui| {
