@@ -26,12 +26,19 @@ pub struct DBatch {
     pub gp_eps: Option<Vec<f32>>,
     /// DRAGAN's points near the reals, `[rows, 2·pack]`.
     pub perturbed: Option<Vec<f32>>,
+    /// A conditional GAN's labels, one-hot `[rows, K]`: the reals' components, which the
+    /// fakes are asked for too (the last K columns of `z`), so every set D judges — reals,
+    /// fakes, their interpolates, DRAGAN's points — pairs row i with label i.
+    pub labels: Option<Vec<f32>>,
 }
 
 /// One G update's draws.
 pub struct GBatch {
+    /// Latents `[rows, latent + K]`: a conditional GAN's one-hot label in the last K columns.
     pub z: Vec<f32>,
     pub noise: Option<Vec<f32>>,
+    /// A conditional GAN's labels, one-hot `[rows, K]` (the last K columns of `z`).
+    pub labels: Option<Vec<f32>>,
 }
 
 /// What the draws depend on.
@@ -42,26 +49,49 @@ pub struct Draw<'a> {
     pub latent_dim: usize,
     /// Instance noise σ at this step.
     pub sigma: f32,
+    /// A conditional GAN's number of labels (0: unconditional).
+    pub classes: usize,
+}
+
+/// Labels as one-hot rows `[n, k]`.
+pub fn one_hot(labels: impl Iterator<Item = usize>, k: usize) -> Vec<f32> {
+    labels.flat_map(|l| (0..k).map(move |j| f32::from(u8::from(j == l)))).collect()
+}
+
+/// Rows of `a` (`[n, wa]`) and `b` (`[n, wb]`) side by side: `[n, wa + wb]`.
+pub fn concat_cols(a: &[f32], wa: usize, b: &[f32], wb: usize) -> Vec<f32> {
+    a.chunks_exact(wa).zip(b.chunks_exact(wb)).flat_map(|(x, y)| x.iter().chain(y).copied()).collect()
 }
 
 impl Draw<'_> {
     pub fn d_batch(&self, rng: &mut TrainRng, o: &Objective) -> DBatch {
         let b = self.batch;
         let (rows, width) = (b / o.pack, 2 * o.pack);
-        let mut real = self.target.sample(rng, b);
-        let z = sample_latent(rng, self.latent, b, self.latent_dim);
+        let (mut real, components) = self.target.sample_labelled(rng, b);
+        let mut z = sample_latent(rng, self.latent, b, self.latent_dim);
+        let labels = (self.classes > 0).then(|| one_hot(components.into_iter(), self.classes));
+        if let Some(l) = &labels {
+            z = concat_cols(&z, self.latent_dim, l, self.classes);
+        }
         if let Some(noise) = self.noise(rng) {
             real.iter_mut().zip(noise).for_each(|(v, e)| *v += e);
         }
         let fake_noise = self.noise(rng);
         let gp_eps = (o.gp > 0.0).then(|| (0..rows).map(|_| rng.random::<f32>()).collect());
         let perturbed = (o.dragan > 0.0).then(|| dragan_points(rng, &real, rows, width));
-        DBatch { real, z, fake_noise, gp_eps, perturbed }
+        DBatch { real, z, fake_noise, gp_eps, perturbed, labels }
     }
 
     pub fn g_batch(&self, rng: &mut TrainRng) -> GBatch {
         let z = sample_latent(rng, self.latent, self.batch, self.latent_dim);
-        GBatch { z, noise: self.noise(rng) }
+        let noise = self.noise(rng);
+        // A conditional G is asked for labels uniformly (drawn last: the unconditional order
+        // of draws is unchanged).
+        if self.classes == 0 {
+            return GBatch { z, noise, labels: None };
+        }
+        let labels = one_hot((0..self.batch).map(|_| rng.random_range(0..self.classes)), self.classes);
+        GBatch { z: concat_cols(&z, self.latent_dim, &labels, self.classes), noise, labels: Some(labels) }
     }
 
     /// Gaussian instance noise of σ for `batch` points (None when σ = 0).
@@ -109,6 +139,35 @@ mod tests {
         for _ in 0..1000 {
             assert_eq!(a.random::<u64>(), c.random::<u64>());
         }
+    }
+
+    /// A conditional GAN's batch: each real's label is its own mixture component, the fakes of
+    /// D's update are asked for the same labels (the last K columns of z), G's labels are
+    /// one-hot and vary; the unconditional draws are untouched by the option.
+    #[test]
+    fn conditional_batches_carry_the_reals_components() {
+        let mut cfg = crate::config::Config::default();
+        cfg.set("model.conditional=true").unwrap();
+        let target = Target::new(&cfg.data).unwrap();
+        let centres = target.modes().unwrap().centres.clone();
+        let draw = Draw { target: &target, batch: 64, latent: LatentKind::Gaussian, latent_dim: 3, sigma: 0.0, classes: 8 };
+        let o = Objective::new(&cfg);
+        let b = draw.d_batch(&mut TrainRng::seed_from_u64(5), &o);
+        let labels = b.labels.as_ref().unwrap();
+        for (i, (x, l)) in b.real.chunks_exact(2).zip(labels.chunks_exact(8)).enumerate() {
+            assert_eq!(l.iter().sum::<f32>(), 1.0, "one-hot");
+            let c = centres[l.iter().position(|&v| v == 1.0).unwrap()];
+            assert!((x[0] - c[0]).hypot(x[1] - c[1]) < 0.1, "real {i} lies at its label's mode");
+            assert_eq!(&b.z[i * 11 + 3..i * 11 + 11], l, "the fake is asked for the real's label");
+        }
+        let g = draw.g_batch(&mut TrainRng::seed_from_u64(5));
+        let gl = g.labels.unwrap();
+        assert!(gl.chunks_exact(8).all(|l| l.iter().sum::<f32>() == 1.0));
+        assert!(gl.chunks_exact(8).map(|l| l.iter().position(|&v| v == 1.0)).collect::<std::collections::HashSet<_>>().len() > 4);
+        let plain = Draw { classes: 0, ..draw };
+        let (a, b2) = (plain.d_batch(&mut TrainRng::seed_from_u64(5), &o), draw.d_batch(&mut TrainRng::seed_from_u64(5), &o));
+        assert_eq!(a.real, b2.real, "conditioning draws the same reals");
+        assert!(a.labels.is_none());
     }
 
     /// DRAGAN's points follow Kodali et al.: on the segment from x to x + 0.5·σ·u, u ∈ [0, 1]

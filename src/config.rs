@@ -427,6 +427,10 @@ pub struct ModelConfig {
     pub ddim_steps: usize,
     /// Size of the sinusoidal time embedding fed to the network beside the point.
     pub time_embedding: usize,
+    /// Conditional GAN (Mirza & Osindero 2014): G and D also receive the mixture component's
+    /// label, one-hot, concatenated to their inputs; a fake's label is the one G was asked for.
+    /// Ring and grid data, no packing.
+    pub conditional: bool,
 }
 
 impl Default for ModelConfig {
@@ -438,6 +442,7 @@ impl Default for ModelConfig {
             sampler: Sampler::Ancestral,
             ddim_steps: 20,
             time_embedding: 16,
+            conditional: false,
         }
     }
 }
@@ -486,6 +491,16 @@ impl Config {
 
     /// The generator's input: its latent distribution and size. A diffusion model starts
     /// from a standard normal point in the plane.
+    /// The number of labels a conditional GAN sees (its one-hot width): the mixture's
+    /// components; 0 when unconditional.
+    pub fn classes(&self) -> usize {
+        match (self.model.conditional, self.data.kind) {
+            (false, _) => 0,
+            (true, DataKind::Grid) => self.data.grid_n * self.data.grid_n,
+            (true, _) => self.data.modes,
+        }
+    }
+
     pub fn latent(&self) -> (LatentKind, usize) {
         match self.model.kind {
             ModelKind::Gan => (self.generator.latent, self.generator.latent_dim),
@@ -566,6 +581,17 @@ impl Config {
             return bad("model.time_embedding", "must be an even number between 2 and 256");
         }
         let d = &self.data;
+        if m.conditional {
+            if m.kind != ModelKind::Gan {
+                return bad("model.conditional", "conditioning is for a GAN (model.kind = gan)");
+            }
+            if !matches!(d.kind, DataKind::Ring | DataKind::Grid) {
+                return bad("model.conditional", "needs labelled data: data.kind = ring or grid");
+            }
+            if self.discriminator.pack != 1 {
+                return bad("model.conditional", "cannot be combined with packing (discriminator.pack = 1)");
+            }
+        }
         if d.kind == DataKind::Ring && !(1..=1000).contains(&d.modes) {
             return bad("data.modes", "must be between 1 and 1000");
         }
@@ -749,6 +775,20 @@ fn parse_value(text: &str, current: &toml::Value) -> toml::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditioning_needs_labelled_unpacked_gan_data() {
+        let mut c = Config::default();
+        c.set("model.conditional=true").unwrap();
+        assert_eq!(c.classes(), 8);
+        c.set("data.kind=grid").unwrap();
+        assert_eq!(c.classes(), 25);
+        let err = Config::default().set_all(&["model.conditional=true", "discriminator.pack=2"]).unwrap_err().to_string();
+        assert!(err.contains("model.conditional") && err.contains("packing"), "{err}");
+        let err = Config::default().set_all(&["model.conditional=true", "data.kind=moons"]).unwrap_err().to_string();
+        assert!(err.contains("labelled data"), "{err}");
+        assert_eq!(Config::default().classes(), 0);
+    }
 
     #[test]
     fn set_changes_nested_keys() {

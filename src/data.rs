@@ -57,11 +57,22 @@ impl Target {
 
     /// Draws `n` samples, row-major `[x0, y0, x1, y1, …]`.
     pub fn sample(&self, rng: &mut impl Rng, n: usize) -> Vec<f32> {
+        self.sample_labelled(rng, n).0
+    }
+
+    /// `sample`, with each sample's mixture component (0 for continuous shapes); the same
+    /// random draws in the same order.
+    pub fn sample_labelled(&self, rng: &mut impl Rng, n: usize) -> (Vec<f32>, Vec<usize>) {
         let mut out = Vec::with_capacity(2 * n);
+        let mut labels = Vec::with_capacity(n);
         let noise = Normal::new(0.0f32, self.std).expect("std validated > 0");
         for _ in 0..n {
+            let mut label = 0;
             let [x, y] = match (&self.modes, self.kind) {
-                (Some(m), _) => m.centres[rng.random_range(0..m.centres.len())],
+                (Some(m), _) => {
+                    label = rng.random_range(0..m.centres.len());
+                    m.centres[label]
+                }
                 (None, DataKind::Spiral) => {
                     // sklearn's make_swiss_roll (columns 0 and 2), scaled by 1/7.5 as gan_toy.py.
                     let t = 1.5 * PI * (1.0 + 2.0 * rng.random::<f32>());
@@ -80,8 +91,9 @@ impl Target {
             };
             out.push(x + noise.sample(rng));
             out.push(y + noise.sample(rng));
+            labels.push(label);
         }
-        out
+        (out, labels)
     }
 
     /// Half-width of a square view box that shows the whole distribution with a margin.

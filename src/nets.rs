@@ -73,9 +73,11 @@ impl Params {
 
 /// G's and D's initial parameters, G drawn first.
 pub fn init_params(cfg: &crate::config::Config, rng: &mut impl Rng) -> (Params, Params) {
-    let g = Params::init(&cfg.generator.shape(), cfg.generator.latent_dim, 2, false, rng);
+    // A conditional GAN's label is one-hot, concatenated to both networks' inputs.
+    let k = cfg.classes();
+    let g = Params::init(&cfg.generator.shape(), cfg.generator.latent_dim + k, 2, false, rng);
     let dc = &cfg.discriminator;
-    let d = Params::init(&dc.shape(), 2 * dc.pack, 1, dc.minibatch_stddev, rng);
+    let d = Params::init(&dc.shape(), 2 * dc.pack + k, 1, dc.minibatch_stddev, rng);
     (g, d)
 }
 

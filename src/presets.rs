@@ -22,6 +22,7 @@ const FILES: &[(&str, &str)] = &[
     ("gan-toy-wgan-gp", include_str!("../assets/presets/gan-toy-wgan-gp.toml")),
     ("unrolled", include_str!("../assets/presets/unrolled.toml")),
     ("pacgan", include_str!("../assets/presets/pacgan.toml")),
+    ("cgan", include_str!("../assets/presets/cgan.toml")),
     ("diffusion-ring", include_str!("../assets/presets/diffusion-ring.toml")),
     ("trilemma", include_str!("../assets/presets/trilemma.toml")),
     ("trilemma-diffusion", include_str!("../assets/presets/trilemma-diffusion.toml")),

@@ -114,6 +114,7 @@ preset_tests! {
     gan_toy_wgan_gp => "gan-toy-wgan-gp",
     unrolled => "unrolled",
     pacgan => "pacgan",
+    cgan => "cgan",
     diffusion_ring => "diffusion-ring",
     trilemma => "trilemma",
     trilemma_diffusion => "trilemma-diffusion",

@@ -470,4 +470,15 @@ fn architecture_ui(ui: &mut Ui, c: &mut Config) {
     ui.checkbox(&mut c.discriminator.minibatch_stddev, "Minibatch stddev")
         .on_hover_text("D also sees how varied the batch is: a collapsed batch is easy to spot.");
     usize_slider(ui, "PacGAN pack", &mut c.discriminator.pack, 1..=4, "D judges this many samples at once.");
+    // A conditional GAN needs labelled data and no packing (`Config::validate`).
+    let can = matches!(c.data.kind, crate::config::DataKind::Ring | crate::config::DataKind::Grid) && c.discriminator.pack == 1;
+    if !can {
+        c.model.conditional = false;
+    }
+    ui.add_enabled(can, egui::Checkbox::new(&mut c.model.conditional, "Conditional GAN (labels)"))
+        .on_hover_text(
+            "Mirza & Osindero 2014: G and D also get the mode's number, one-hot. D judges each sample with its label, \
+             so G must draw every mode it is asked for. Rebuilds the networks.",
+        )
+        .on_disabled_hover_text("Needs ring or grid data and PacGAN pack 1.");
 }

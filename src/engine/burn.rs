@@ -58,6 +58,8 @@ struct BurnTape<'a> {
     fake: Tensor<2>,
     gp_eps: Option<Tensor<2>>,
     perturbed: Option<Tensor<2>>,
+    /// The point columns of D's input (label columns follow, and are not penalised).
+    xw: usize,
     traces: Vec<(PointSet, Trace)>,
 }
 
@@ -89,8 +91,10 @@ impl Tape for BurnTape<'_> {
     }
 
     fn grad_sq_norms(&mut self, set: PointSet) -> TensorCol {
-        let d = self.d;
-        TensorCol(d.input_grad(self.trace(set)).square().sum_dim(1))
+        let (d, xw) = (self.d, self.xw);
+        let g = d.input_grad(self.trace(set));
+        let rows = g.dims()[0];
+        TensorCol(g.slice([0..rows, 0..xw]).square().sum_dim(1))
     }
 }
 
@@ -103,6 +107,8 @@ pub struct BurnEngine {
     pending_d: Option<Vec<Tensor<2>>>,
     pending_g: Option<Vec<Tensor<2>>>,
     saved_d: Option<(Mlp, Optimizer)>,
+    /// A conditional GAN's number of labels (its one-hot columns end both networks' inputs).
+    classes: usize,
 }
 
 /// Gradients of every layer's weight and bias, in `Mlp::params` order.
@@ -133,12 +139,17 @@ impl BurnEngine {
             pending_d: None,
             pending_g: None,
             saved_d: None,
+            classes: cfg.classes(),
         }
     }
 
-    /// Points `[n, 2]` as D inputs: each point as `pack` copies of itself.
+    /// Points `[n, 2]` as D inputs: each point as `pack` copies of itself (a conditional D's
+    /// points come with their labels, `[n, 2 + K]`, unpacked).
     fn as_packs(&self, pts: &[f32]) -> Tensor<2> {
         let width = self.d.layers[0].w.dims()[0];
+        if self.classes > 0 {
+            return matrix(pts.to_vec(), width, &self.device);
+        }
         let t = matrix(pts.to_vec(), 2, &self.device);
         if width > 2 { t.repeat_dim(1, width / 2) } else { t }
     }
@@ -167,13 +178,20 @@ impl Engine for BurnEngine {
         let width = 2 * o.pack;
         let fake = self.fakes(&self.g.layers, &b.z, b.fake_noise.as_ref(), o, false);
         let layers = self.d.tracked();
+        // A conditional D sees row i of every set with label i (see `DBatch::labels`).
+        let labels = b.labels.clone().map(|l| matrix(l, self.classes, &self.device));
+        let with = |x: Tensor<2>| match &labels {
+            Some(l) => Tensor::cat(vec![x, l.clone()], 1),
+            None => x,
+        };
         let mut tape = BurnTape {
             d: &self.d,
             layers: &layers,
-            real: matrix(b.real.clone(), width, &self.device),
-            fake,
+            real: with(matrix(b.real.clone(), width, &self.device)),
+            fake: with(fake),
             gp_eps: b.gp_eps.clone().map(|e| matrix(e, 1, &self.device)),
-            perturbed: b.perturbed.clone().map(|p| matrix(p, width, &self.device)),
+            perturbed: b.perturbed.clone().map(|p| with(matrix(p, width, &self.device))),
+            xw: width,
             traces: Vec::new(),
         };
         let obj = d_objective(&mut tape, o);
@@ -191,7 +209,10 @@ impl Engine for BurnEngine {
 
     fn g_gradients(&mut self, b: &GBatch, o: &Objective, record: bool) -> Option<UpdateStats> {
         let layers = self.g.tracked();
-        let fake = self.fakes(&layers, &b.z, b.noise.as_ref(), o, true);
+        let mut fake = self.fakes(&layers, &b.z, b.noise.as_ref(), o, true);
+        if let Some(l) = &b.labels {
+            fake = Tensor::cat(vec![fake, matrix(l.clone(), self.classes, &self.device)], 1);
+        }
         let df = self.d.forward_with(&self.d.layers, fake, true).out;
         let loss = loss_of(vec![g_objective(TensorCol(df), o)]);
         let value = record.then(|| scalar(loss.clone().inner()));
@@ -239,11 +260,17 @@ impl Engine for BurnEngine {
     }
 
     fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>) {
-        let n = pts.len() / 2;
+        let n = pts.len() / (2 + self.classes);
         let width = self.d.layers[0].w.dims()[0];
         let tr = self.d.forward_with(&self.d.layers, self.as_packs(pts), false);
         let g = self.d.input_grad(&tr);
-        let g = if width > 2 { g.reshape([n, width / 2, 2]).sum_dim(1).reshape([n, 2]) } else { g };
+        let g = if self.classes > 0 {
+            g.slice([0..n, 0..2])
+        } else if width > 2 {
+            g.reshape([n, width / 2, 2]).sum_dim(1).reshape([n, 2])
+        } else {
+            g
+        };
         (to_vec(tr.out), to_vec(g))
     }
 

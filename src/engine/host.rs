@@ -95,6 +95,9 @@ struct HostTape<'a> {
     sets: Vec<PointSet>,
     /// Rows per set in this chunk.
     n: usize,
+    /// The point columns of D's input (a conditional GAN's label columns follow them and take
+    /// no part in the penalties' ‖∂D/∂x‖).
+    xw: usize,
     /// (set index, ∂D/∂x rows, the chain's deltas) of every `grad_sq_norms` call.
     input_grads: Vec<(usize, Vec<f32>, Vec<Vec<f32>>)>,
 }
@@ -122,7 +125,7 @@ impl Tape for HostTape<'_> {
         let i = self.index(set);
         let (g, deltas) = self.d.input_grad(&self.set_rows(i));
         let width = self.d.dims[0];
-        let s = g.chunks_exact(width).map(|row| row.iter().map(|v| v * v).sum()).collect();
+        let s = g.chunks_exact(width).map(|row| row[..self.xw].iter().map(|v| v * v).sum()).collect();
         self.input_grads.push((i, g, deltas));
         Dual::leaf(s, Source::GradSqNorm(i))
     }
@@ -144,6 +147,8 @@ pub struct HostEngine {
     pending_d: Option<HostGrads>,
     pending_g: Option<HostGrads>,
     saved_d: Option<(HostMlp, Optimizer)>,
+    /// A conditional GAN's number of labels (its one-hot columns end both networks' inputs).
+    classes: usize,
 }
 
 impl HostEngine {
@@ -156,7 +161,14 @@ impl HostEngine {
             pending_d: None,
             pending_g: None,
             saved_d: None,
+            classes: cfg.classes(),
         }
+    }
+
+    /// Points as D's input rows: packed copies, or (a conditional D) as given, `[n, 2 + K]`
+    /// with their labels.
+    fn d_inputs(&self, pts: &[f32]) -> Vec<f32> {
+        if self.classes > 0 { pts.to_vec() } else { as_packs(pts, self.d.dims[0]) }
     }
 
     /// Rows `r` of D's update over a batch of `rows` (packed) rows.
@@ -192,8 +204,19 @@ impl HostEngine {
             }
         }
         recycle(fake);
+        if let Some(l) = &b.labels {
+            // Every set's row i carries label i (see `DBatch::labels`).
+            let k = self.classes;
+            let chunk = &l[r.start * k..r.end * k];
+            let mut with = scratch(sets.len() * n * (width + k));
+            with.clear();
+            for set_rows in x.chunks_exact(n * width) {
+                with.extend(crate::batch::concat_cols(set_rows, width, chunk, k));
+            }
+            recycle(std::mem::replace(&mut x, with));
+        }
         let acts = self.d.forward(x, sets.len() * n);
-        let mut tape = HostTape { d: &self.d, acts, sets, n, input_grads: Vec::new() };
+        let mut tape = HostTape { d: &self.d, acts, sets, n, xw: width, input_grads: Vec::new() };
         let obj = d_objective(&mut tape, o);
         let scale = 1.0 / rows as f32;
         let mut part = Part { grads: self.d.zero_grads(), loss: 0.0, d_real: obj.d_real.v.iter().sum(), d_fake: obj.d_fake.v.iter().sum() };
@@ -210,9 +233,12 @@ impl HostEngine {
                 Source::GradSqNorm(i) => {
                     // d term/dg = φ'(‖g‖²)·2g per row.
                     let (_, g, deltas) = tape.input_grads.iter().find(|(j, _, _)| *j == i).expect("taken by grad_sq_norms");
+                    // Rows of D's whole input; a label column's entry stays 0 (not penalised).
+                    let w_in = self.d.dims[0];
                     let mut u0 = scratch(g.len());
-                    for ((urow, grow), dphi) in u0.chunks_exact_mut(width).zip(g.chunks_exact(width)).zip(&term.d) {
-                        urow.iter_mut().zip(grow).for_each(|(u, g)| *u = 2.0 * dphi * scale * g);
+                    u0.iter_mut().for_each(|u| *u = 0.0);
+                    for ((urow, grow), dphi) in u0.chunks_exact_mut(w_in).zip(g.chunks_exact(w_in)).zip(&term.d) {
+                        urow[..width].iter_mut().zip(grow).for_each(|(u, g)| *u = 2.0 * dphi * scale * g);
                     }
                     self.d.penalty_backward(&tape.set_rows(i), deltas, u0, &mut part.grads);
                 }
@@ -234,11 +260,18 @@ impl HostEngine {
         if let Some(e) = &b.noise {
             fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
         }
+        if let Some(l) = &b.labels {
+            fake = crate::batch::concat_cols(&fake, width, &l[r.start * self.classes..r.end * self.classes], self.classes);
+        }
         let ad = self.d.forward(fake, n);
         let term = g_objective(Dual::leaf(ad.h[self.d.depth()].clone(), Source::Output(0)), o);
         let scale = 1.0 / rows as f32;
         let delta = term.d.iter().map(|d| d * scale).collect();
-        let gx = self.d.backward(&ad.all(), delta, None, true).expect("input gradient");
+        let mut gx = self.d.backward(&ad.all(), delta, None, true).expect("input gradient");
+        if self.classes > 0 {
+            // G moves the point, not the label it was asked for.
+            gx = gx.chunks_exact(width + self.classes).flat_map(|row| row[..width].iter().copied()).collect();
+        }
         let mut grads = self.g.zero_grads();
         self.g.backward(&ag.all(), gx, Some(&mut grads), false);
         Part { grads, loss: term.v.iter().sum::<f32>() * scale, d_real: 0.0, d_fake: 0.0 }
@@ -327,7 +360,7 @@ impl Engine for HostEngine {
     }
 
     fn d_values(&self, pts: &[f32]) -> Vec<f32> {
-        let packed = as_packs(pts, self.d.dims[0]);
+        let packed = self.d_inputs(pts);
         let rows = packed.len() / self.d.dims[0];
         let w = self.d.dims[0];
         chunked(rows, |r| self.d.forward(packed[r.start * w..r.end * w].to_vec(), r.len()).h.pop().expect("output")).concat()
@@ -335,7 +368,7 @@ impl Engine for HostEngine {
 
     fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>) {
         let w = self.d.dims[0];
-        let packed = as_packs(pts, w);
+        let packed = self.d_inputs(pts);
         let rows = packed.len() / w;
         let parts = chunked(rows, |r| {
             let acts = self.d.forward(packed[r.start * w..r.end * w].to_vec(), r.len());
@@ -345,12 +378,13 @@ impl Engine for HostEngine {
         });
         let (vals, grads): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
         // Under packing, a point's gradient is the sum over its copies.
+        let xw = w - self.classes;
         let grads: Vec<f32> = grads
             .concat()
             .chunks_exact(w)
             .flat_map(|row| {
                 let (mut x, mut y) = (0.0, 0.0);
-                row.chunks_exact(2).for_each(|p| {
+                row[..xw].chunks_exact(2).for_each(|p| {
                     x += p[0];
                     y += p[1];
                 });

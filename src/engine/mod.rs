@@ -110,8 +110,10 @@ pub trait Engine: Send {
     fn generate(&self, z: &[f32]) -> Vec<f32>;
     /// D's raw output at points `[n, 2]`. Under PacGAN packing a point is judged as `pack`
     /// copies of itself (the minibatch-stddev feature is the last training batch's).
+    /// A conditional D's points carry their one-hot labels: `[n, 2 + K]`.
     fn d_values(&self, pts: &[f32]) -> Vec<f32>;
-    /// D's raw output and ∂D/∂x (`[n, 2]`; under packing, the sum over the copies).
+    /// D's raw output and ∂D/∂x (`[n, 2]`; under packing, the sum over the copies; a
+    /// conditional D's points as in `d_values`).
     fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>);
     /// Both networks' parameters on the host, in the order w0, b0, w1, b1, …
     fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>);

@@ -72,7 +72,12 @@ impl Metrics {
 pub fn eval_latents(cfg: &Config) -> Vec<f32> {
     let mut rng = StdRng::seed_from_u64(cfg.train.seed ^ 0x1a7e_27a5_e7a1);
     let (kind, dim) = cfg.latent();
-    sample_latent(&mut rng, kind, cfg.train.eval_samples, dim)
+    let z = sample_latent(&mut rng, kind, cfg.train.eval_samples, dim);
+    // A conditional G is asked for every label in turn: sample i for label i mod K.
+    match cfg.classes() {
+        0 => z,
+        k => crate::batch::concat_cols(&z, dim, &crate::batch::one_hot((0..cfg.train.eval_samples).map(|i| i % k), k), k),
+    }
 }
 
 /// The real samples every evaluation compares against (grid KL / JS): max(10,000,
@@ -109,7 +114,7 @@ impl Trainer {
 
     /// G's mean spread along straight lines between pairs of evaluation latents.
     fn interpolation_extent(&self) -> f64 {
-        let dim = self.config().latent().1;
+        let dim = self.g_input_dim();
         let z = self.eval_z();
         let lines = LINES.min(z.len() / dim / 2);
         if lines == 0 {
@@ -142,7 +147,7 @@ impl Trainer {
         if let Some(i) = fake.iter().position(|v| !v.is_finite()) {
             return Err(TrainError::Diverged { step: self.steps_done(), what: format!("generator output (sample {})", i / 2) });
         }
-        let (_, grads) = self.engine().d_at(&fake);
+        let (_, grads) = self.engine().d_at(&self.labelled(&fake, Some(self.eval_z())));
         let n = (grads.len() / 2).max(1);
         let d_input_grad_norm = grads.chunks_exact(2).map(|g| (g[0] * g[0] + g[1] * g[1]).sqrt()).sum::<f32>() / n as f32;
         let stats: Option<ModeStats> = self.target().modes().map(|m| mode_stats(m, &fake));

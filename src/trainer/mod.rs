@@ -369,5 +369,5 @@ fn view_half_width(cfg: &Config, target: &Target) -> f32 {
 /// What one update's draws depend on.
 fn draw<'a>(cfg: &Config, target: &'a Target, sigma: f32) -> Draw<'a> {
     let (latent, latent_dim) = cfg.latent();
-    Draw { target, batch: cfg.train.batch_size, latent, latent_dim, sigma }
+    Draw { target, batch: cfg.train.batch_size, latent, latent_dim, sigma, classes: cfg.classes() }
 }

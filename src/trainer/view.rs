@@ -73,13 +73,34 @@ pub fn grid_points(n: usize, h: f32) -> Vec<f32> {
 }
 
 impl Trainer {
+    /// G's input width: the latent, and a conditional GAN's one-hot label.
+    pub fn g_input_dim(&self) -> usize {
+        self.config().latent().1 + self.config().classes()
+    }
+
+    /// Points `[n, 2]` as D's inputs: a conditional D's get a one-hot label each — the label
+    /// in the last columns of the matching row of `z` when given (a fake and what G was asked
+    /// for), else the nearest mode's (a point of the plane).
+    pub fn labelled(&self, pts: &[f32], z: Option<&[f32]>) -> Vec<f32> {
+        let k = self.config().classes();
+        if k == 0 {
+            return pts.to_vec();
+        }
+        let labels: Vec<f32> = match (z, self.target().modes()) {
+            (Some(z), _) => z.chunks_exact(self.g_input_dim()).flat_map(|row| row[row.len() - k..].to_vec()).collect(),
+            (None, Some(m)) => crate::batch::one_hot(pts.chunks_exact(2).map(|p| crate::metrics::nearest_mode(m, [p[0], p[1]], 0).0), k),
+            (None, None) => vec![0.0; pts.len() / 2 * k],
+        };
+        crate::batch::concat_cols(pts, 2, &labels, k)
+    }
+
     /// The view's per-sample part at the current weights: fakes, their arrows and the latent
     /// interpolation. The slow layers come from `view_slow` (the worker decides when).
     pub fn view_fast(&self, req: &ViewRequest) -> ViewData {
-        let dim = self.config().latent().1;
+        let dim = self.g_input_dim();
         let n_fake = req.n_fake.min(self.eval_z().len() / dim);
         let fake = self.generate(&self.eval_z()[..n_fake * dim]);
-        let (_, arrows) = self.engine().d_at(&fake);
+        let (_, arrows) = self.engine().d_at(&self.labelled(&fake, Some(&self.eval_z()[..n_fake * dim])));
         ViewData {
             step: self.steps_done(),
             half_width: self.half_width(),
@@ -99,7 +120,7 @@ impl Trainer {
         if req.surface && self.config().model.kind == crate::config::ModelKind::Gan {
             let n = self.config().view.surface_n;
             // Values only: the surface needs no gradient.
-            let mut vals = self.engine().d_values(&grid_points(n, h));
+            let mut vals = self.engine().d_values(&self.labelled(&grid_points(n, h), None));
             if logistic {
                 vals.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
             }
@@ -114,7 +135,7 @@ impl Trainer {
         }
         if req.field_n > 0 {
             let pts = grid_points(req.field_n, h);
-            let (_, g) = self.engine().d_at(&pts);
+            let (_, g) = self.engine().d_at(&self.labelled(&pts, None));
             out.field = pairs(&pts).into_iter().zip(pairs(&g)).collect();
         }
         if req.manifold_n > 1 {
@@ -126,7 +147,8 @@ impl Trainer {
     /// G's image of a grid of latent lines in the first two latent dimensions (others 0),
     /// spanning ±2 for a Gaussian latent and ±1 for a uniform one.
     fn manifold(&self, n: usize) -> Vec<Vec<[f32; 2]>> {
-        let dim = self.config().latent().1;
+        // A conditional G's label columns stay 0 here: the slice with no label asked for.
+        let dim = self.g_input_dim();
         let span = match self.config().latent().0 {
             LatentKind::Gaussian => 2.0,
             LatentKind::Uniform => 1.0,
@@ -159,7 +181,7 @@ impl Trainer {
 
     /// G along the segment between the first two evaluation latents.
     fn interpolation(&self, n: usize) -> Vec<[f32; 2]> {
-        let dim = self.config().latent().1;
+        let dim = self.g_input_dim();
         let ends = &self.eval_z()[..(2 * dim).min(self.eval_z().len())];
         if ends.len() < 2 * dim {
             return Vec::new();
