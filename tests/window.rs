@@ -29,6 +29,16 @@ fn wait_for(h: &mut Harness<'static, GanscopeApp>, what: &str, cond: impl Fn(&Ga
     panic!("timed out waiting for: {what}");
 }
 
+/// Replaces the text of the field labelled `label` with `text`.
+fn replace_text(h: &mut Harness<'static, GanscopeApp>, label: &str, text: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    h.run_steps(1);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(1);
+}
+
 fn step_of(app: &GanscopeApp) -> u64 {
     app.snapshot().map_or(0, |s| s.step)
 }
@@ -292,14 +302,7 @@ fn export_buttons_write_csvs_and_the_config_round_trips() {
     wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
     h.get_by_label("Record & export").click();
     h.run_steps(4);
-    let folder = h.get_by_label("Folder:");
-    folder.click();
-    h.run_steps(1);
-    // Replace "." with the temporary folder.
-    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
-    h.run_steps(1);
-    h.get_by_label("Folder:").type_text(dir.path().to_str().unwrap());
-    h.run_steps(1);
+    replace_text(&mut h, "Folder:", dir.path().to_str().unwrap());
     h.get_by_label("Export metrics CSV").click();
     h.get_by_label("Export samples CSV").click();
     h.run_steps(2);
@@ -315,12 +318,7 @@ fn export_buttons_write_csvs_and_the_config_round_trips() {
     assert_eq!(samples.lines().count(), 1 + 2000, "header + the 2,000 shown fakes");
 
     let toml = dir.path().join("cfg.toml");
-    h.get_by_label("Config file:").click();
-    h.run_steps(1);
-    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
-    h.run_steps(1);
-    h.get_by_label("Config file:").type_text(toml.to_str().unwrap());
-    h.run_steps(1);
+    replace_text(&mut h, "Config file:", toml.to_str().unwrap());
     h.get_by_label("Save config").click();
     h.run_steps(2);
     let saved = ganscope::config::Config::from_toml(&std::fs::read_to_string(&toml).unwrap()).unwrap();
@@ -330,12 +328,7 @@ fn export_buttons_write_csvs_and_the_config_round_trips() {
     wait_for(&mut other, "first snapshot", |a| a.snapshot().is_some());
     other.get_by_label("Record & export").click();
     other.run_steps(4);
-    other.get_by_label("Config file:").click();
-    other.run_steps(1);
-    other.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
-    other.run_steps(1);
-    other.get_by_label("Config file:").type_text(toml.to_str().unwrap());
-    other.run_steps(1);
+    replace_text(&mut other, "Config file:", toml.to_str().unwrap());
     other.get_by_label("Load config").click();
     wait_for(&mut other, "the loaded config", |a| a.snapshot().is_some_and(|s| *s.config == saved && s.step == 0));
 }
@@ -350,12 +343,7 @@ fn drawing_adds_points_and_they_become_the_data() {
     wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some() && a.data_view_rect().is_some());
     h.get_by_label("Draw").click();
     h.run_steps(3);
-    h.get_by_label("CSV:").click();
-    h.run_steps(1);
-    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
-    h.run_steps(1);
-    h.get_by_label("CSV:").type_text(csv.to_str().unwrap());
-    h.run_steps(1);
+    replace_text(&mut h, "CSV:", csv.to_str().unwrap());
     // A stroke from the centre of the view (data (0, 0)) to the right.
     let r = h.state().data_view_rect().unwrap();
     let start = r.center();
@@ -399,12 +387,7 @@ fn png_and_recording_from_the_window_hold_the_data_view() {
     wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some() && a.data_view_rect().is_some());
     h.get_by_label("Record & export").click();
     h.run_steps(3);
-    h.get_by_label("Folder:").click();
-    h.run_steps(1);
-    h.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
-    h.run_steps(1);
-    h.get_by_label("Folder:").type_text(dir.path().to_str().unwrap());
-    h.run_steps(1);
+    replace_text(&mut h, "Folder:", dir.path().to_str().unwrap());
     h.get_by_label("PNG of the data view").click();
     h.run_steps(3);
     let rect = h.state().data_view_rect().unwrap();
@@ -458,4 +441,27 @@ fn browse_never_blocks_the_window() {
     }
     assert!(idle(&h), "the dialog came back");
     assert_eq!(h.state().export_folder(), folder_before, "a cancelled dialog changes nothing");
+}
+
+/// The timeline: moving its slider back goes to an earlier checkpoint (one per evaluation) and
+/// the run goes back to that step; Play continues from there.
+#[test]
+fn scrubbing_the_timeline_restores_an_earlier_step() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    // ns-ring evaluates (and keeps a checkpoint) every 250 steps.
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "step 800", |a| step_of(a) >= 800);
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running && s.timeline.steps.len() >= 4));
+    let at = step_of(h.state());
+    let checkpoints = h.state().snapshot().unwrap().timeline.steps.clone();
+    // The slider runs over checkpoint indexes: two back from the last.
+    h.get_by_role_and_label(Role::Slider, "Timeline").set_value_accesskit((checkpoints.len() - 3) as f64);
+    wait_for(&mut h, "the rewind", |a| step_of(a) < at);
+    let back = step_of(h.state());
+    assert!(checkpoints.contains(&back), "the run is back at a checkpoint ({back} in {checkpoints:?})");
+    assert_eq!(back, checkpoints[checkpoints.len() - 3], "two checkpoints back from {at}");
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "training on from the checkpoint", |a| step_of(a) > back + 50);
 }
