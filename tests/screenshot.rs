@@ -68,3 +68,38 @@ fn screenshot_mode_writes_a_png_with_heatmap_and_samples() {
     assert!(orange > 200, "fake samples expected: {orange} orange pixels");
     assert!(bluish > 1000 || reddish > 1000, "surface colours expected: {bluish} blue, {reddish} red");
 }
+
+/// `--record FILE.gif` records the window from the start; closing it (here: the screenshot
+/// mode's exit) finishes the file, whose frames all have the first frame's size.
+#[test]
+fn record_flag_writes_a_gif_of_the_run() {
+    let Some(mut cmd) = display_command() else {
+        assert!(std::env::var_os("GANSCOPE_SKIP_WINDOW_TEST").is_some() && std::env::var_os("CI").is_none(), "needs a display");
+        println!("SKIPPED: no DISPLAY and no xvfb-run (GANSCOPE_SKIP_WINDOW_TEST is set)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (png, gif_path) = (dir.path().join("shot.png"), dir.path().join("run.gif"));
+    let out = cmd
+        .args(["--preset", "ns-ring", "--steps", "1500", "--backend", "cpu", "--screenshot"])
+        .arg(&png)
+        .arg("--record")
+        .arg(&gif_path)
+        .env("GANSCOPE_NO_GPU_PROBE", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "window run failed:\n{err}");
+    assert!(err.contains("recorded "), "the exit says what was recorded:\n{err}");
+    let mut d = gif::DecodeOptions::new();
+    d.set_color_output(gif::ColorOutput::RGBA);
+    let file = std::fs::File::open(&gif_path).unwrap_or_else(|e| panic!("no GIF ({e}):\n{err}"));
+    let mut dec = d.read_info(file).unwrap();
+    let (w, h) = (dec.width(), dec.height());
+    let mut frames = 0;
+    while let Some(f) = dec.read_next_frame().unwrap() {
+        assert_eq!((f.width, f.height), (w, h));
+        frames += 1;
+    }
+    assert!(frames >= 2 && w >= 100 && h >= 100, "{frames} frames of {w}×{h}:\n{err}");
+}

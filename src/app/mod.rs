@@ -1041,8 +1041,9 @@ impl eframe::App for GanscopeApp {
             r.finish_in_background(move |result| {
                 let _ = tx.send(result);
             });
-            // A screenshot asked for in the last frame may never be fulfilled, and holds a
-            // sink: wait for the encoder a while, not forever.
+            // The encoder stops at `finish`'s stop message (a screenshot asked for in the last
+            // frame, never fulfilled, still holds a sink); an APNG is encoded at the end, so
+            // wait for it a while, not forever.
             match rx.recv_timeout(Duration::from_secs(20)) {
                 Ok(Ok(n)) => eprintln!("recorded {n} frames to {}", path.display()),
                 Ok(Err(e)) => eprintln!("error: the recording to {} failed: {e}", path.display()),

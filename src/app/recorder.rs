@@ -52,8 +52,13 @@ pub struct Frame {
 /// Frames waiting for the encoder at most; beyond, frames are dropped (and counted).
 const QUEUE: usize = 8;
 
+/// What goes to the encoder: a frame, or `None` to stop — even while screenshot callbacks
+/// that will never run still hold sinks (at exit), so the encoder cannot wait for every sender
+/// to go.
+type Msg = Option<Frame>;
+
 pub struct Recorder {
-    tx: Option<Sender<Frame>>,
+    tx: Option<Sender<Msg>>,
     thread: Option<JoinHandle<Result<usize, String>>>,
     pub path: PathBuf,
     pub started: Instant,
@@ -99,16 +104,17 @@ impl Recorder {
         FrameSink { tx: self.tx.clone(), sent: self.sent.clone(), dropped: self.dropped.clone() }
     }
 
-    /// Stops and waits for the encoder: the number of frames written, or what failed. The
-    /// encoder ends when every sink is gone, so no sink may outlive this call on this thread.
+    /// Stops and waits for the encoder: the number of frames written, or what failed. Frames
+    /// pushed after this are dropped.
     pub fn finish(mut self) -> Result<usize, String> {
-        self.tx.take();
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(None);
+        }
         self.thread.take().expect("running").join().map_err(|_| "the encoder thread panicked".to_string())?
     }
 
     /// Stops without waiting (the window's thread): `done` gets `finish`'s result on another
-    /// thread once the encoder has written the last frame. A screenshot requested this frame
-    /// still holds a sink until egui fulfils it after the frame; waiting here would deadlock.
+    /// thread once the encoder has written the last frame (encoding an APNG can take a while).
     pub fn finish_in_background(self, done: impl FnOnce(Result<usize, String>) + Send + 'static) {
         let spawned = std::thread::Builder::new().name("ganscope-recorder-finish".into()).spawn(move || done(self.finish()));
         if let Err(e) = spawned {
@@ -120,7 +126,7 @@ impl Recorder {
 /// Where frames go: never blocks.
 #[derive(Clone)]
 pub struct FrameSink {
-    tx: Option<Sender<Frame>>,
+    tx: Option<Sender<Msg>>,
     sent: Arc<AtomicUsize>,
     dropped: Arc<AtomicUsize>,
 }
@@ -128,7 +134,7 @@ pub struct FrameSink {
 impl FrameSink {
     pub fn push(&self, f: Frame) {
         let Some(tx) = &self.tx else { return };
-        match tx.try_send(f) {
+        match tx.try_send(Some(f)) {
             Ok(()) => {
                 self.sent.fetch_add(1, Ordering::Relaxed);
             }
@@ -143,7 +149,7 @@ impl FrameSink {
     /// error when the encoder has stopped (it failed: `Recorder::finish` says why).
     pub fn push_wait(&self, f: Frame) -> Result<(), String> {
         let Some(tx) = &self.tx else { return Err("the recording has stopped".into()) };
-        tx.send(f).map_err(|_| "the encoder stopped taking frames (see the error that follows)".to_string())?;
+        tx.send(Some(f)).map_err(|_| "the encoder stopped taking frames (see the error that follows)".to_string())?;
         self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -180,7 +186,7 @@ fn fit(f: Frame, w: u32, h: u32) -> Frame {
 }
 
 /// The encoder thread: every frame at the first frame's size (`fit`).
-fn encode(rx: Receiver<Frame>, path: &Path, format: Format, fps: f32) -> Result<usize, String> {
+fn encode(rx: Receiver<Msg>, path: &Path, format: Format, fps: f32) -> Result<usize, String> {
     let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut size = None;
     let mut n = 0usize;
@@ -190,7 +196,7 @@ fn encode(rx: Receiver<Frame>, path: &Path, format: Format, fps: f32) -> Result<
             let mut enc: Option<gif::Encoder<BufWriter<std::fs::File>>> = None;
             let mut file = Some(file);
             let delay = (100.0 / fps).round().max(2.0) as u16;
-            for f in rx {
+            for f in rx.iter().map_while(|m| m) {
                 let (w, h) = *size.get_or_insert((f.width, f.height));
                 let mut f = fit(f, w, h);
                 if enc.is_none() {
@@ -208,7 +214,7 @@ fn encode(rx: Receiver<Frame>, path: &Path, format: Format, fps: f32) -> Result<
             // The frame count goes in the header: spool raw frames, then encode.
             let spool_path = path.with_extension("frames.tmp");
             let mut spool = BufWriter::new(std::fs::File::create(&spool_path).map_err(io)?);
-            for f in rx {
+            for f in rx.iter().map_while(|m| m) {
                 let (w, h) = *size.get_or_insert((f.width, f.height));
                 let f = fit(f, w, h);
                 spool.write_all(&f.rgba).map_err(io)?;
@@ -236,7 +242,7 @@ fn encode(rx: Receiver<Frame>, path: &Path, format: Format, fps: f32) -> Result<
         }
         Format::Mp4 => {
             let mut child: Option<std::process::Child> = None;
-            for f in rx {
+            for f in rx.iter().map_while(|m| m) {
                 let (w, h) = *size.get_or_insert((f.width, f.height));
                 let f = fit(f, w, h);
                 if child.is_none() {
@@ -337,7 +343,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_instead_of_blocking() {
-        let (tx, _rx) = bounded(QUEUE);
+        let (tx, _rx) = bounded::<Msg>(QUEUE);
         let sink = FrameSink { tx: Some(tx), sent: Arc::default(), dropped: Arc::default() };
         let start = Instant::now();
         for k in 0..20 {
