@@ -631,17 +631,17 @@ impl GanscopeApp {
                     [(r.width() * p).round() as usize, (r.height() * p).round() as usize]
                 };
                 let rect = self.region_pixels(region, ctx, size_px(ctx));
+                // The callback runs on the window's thread: crop and encode on another one.
                 ctx.request_screenshot(move |image| {
-                    let (x0, y0, x1, y1) = rect;
-                    let (w, h) = (image.size[0] as u32, image.size[1] as u32);
-                    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-                    let f = recorder::crop(&rgba, w, (x0.min(w), y0.min(h), x1.min(w).max(x0.min(w) + 1), y1.min(h).max(y0.min(h) + 1)));
-                    let msg = match image::save_buffer(&path, &f.rgba, f.width, f.height, image::ColorType::Rgba8) {
-                        Ok(()) => format!("Saved {}", path.display()),
-                        Err(e) => format!("Could not save {}: {e}", path.display()),
-                    };
-                    *done.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
-                    ctx2.request_repaint();
+                    std::thread::spawn(move || {
+                        let f = recorder::crop_image(&image, rect);
+                        let msg = match image::save_buffer(&path, &f.rgba, f.width, f.height, image::ColorType::Rgba8) {
+                            Ok(()) => format!("Saved {}", path.display()),
+                            Err(e) => format!("Could not save {}: {e}", path.display()),
+                        };
+                        *done.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg);
+                        ctx2.request_repaint();
+                    });
                 });
             }
             A::MetricsCsv => {
@@ -750,12 +750,7 @@ impl GanscopeApp {
         let r = ctx.content_rect();
         let p = ctx.pixels_per_point();
         let rect = self.region_pixels(self.state.export.region, ctx, [(r.width() * p).round() as usize, (r.height() * p).round() as usize]);
-        ctx.request_screenshot(move |image| {
-            let (w, h) = (image.size[0] as u32, image.size[1] as u32);
-            let (x0, y0, x1, y1) = rect;
-            let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-            sink.push(recorder::crop(&rgba, w, (x0.min(w), y0.min(h), x1.min(w).max(x0.min(w) + 1), y1.min(h).max(y0.min(h) + 1))));
-        });
+        ctx.request_screenshot(move |image| sink.push(recorder::crop_image(&image, rect)));
         ctx.request_repaint_after(Duration::from_millis(10));
     }
 

@@ -155,15 +155,18 @@ impl FrameSink {
     }
 }
 
-/// Crops an RGBA image (`width` wide) to the pixel rectangle [x0, x1) × [y0, y1).
-pub fn crop(rgba: &[u8], width: u32, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> Frame {
-    let (w, h) = (x1 - x0, y1 - y0);
-    let mut out = Vec::with_capacity((w * h * 4) as usize);
+/// Crops a screenshot to the pixel rectangle [x0, x1) × [y0, y1), clamped to the image (at
+/// least one pixel), converting only the rows and columns kept.
+pub fn crop_image(image: &eframe::egui::ColorImage, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> Frame {
+    let (w, h) = (image.size[0] as u32, image.size[1] as u32);
+    let (x0, y0) = (x0.min(w.saturating_sub(1)), y0.min(h.saturating_sub(1)));
+    let (x1, y1) = (x1.min(w).max(x0 + 1), y1.min(h).max(y0 + 1));
+    let mut rgba = Vec::with_capacity(((x1 - x0) * (y1 - y0) * 4) as usize);
     for y in y0..y1 {
-        let start = ((y * width + x0) * 4) as usize;
-        out.extend_from_slice(&rgba[start..start + (w * 4) as usize]);
+        let row = &image.pixels[(y * w) as usize..((y + 1) * w) as usize];
+        rgba.extend(row[x0 as usize..x1 as usize].iter().flat_map(|c| c.to_array()));
     }
-    Frame { width: w, height: h, rgba: out }
+    Frame { width: x1 - x0, height: y1 - y0, rgba }
 }
 
 /// `f` cut or padded (black, top-left aligned) to `w` × `h`: the first frame's size holds for
@@ -355,10 +358,18 @@ mod tests {
     }
 
     #[test]
-    fn crop_takes_the_rectangle() {
-        let f = frame(1);
-        let c = crop(&f.rgba, 40, (5, 3, 15, 13));
-        assert_eq!((c.width, c.height, c.rgba.len()), (10, 10, 400));
-        assert_eq!(&c.rgba[..4], &f.rgba[((3 * 40 + 5) * 4) as usize..((3 * 40 + 5) * 4 + 4) as usize]);
+    fn crop_image_takes_the_rectangle_and_clamps() {
+        let f = frame(2);
+        let pixels = f.rgba.chunks_exact(4).map(|p| eframe::egui::Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3])).collect();
+        let img = eframe::egui::ColorImage::new([40, 30], pixels);
+        let a = crop_image(&img, (5, 3, 15, 13));
+        assert_eq!((a.width, a.height, a.rgba.len()), (10, 10, 400));
+        for (y, x) in [(0, 0), (4, 7), (9, 9)] {
+            let src = (((3 + y) * 40 + 5 + x) * 4) as usize;
+            let dst = ((y * 10 + x) * 4) as usize;
+            assert_eq!(&a.rgba[dst..dst + 4], &f.rgba[src..src + 4], "pixel ({x}, {y})");
+        }
+        let c = crop_image(&img, (35, 25, 99, 99));
+        assert_eq!((c.width, c.height), (5, 5), "clamped to the image");
     }
 }
