@@ -389,7 +389,8 @@ fn png_and_recording_from_the_window_hold_the_data_view() {
     h.run_steps(3);
     replace_text(&mut h, "Folder:", dir.path().to_str().unwrap());
     h.get_by_label("PNG of the data view").click();
-    h.run_steps(3);
+    // The PNG is encoded on its own thread; its notice says when the file is complete.
+    wait_for(&mut h, "the PNG to be saved", |a| a.notice().is_some_and(|n| n.starts_with("Saved")));
     let rect = h.state().data_view_rect().unwrap();
     let files = || -> Vec<std::path::PathBuf> { std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect() };
     let png = files().into_iter().find(|p| p.to_str().unwrap().ends_with("-view.png")).expect("the PNG is written");

@@ -635,7 +635,7 @@ impl GanscopeApp {
                 ctx.request_screenshot(move |image| {
                     std::thread::spawn(move || {
                         let f = recorder::crop_image(&image, rect);
-                        let msg = match image::save_buffer(&path, &f.rgba, f.width, f.height, image::ColorType::Rgba8) {
+                        let msg = match recorder::save_png(&path, &f) {
                             Ok(()) => format!("Saved {}", path.display()),
                             Err(e) => format!("Could not save {}: {e}", path.display()),
                         };
@@ -881,8 +881,7 @@ impl eframe::App for GanscopeApp {
                     let ctx2 = ctx.clone();
                     ctx.request_screenshot(move |image| {
                         let [w, h] = image.size;
-                        let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-                        match image::save_buffer(&path, &bytes, w as u32, h as u32, image::ColorType::Rgba8) {
+                        match recorder::save_png(&path, &recorder::crop_image(&image, (0, 0, w as u32, h as u32))) {
                             Ok(()) => eprintln!("wrote {} ({w}×{h})", path.display()),
                             Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
                         }

@@ -169,6 +169,20 @@ pub fn crop_image(image: &eframe::egui::ColorImage, (x0, y0, x1, y1): (u32, u32,
     Frame { width: x1 - x0, height: y1 - y0, rgba }
 }
 
+/// Writes `f` as a PNG at `path` through a sibling `.part` file and a rename, so whoever waits
+/// for the file (a file manager, a script, a test) never reads half an image.
+pub fn save_png(path: &std::path::Path, f: &Frame) -> Result<(), String> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    image::save_buffer_with_format(&part, &f.rgba, f.width, f.height, image::ColorType::Rgba8, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    std::fs::rename(&part, path).map_err(|e| {
+        let _ = std::fs::remove_file(&part);
+        e.to_string()
+    })
+}
+
 /// `f` cut or padded (black, top-left aligned) to `w` × `h`: the first frame's size holds for
 /// the whole recording, even if the window or the view is resized mid-way.
 fn fit(f: Frame, w: u32, h: u32) -> Frame {
@@ -355,6 +369,21 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(1), "pushing never waits");
         assert_eq!(sink.sent.load(Ordering::Relaxed), QUEUE);
         assert_eq!(sink.dropped.load(Ordering::Relaxed), 20 - QUEUE);
+    }
+
+    #[test]
+    fn save_png_leaves_only_the_finished_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.png");
+        let f = frame(3);
+        save_png(&path, &f).unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("x.png")], "no .part file is left behind");
+        let back = image::open(&path).unwrap().to_rgba8();
+        assert_eq!((back.width(), back.height()), (f.width, f.height));
+        assert_eq!(back.into_raw(), f.rgba);
+        let err = save_png(&dir.path().join("missing/x.png"), &f).unwrap_err();
+        assert!(!err.is_empty());
     }
 
     #[test]
