@@ -150,6 +150,11 @@ pub struct DiscriminatorConfig {
     pub spectral_norm: bool,
     /// Append the batch's mean feature std to the last hidden layer (a minibatch feature).
     pub minibatch_stddev: bool,
+    /// Minibatch discrimination (Salimans et al. 2016): this many kernels (0 = off), each
+    /// comparing a sample with every other one in its batch, appended to the last hidden layer.
+    pub minibatch_kernels: usize,
+    /// Dimension of each minibatch-discrimination kernel (the C of T ∈ R^{A×B×C}).
+    pub minibatch_kernel_dim: usize,
     /// PacGAN: D judges `pack` samples at once (its input is 2·pack wide).
     pub pack: usize,
 }
@@ -167,6 +172,8 @@ impl Default for DiscriminatorConfig {
             init_std: g.init_std,
             spectral_norm: false,
             minibatch_stddev: false,
+            minibatch_kernels: 0,
+            minibatch_kernel_dim: 5,
             pack: 1,
         }
     }
@@ -620,6 +627,26 @@ impl Config {
         }
         if !(1..=16).contains(&self.discriminator.pack) {
             return bad("discriminator.pack", "must be between 1 and 16");
+        }
+        let dc = &self.discriminator;
+        if dc.minibatch_kernels > 0 {
+            if dc.minibatch_kernels > 256 {
+                return bad("discriminator.minibatch_kernels", "at most 256 kernels");
+            }
+            if !(1..=64).contains(&dc.minibatch_kernel_dim) {
+                return bad("discriminator.minibatch_kernel_dim", "must be between 1 and 64");
+            }
+            if dc.depth == 0 {
+                return bad("discriminator.minibatch_kernels", "needs a hidden layer to compare (discriminator.depth ≥ 1)");
+            }
+            // Every pair of a batch's rows is compared: rows² · kernels · dim numbers.
+            let rows = (self.train.batch_size / dc.pack) as u64;
+            if rows * rows * (dc.minibatch_kernels * dc.minibatch_kernel_dim) as u64 > 1 << 28 {
+                return bad(
+                    "discriminator.minibatch_kernels",
+                    "too costly for this batch: (batch rows)² × kernels × kernel dim must stay under 2^28; use fewer kernels or a smaller batch",
+                );
+            }
         }
         let l = &self.loss;
         non_negative("loss.clip", l.clip)?;

@@ -4,9 +4,120 @@
 //!
 //! Weights are stored `[in, out]` (y = x·W + b) as plain tensors. A training step makes
 //! tracked copies (`tracked`), differentiates, and hands the plain result to the optimizer.
+//!
+//! D's last layer can also see features of the whole batch: the minibatch stddev (Karras et
+//! al.) and minibatch discrimination (Salimans et al. 2016, [`MinibatchKernels`]), whose
+//! learned tensor T rides along as one more "layer" after the MLP's, so that the optimizer,
+//! saving and unrolling treat it like every other parameter.
 
-use crate::config::{Activation, Init, NetShape};
+use crate::config::{Activation, DiscriminatorConfig, Init, NetShape};
 use burn::tensor::{Device, Tensor, TensorData, activation};
+
+/// What D's last layer sees of the whole batch, besides its own row's hidden features.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchFeatures {
+    /// The batch's mean feature std: one more input.
+    pub stddev: bool,
+    /// Minibatch discrimination: B kernels (0 = none) of dimension C, B more inputs.
+    pub kernels: usize,
+    pub kernel_dim: usize,
+}
+
+impl BatchFeatures {
+    pub fn of(d: &DiscriminatorConfig) -> Self {
+        Self { stddev: d.minibatch_stddev, kernels: d.minibatch_kernels, kernel_dim: d.minibatch_kernel_dim }
+    }
+
+    fn extra_inputs(&self) -> usize {
+        usize::from(self.stddev) + self.kernels
+    }
+}
+
+/// Minibatch discrimination (Salimans et al. 2016, §3.2). The last hidden features f(x_i) ∈ R^A
+/// are multiplied by a learned T ∈ R^{A×B×C} into B rows of C numbers, M_i; kernel b compares
+/// sample i with every other sample j of its batch, c_b(i, j) = exp(−‖M_{i,b} − M_{j,b}‖₁), and
+/// D's last layer also sees o_b(x_i) = Σ_{j≠i} c_b(i, j) + bias_b. A collapsed batch, whose
+/// samples all look alike, has large o: D can tell it from a real one, which a one-sample D
+/// cannot. T is `[A, B·C]` and the bias `[1, B]`, stored as the layer after the MLP's.
+#[derive(Clone, Debug)]
+pub struct MinibatchKernels {
+    pub kernels: usize,
+    pub dim: usize,
+    /// M of the generator's latest training batch (at most [`REFERENCE_ROWS`] rows) and that
+    /// batch's number of rows: a point judged outside a batch (the surface, the arrows) is
+    /// judged as one more sample of that batch.
+    pub reference: Option<(Tensor<2>, usize)>,
+}
+
+/// Rows of the latest fake batch kept as the reference for points judged outside a batch.
+pub const REFERENCE_ROWS: usize = 64;
+
+/// What a forward keeps of minibatch discrimination for ∂D/∂x: this set's M, the rows it was
+/// compared with, the weight on the sums, and T as used.
+pub struct KernelTrace {
+    m: Tensor<2>,
+    r: Tensor<2>,
+    scale: f32,
+    t: Tensor<2>,
+}
+
+/// Rows compared at once (the pairwise differences are `rows × others × B·C` numbers).
+const CHUNK: usize = 256;
+
+impl MinibatchKernels {
+    /// Σ_j exp(−‖M_{i,b} − R_{j,b}‖₁) for every row i of `m` and kernel b: `[rows, B]`.
+    fn kernel_sums(&self, m: Tensor<2>, r: Tensor<2>) -> Tensor<2> {
+        let (rows, others, bc) = (m.dims()[0], r.dims()[0], self.kernels * self.dim);
+        let r = r.reshape([1, others, bc]);
+        let chunks = (0..rows).step_by(CHUNK).map(|s| {
+            let e = (s + CHUNK).min(rows);
+            let diff = m.clone().slice([s..e, 0..bc]).reshape([e - s, 1, bc]).sub(r.clone());
+            let l1 = diff.abs().reshape([e - s, others, self.kernels, self.dim]).sum_dim(3);
+            l1.neg().exp().sum_dim(1).reshape([e - s, self.kernels])
+        });
+        Tensor::cat(chunks.collect(), 0)
+    }
+
+    /// o(x) for hidden features `h` (`[rows, A]`) with T and bias `t`: compared within the
+    /// batch (`batch_stats`) or with the reference batch.
+    fn features(&self, h: Tensor<2>, t: &Layer, batch_stats: bool) -> (Tensor<2>, Option<KernelTrace>) {
+        let rows = h.dims()[0];
+        let m = h.clone().matmul(t.w.clone());
+        let (sums, trace) = if batch_stats {
+            // Row i meets itself once, at distance 0: exp(0) = 1 to take away.
+            let sums = self.kernel_sums(m.clone(), m.clone()).sub_scalar(1.0);
+            (sums, Some(KernelTrace { m: m.clone(), r: m, scale: 1.0, t: t.w.clone() }))
+        } else if let Some((r, batch_rows)) = &self.reference {
+            // A batch's row is compared with batch_rows − 1 others; the reference holds fewer.
+            let scale = (batch_rows.saturating_sub(1)) as f32 / r.dims()[0] as f32;
+            let r = r.clone().autodiff_like(&m);
+            let sums = self.kernel_sums(m.clone(), r.clone()).mul_scalar(scale);
+            (sums, Some(KernelTrace { m, r, scale, t: t.w.clone() }))
+        } else {
+            // No batch seen yet (a fresh or just-loaded D): no other sample to compare with.
+            (Tensor::zeros([rows, self.kernels], &h.device()), None)
+        };
+        (sums.add(t.b.clone()), trace)
+    }
+
+    /// ∂(Σ_i w_o · o(x_i))/∂M_i with the rows compared against held fixed: `[rows, B·C]`.
+    fn grad_m(&self, k: &KernelTrace, w_o: Tensor<2>) -> Tensor<2> {
+        let (rows, others, bc) = (k.m.dims()[0], k.r.dims()[0], self.kernels * self.dim);
+        let r = k.r.clone().reshape([1, others, bc]);
+        let w_o = w_o.reshape([1, self.kernels, 1]).mul_scalar(-k.scale);
+        let chunks = (0..rows).step_by(CHUNK).map(|s| {
+            let e = (s + CHUNK).min(rows);
+            let diff = k.m.clone().slice([s..e, 0..bc]).reshape([e - s, 1, bc]).sub(r.clone());
+            let shape = [e - s, others, self.kernels, self.dim];
+            let sign = diff.clone().detach().sign().reshape(shape);
+            let c = diff.abs().reshape(shape).sum_dim(3).neg().exp(); // [rows, others, B, 1]
+            // d exp(−Σ|d|)/dM = −c · sign(d), summed over the others.
+            let g = c.mul(sign).sum_dim(1).reshape([e - s, self.kernels, self.dim]);
+            g.mul(w_o.clone()).reshape([e - s, bc])
+        });
+        Tensor::cat(chunks.collect(), 0)
+    }
+}
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -28,6 +139,8 @@ pub struct Mlp {
     pub spectral_u: Option<Vec<Tensor<2>>>,
     /// Append the batch's mean feature std as one more input of the last layer.
     pub minibatch_stddev: bool,
+    /// Minibatch discrimination; its T is the last entry of `layers`.
+    pub kernels: Option<MinibatchKernels>,
     /// The minibatch-stddev value of the latest training batch, used when D is evaluated on
     /// points that are not a batch (the surface grid, the arrows).
     pub last_stddev: f32,
@@ -43,6 +156,15 @@ pub struct Trace {
     pub weights: Vec<Tensor<2>>,
     /// The minibatch-stddev feature computed from this batch, when it was.
     pub stddev: Option<Tensor<2>>,
+    /// Minibatch discrimination's comparison, when there was one.
+    pub kernels: Option<KernelTrace>,
+}
+
+impl Trace {
+    /// M of the rows judged (minibatch discrimination), for the reference batch.
+    pub fn kernel_features(&self) -> Option<Tensor<2>> {
+        self.kernels.as_ref().map(|k| k.m.clone())
+    }
 }
 
 /// One network's initial parameters on the host: per layer, `([fan_in, fan_out]` weights row-major,
@@ -57,16 +179,29 @@ pub struct Params {
 }
 
 impl Params {
-    /// Draws `input → depth × width → output` with the shape's initialisation. With
-    /// `minibatch_stddev`, the last layer takes one more input.
-    pub fn init(shape: &NetShape, input: usize, output: usize, minibatch_stddev: bool, rng: &mut impl Rng) -> Self {
+    /// Draws `input → depth × width → output` with the shape's initialisation. The last layer
+    /// takes one more input per batch feature; minibatch discrimination's T (N(0, 0.05²), as in
+    /// Salimans et al.'s code) and its zero bias follow as one more entry.
+    pub fn init(shape: &NetShape, input: usize, output: usize, features: BatchFeatures, rng: &mut impl Rng) -> Self {
         let mut dims = vec![input];
         dims.extend(std::iter::repeat_n(shape.width, shape.depth));
         dims.push(output);
         let last = dims.len() - 2;
-        let shapes: Vec<[usize; 2]> =
-            (0..dims.len() - 1).map(|i| [dims[i] + usize::from(minibatch_stddev && i == last), dims[i + 1]]).collect();
-        let layers = shapes.iter().map(|&[fan_in, fan_out]| init_layer(shape, fan_in, fan_out, rng)).collect();
+        let mut shapes: Vec<[usize; 2]> =
+            (0..dims.len() - 1).map(|i| [dims[i] + if i == last { features.extra_inputs() } else { 0 }, dims[i + 1]]).collect();
+        let mut layers: Vec<(Vec<f32>, Vec<f32>)> =
+            shapes.iter().map(|&[fan_in, fan_out]| init_layer(shape, fan_in, fan_out, rng)).collect();
+        if features.kernels > 0 {
+            let (a, bc) = (dims[last], features.kernels * features.kernel_dim);
+            let t = (0..a * bc)
+                .map(|_| {
+                    let n: f32 = StandardNormal.sample(rng);
+                    0.05 * n
+                })
+                .collect();
+            layers.push((t, vec![0.0; features.kernels]));
+            shapes.push([a, bc]);
+        }
         Self { layers, shapes, activation: shape.activation, leak: shape.leak }
     }
 }
@@ -75,27 +210,33 @@ impl Params {
 pub fn init_params(cfg: &crate::config::Config, rng: &mut impl Rng) -> (Params, Params) {
     // A conditional GAN's label is one-hot, concatenated to both networks' inputs.
     let k = cfg.classes();
-    let g = Params::init(&cfg.generator.shape(), cfg.generator.latent_dim + k, 2, false, rng);
+    let g = Params::init(&cfg.generator.shape(), cfg.generator.latent_dim + k, 2, BatchFeatures::default(), rng);
     let dc = &cfg.discriminator;
-    let d = Params::init(&dc.shape(), 2 * dc.pack + k, 1, dc.minibatch_stddev, rng);
+    let d = Params::init(&dc.shape(), 2 * dc.pack + k, 1, BatchFeatures::of(dc), rng);
     (g, d)
 }
 
 impl Mlp {
     /// The network with the given parameters on `device`; with `spectral_norm`, the power
     /// iteration's start vectors are drawn from `rng`.
-    pub fn from_params(p: Params, spectral_norm: bool, minibatch_stddev: bool, rng: &mut impl Rng, device: &Device) -> Self {
+    pub fn from_params(p: Params, spectral_norm: bool, features: BatchFeatures, rng: &mut impl Rng, device: &Device) -> Self {
         let layers: Vec<Layer> = p
             .layers
             .into_iter()
             .zip(&p.shapes)
-            .map(|((w, b), &[fan_in, fan_out])| Layer {
-                w: Tensor::from_data(TensorData::new(w, [fan_in, fan_out]), device),
-                b: Tensor::from_data(TensorData::new(b, [1, fan_out]), device),
+            .map(|((w, b), &[fan_in, fan_out])| {
+                let bias = b.len();
+                Layer {
+                    w: Tensor::from_data(TensorData::new(w, [fan_in, fan_out]), device),
+                    b: Tensor::from_data(TensorData::new(b, [1, bias]), device),
+                }
             })
             .collect();
+        let kernels =
+            (features.kernels > 0).then_some(MinibatchKernels { kernels: features.kernels, dim: features.kernel_dim, reference: None });
+        let n_mlp = layers.len() - usize::from(kernels.is_some());
         let spectral_u = spectral_norm.then(|| {
-            layers
+            layers[..n_mlp]
                 .iter()
                 .map(|l| {
                     let out = l.w.dims()[1];
@@ -104,7 +245,7 @@ impl Mlp {
                 })
                 .collect()
         });
-        Self { layers, activation: p.activation, leak: p.leak, spectral_u, minibatch_stddev, last_stddev: 0.0 }
+        Self { layers, activation: p.activation, leak: p.leak, spectral_u, minibatch_stddev: features.stddev, kernels, last_stddev: 0.0 }
     }
 
     /// Builds `input → depth × width → output` with the given initialisation.
@@ -113,12 +254,27 @@ impl Mlp {
         input: usize,
         output: usize,
         spectral_norm: bool,
-        minibatch_stddev: bool,
+        features: BatchFeatures,
         rng: &mut impl Rng,
         device: &Device,
     ) -> Self {
-        let p = Params::init(shape, input, output, minibatch_stddev, rng);
-        Self::from_params(p, spectral_norm, minibatch_stddev, rng, device)
+        let p = Params::init(shape, input, output, features, rng);
+        Self::from_params(p, spectral_norm, features, rng, device)
+    }
+
+    /// The MLP's own layers among `layers` (minibatch discrimination's T follows them).
+    fn n_mlp(&self, layers: &[Layer]) -> usize {
+        layers.len() - usize::from(self.kernels.is_some())
+    }
+
+    /// Keeps (the first rows of) a fake batch's M as the reference for points judged outside a
+    /// batch.
+    pub fn set_kernel_reference(&mut self, m: Tensor<2>) {
+        if let Some(k) = &mut self.kernels {
+            let [rows, cols] = m.dims();
+            let keep = rows.min(REFERENCE_ROWS);
+            k.reference = Some((m.inner().slice([0..keep, 0..cols]), rows));
+        }
     }
 
     /// All parameters in a fixed order: w0, b0, w1, b1, …
@@ -177,22 +333,32 @@ impl Mlp {
     /// minibatch-stddev feature is computed from `x` (a training batch) or taken from the last
     /// training batch (evaluation on arbitrary points).
     pub fn forward_with(&self, layers: &[Layer], x: Tensor<2>, batch_stats: bool) -> Trace {
-        let weights = self.effective_weights(layers);
-        let n = layers.len();
+        let n = self.n_mlp(layers);
+        let weights = self.effective_weights(&layers[..n]);
         let mut pre = Vec::with_capacity(n - 1);
         let mut h = x;
-        let mut stddev = None;
-        for (i, (l, w)) in layers.iter().zip(&weights).enumerate() {
-            if i == n - 1 && self.minibatch_stddev {
+        let (mut stddev, mut kernels) = (None, None);
+        for (i, (l, w)) in layers[..n].iter().zip(&weights).enumerate() {
+            if i == n - 1 && (self.minibatch_stddev || self.kernels.is_some()) {
                 let rows = h.dims()[0];
-                let s = if batch_stats {
-                    let s = minibatch_stddev(h.clone());
-                    stddev = Some(s.clone());
-                    s
-                } else {
-                    Tensor::<2>::from_data(TensorData::new(vec![self.last_stddev], [1, 1]), &h.device())
-                };
-                h = Tensor::cat(vec![h, s.repeat_dim(0, rows)], 1);
+                // The last layer's input: [h | stddev | o], in the order `Params::init` counts.
+                let mut cols = vec![h.clone()];
+                if self.minibatch_stddev {
+                    let s = if batch_stats {
+                        let s = minibatch_stddev(h.clone());
+                        stddev = Some(s.clone());
+                        s
+                    } else {
+                        Tensor::<2>::from_data(TensorData::new(vec![self.last_stddev], [1, 1]), &h.device())
+                    };
+                    cols.push(s.repeat_dim(0, rows));
+                }
+                if let Some(k) = &self.kernels {
+                    let (o, trace) = k.features(h.clone(), &layers[n], batch_stats);
+                    cols.push(o);
+                    kernels = trace;
+                }
+                h = Tensor::cat(cols, 1);
             }
             let a = h.matmul(w.clone()).add(l.b.clone());
             if i + 1 < n {
@@ -202,23 +368,28 @@ impl Mlp {
                 h = a;
             }
         }
-        Trace { out: h, pre, weights, stddev }
+        Trace { out: h, pre, weights, stddev, kernels }
     }
 
     /// ∂(Σ out)/∂x for a one-output network, by the chain rule through the kept
     /// pre-activations: g ← (g ⊙ σ'(a_l))·W_lᵀ from the top down. Built from tensor ops on the
     /// (possibly tracked) weights, so a penalty on it can be differentiated into the weights.
-    /// The minibatch-stddev feature is treated as a constant (it is a batch statistic).
+    /// The minibatch-stddev feature is treated as a constant (it is a batch statistic);
+    /// minibatch discrimination's sums are differentiated in row i's own sample, with the rows
+    /// it is compared with held fixed (∂D(x_i)/∂x_i, the others fixed).
     pub fn input_grad(&self, trace: &Trace) -> Tensor<2> {
         let n = trace.weights.len();
         let rows = trace.out.dims()[0];
-        let mut w_last = trace.weights[n - 1].clone(); // [fan_in, 1]
-        if self.minibatch_stddev {
-            let fan_in = w_last.dims()[0];
-            w_last = w_last.slice([0..fan_in - 1, 0..1]);
+        let w_last = trace.weights[n - 1].clone(); // [fan_in, 1]
+        let fan_in = w_last.dims()[0];
+        let extra = usize::from(self.minibatch_stddev) + self.kernels.as_ref().map_or(0, |k| k.kernels);
+        // d out / d h_{L-1} = W_Lᵀ for every row …
+        let mut g = w_last.clone().slice([0..fan_in - extra, 0..1]).transpose().repeat_dim(0, rows); // [rows, width]
+        // … plus the path through o(h) = Σ_j exp(−‖(hT)_b − R_{j,b}‖₁).
+        if let (Some(k), Some(kt)) = (&self.kernels, &trace.kernels) {
+            let w_o = w_last.slice([fan_in - k.kernels..fan_in, 0..1]);
+            g = g.add(k.grad_m(kt, w_o).matmul(kt.t.clone().transpose()));
         }
-        // d out / d h_{L-1} = W_Lᵀ for every row.
-        let mut g = w_last.transpose().repeat_dim(0, rows); // [rows, width]
         for l in (0..n - 1).rev() {
             g = g.mul(self.act_grad(trace.pre[l].clone()));
             g = g.matmul(trace.weights[l].clone().transpose());

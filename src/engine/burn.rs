@@ -6,7 +6,7 @@
 use super::{Engine, EngineKind, UpdateStats};
 use crate::batch::{DBatch, GBatch};
 use crate::config::{Config, OptimizerConfig};
-use crate::nets::{Layer, Mlp, Params, Trace};
+use crate::nets::{BatchFeatures, Layer, Mlp, Params, Trace};
 use crate::objective::{Column, Objective, PointSet, Tape, d_objective, g_objective};
 use crate::optim::Optimizer;
 use crate::tensor_util::{matrix, scalar, to_vec};
@@ -131,8 +131,8 @@ impl BurnEngine {
     pub fn new(cfg: &Config, g: Params, d: Params, rng: &mut impl Rng, device: &Device) -> Self {
         let dc = &cfg.discriminator;
         Self {
-            g: Mlp::from_params(g, false, false, rng, device),
-            d: Mlp::from_params(d, dc.spectral_norm, dc.minibatch_stddev, rng, device),
+            g: Mlp::from_params(g, false, BatchFeatures::default(), rng, device),
+            d: Mlp::from_params(d, dc.spectral_norm, BatchFeatures::of(dc), rng, device),
             g_opt: Optimizer::new(cfg.optim.g.clone()),
             d_opt: Optimizer::new(cfg.optim.d.clone()),
             device: device.clone(),
@@ -196,11 +196,16 @@ impl Engine for BurnEngine {
         };
         let obj = d_objective(&mut tape, o);
         let stddev = tape.traces.iter().find(|(s, _)| *s == PointSet::Real).and_then(|(_, t)| t.stddev.clone());
+        // Points judged outside a batch are compared with this fake batch (`MinibatchKernels`).
+        let kernel_ref = tape.traces.iter().find(|(s, _)| *s == PointSet::Fake).and_then(|(_, t)| t.kernel_features());
         let loss = loss_of(obj.terms);
         let value = record.then(|| (scalar(loss.clone().inner()), obj.d_real.mean_value(), obj.d_fake.mean_value()));
         let grads = layer_grads(&layers, loss);
         if let Some(s) = stddev {
             self.d.last_stddev = scalar(s.inner().reshape([1]));
+        }
+        if let Some(m) = kernel_ref {
+            self.d.set_kernel_reference(m);
         }
         let stats = value.map(|(loss, d_real, d_fake)| UpdateStats { loss, d_real, d_fake, grad_norm: norm(&grads) });
         self.pending_d = Some(grads);

@@ -146,6 +146,9 @@ pub fn host_unsupported(cfg: &Config, on_cpu: bool) -> Option<String> {
     if cfg.discriminator.minibatch_stddev {
         return Some("the minibatch-stddev feature".into());
     }
+    if cfg.discriminator.minibatch_kernels > 0 {
+        return Some("minibatch discrimination".into());
+    }
     None
 }
 
