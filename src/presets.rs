@@ -23,6 +23,7 @@ const FILES: &[(&str, &str)] = &[
     ("unrolled", include_str!("../assets/presets/unrolled.toml")),
     ("pacgan", include_str!("../assets/presets/pacgan.toml")),
     ("cgan", include_str!("../assets/presets/cgan.toml")),
+    ("minibatch-discrimination", include_str!("../assets/presets/minibatch-discrimination.toml")),
     ("diffusion-ring", include_str!("../assets/presets/diffusion-ring.toml")),
     ("trilemma", include_str!("../assets/presets/trilemma.toml")),
     ("trilemma-diffusion", include_str!("../assets/presets/trilemma-diffusion.toml")),

@@ -469,6 +469,18 @@ fn architecture_ui(ui: &mut Ui, c: &mut Config) {
         .on_hover_text("Divide each D weight by its largest singular value: D becomes 1-Lipschitz per layer.");
     ui.checkbox(&mut c.discriminator.minibatch_stddev, "Minibatch stddev")
         .on_hover_text("D also sees how varied the batch is: a collapsed batch is easy to spot.");
+    usize_slider(
+        ui,
+        "Minibatch kernels",
+        &mut c.discriminator.minibatch_kernels,
+        0..=32,
+        "Minibatch discrimination (Salimans et al. 2016): D compares every sample with every other one in its batch \
+         through this many learned kernels, so a batch whose samples all look alike is easy to reject. 0 = off. \
+         Runs on burn's autodiff, and costs batch² comparisons: slower.",
+    );
+    ui.add_enabled_ui(c.discriminator.minibatch_kernels > 0, |ui| {
+        usize_slider(ui, "Kernel dim", &mut c.discriminator.minibatch_kernel_dim, 1..=16, "Numbers per minibatch-discrimination kernel.");
+    });
     usize_slider(ui, "PacGAN pack", &mut c.discriminator.pack, 1..=4, "D judges this many samples at once.");
     // A conditional GAN needs labelled data and no packing (`Config::validate`).
     let can = matches!(c.data.kind, crate::config::DataKind::Ring | crate::config::DataKind::Grid) && c.discriminator.pack == 1;
