@@ -95,6 +95,26 @@ fn instance_noise_and_d_steps_reach_the_trainer() {
     wait_for(&mut h, "5 D steps in the trainer", |a| a.snapshot().is_some_and(|s| s.config.schedule.d_steps == 5));
 }
 
+/// The architecture's minibatch-discrimination slider: applying it rebuilds the networks with
+/// the kernels (the run restarts on burn, which the status names).
+#[test]
+fn minibatch_kernels_apply_and_rebuild() {
+    let mut h = harness("ns-ring");
+    wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Architecture").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Slider, "Minibatch kernels").set_value_accesskit(4.0);
+    h.run_steps(2);
+    assert_eq!(h.state().edited_config().discriminator.minibatch_kernels, 4, "the slider edits the config");
+    // The button sits below the fold of the controls' scroll area once the section is open.
+    h.get_by_label("Apply architecture (rebuilds the networks)").scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Apply architecture (rebuilds the networks)").click();
+    wait_for(&mut h, "4 kernels in the trainer", |a| {
+        a.snapshot().is_some_and(|s| s.config.discriminator.minibatch_kernels == 4 && s.step == 0)
+    });
+}
+
 #[test]
 fn reset_and_presets_restart_the_run() {
     let mut h = harness("ns-ring");
