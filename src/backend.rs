@@ -7,12 +7,16 @@ use burn::tensor::Device;
 use serde::Serialize;
 use std::sync::OnceLock;
 
+/// Which compute device to train on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackendChoice {
+    /// A real GPU when there is one (timed against the CPU on the actual config), else the CPU.
     #[default]
     Auto,
+    /// The CPU.
     Cpu,
+    /// wgpu (any adapter, software ones included).
     Wgpu,
 }
 
@@ -34,7 +38,9 @@ pub struct BackendInfo {
 /// the run starts (`Trainer::new`); the faster trains.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BackendRace {
+    /// Steps per second of the config on the CPU.
     pub cpu_steps_per_second: f64,
+    /// Steps per second of the config on the GPU.
     pub gpu_steps_per_second: f64,
     /// `cpu` or `wgpu`.
     pub chosen: String,
@@ -43,8 +49,11 @@ pub struct BackendRace {
 /// Where and how training runs: the device, its description, and the engine asked for.
 #[derive(Clone, Debug)]
 pub struct Compute {
+    /// The burn device training runs on.
     pub device: Device,
+    /// What was chosen, and why (for the status bar and the summary).
     pub info: BackendInfo,
+    /// Which training engine to use on that device.
     pub engine: EngineChoice,
     /// Race this (GPU) device against the CPU for each new run and train on the faster:
     /// set by `auto` when it finds a real GPU. A tiny MLP at batch 256 is launch-bound on a
@@ -66,8 +75,10 @@ impl Compute {
     }
 }
 
+/// A device that cannot be had.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
+    /// wgpu found no usable adapter (the reason is the adapter search's).
     #[error("wgpu backend requested but no wgpu adapter is available: {0}")]
     NoAdapter(String),
 }

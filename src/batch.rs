@@ -36,6 +36,7 @@ pub struct DBatch {
 pub struct GBatch {
     /// Latents `[rows, latent + K]`: a conditional GAN's one-hot label in the last K columns.
     pub z: Vec<f32>,
+    /// Instance noise on the fakes (`[batch·pack, 2]`), when σ > 0.
     pub noise: Option<Vec<f32>>,
     /// A conditional GAN's labels, one-hot `[rows, K]` (the last K columns of `z`).
     pub labels: Option<Vec<f32>>,
@@ -43,9 +44,13 @@ pub struct GBatch {
 
 /// What the draws depend on.
 pub struct Draw<'a> {
+    /// The distribution reals are drawn from.
     pub target: &'a Target,
+    /// Samples per update.
     pub batch: usize,
+    /// G's latent distribution.
     pub latent: LatentKind,
+    /// Size of G's latent z.
     pub latent_dim: usize,
     /// Instance noise σ at this step.
     pub sigma: f32,
@@ -64,6 +69,7 @@ pub fn concat_cols(a: &[f32], wa: usize, b: &[f32], wb: usize) -> Vec<f32> {
 }
 
 impl Draw<'_> {
+    /// The draws of one D update, in the fixed order both engines rely on.
     pub fn d_batch(&self, rng: &mut TrainRng, o: &Objective) -> DBatch {
         let b = self.batch;
         let (rows, width) = (b / o.pack, 2 * o.pack);
@@ -82,6 +88,7 @@ impl Draw<'_> {
         DBatch { real, z, fake_noise, gp_eps, perturbed, labels }
     }
 
+    /// The draws of one G update.
     pub fn g_batch(&self, rng: &mut TrainRng) -> GBatch {
         let z = sample_latent(rng, self.latent, self.batch, self.latent_dim);
         let noise = self.noise(rng);

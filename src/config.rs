@@ -11,18 +11,27 @@ use std::path::PathBuf;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataKind {
+    /// Gaussians evenly spaced on a circle (`modes`, `radius`, `std`).
     Ring,
+    /// An n×n grid of Gaussians (`grid_n`, `spacing`, `std`).
     Grid,
+    /// A noisy two-turn spiral.
     Spiral,
+    /// Two interleaved half-moons.
     Moons,
+    /// A noisy line segment.
     Line,
+    /// One standard Gaussian.
     Gaussian,
+    /// A user's points (`points_file`), each the centre of a small Gaussian.
     Points,
 }
 
+/// The target distribution (`[data]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataConfig {
+    /// Which distribution.
     pub kind: DataKind,
     /// Ring: number of Gaussians on the circle.
     pub modes: usize,
@@ -44,14 +53,19 @@ impl Default for DataConfig {
     }
 }
 
+/// A network's nonlinearity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Activation {
+    /// max(0, a).
     Relu,
+    /// a, or `leak`·a below zero.
     LeakyRelu,
+    /// tanh(a).
     Tanh,
 }
 
+/// How a network's weights are drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Init {
@@ -63,10 +77,13 @@ pub enum Init {
     Normal,
 }
 
+/// The distribution G's latent z is drawn from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LatentKind {
+    /// N(0, I).
     Gaussian,
+    /// U[−1, 1] per coordinate.
     Uniform,
 }
 
@@ -77,28 +94,39 @@ pub struct NetShape {
     pub depth: usize,
     /// Units per hidden layer.
     pub width: usize,
+    /// Hidden units' nonlinearity.
     pub activation: Activation,
     /// Negative slope for leaky-relu.
     pub leak: f32,
+    /// Weight initialisation.
     pub init: Init,
+    /// Gain of the orthogonal initialisation.
     pub init_gain: f32,
+    /// Std of the normal initialisation.
     pub init_std: f32,
 }
 
+/// The generator (`[generator]`): an MLP from the latent z to the plane.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GeneratorConfig {
+    /// Size of z.
     pub latent_dim: usize,
+    /// The distribution of z.
     pub latent: LatentKind,
     /// Number of hidden layers.
     pub depth: usize,
     /// Units per hidden layer.
     pub width: usize,
+    /// Hidden units' nonlinearity.
     pub activation: Activation,
     /// Negative slope for leaky-relu.
     pub leak: f32,
+    /// Weight initialisation.
     pub init: Init,
+    /// Gain of the orthogonal initialisation.
     pub init_gain: f32,
+    /// Std of the normal initialisation.
     pub init_std: f32,
 }
 
@@ -119,6 +147,7 @@ impl Default for GeneratorConfig {
 }
 
 impl GeneratorConfig {
+    /// The MLP's shape, as `nets.rs` builds it.
     pub fn shape(&self) -> NetShape {
         NetShape {
             depth: self.depth,
@@ -132,6 +161,7 @@ impl GeneratorConfig {
     }
 }
 
+/// The discriminator (`[discriminator]`): an MLP from a point (or a pack of points) to one score.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DiscriminatorConfig {
@@ -139,11 +169,15 @@ pub struct DiscriminatorConfig {
     pub depth: usize,
     /// Units per hidden layer.
     pub width: usize,
+    /// Hidden units' nonlinearity.
     pub activation: Activation,
     /// Negative slope for leaky-relu.
     pub leak: f32,
+    /// Weight initialisation.
     pub init: Init,
+    /// Gain of the orthogonal initialisation.
     pub init_gain: f32,
+    /// Std of the normal initialisation.
     pub init_std: f32,
     /// Divide every weight by its largest singular value, estimated by one power iteration per
     /// D update (PyTorch runs one per forward call in training mode).
@@ -180,6 +214,7 @@ impl Default for DiscriminatorConfig {
 }
 
 impl DiscriminatorConfig {
+    /// The MLP's shape, as `nets.rs` builds it.
     pub fn shape(&self) -> NetShape {
         NetShape {
             depth: self.depth,
@@ -193,6 +228,7 @@ impl DiscriminatorConfig {
     }
 }
 
+/// The GAN game D and G play (`loss.kind`); each is one function in `loss.rs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LossKind {
@@ -202,6 +238,7 @@ pub enum LossKind {
     Ns,
     /// Least squares (LSGAN, targets 0 and 1).
     Ls,
+    /// Hinge: D minimises relu(1 − D(x)) + relu(1 + D(G(z))), G maximises D(G(z)).
     Hinge,
     /// WGAN with weight clipping.
     Wgan,
@@ -228,9 +265,11 @@ impl LossKind {
     }
 }
 
+/// The loss and its constants (`[loss]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LossConfig {
+    /// Which game.
     pub kind: LossKind,
     /// WGAN: clip every D weight to [−clip, clip] after each D step.
     pub clip: f32,
@@ -262,9 +301,11 @@ pub struct RegConfig {
     pub gp: f32,
 }
 
+/// How the instance noise's σ changes over the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Anneal {
+    /// σ stays at `instance_std`.
     Constant,
     /// Straight line from `instance_std` to `floor` over `anneal_steps`.
     Linear,
@@ -272,13 +313,17 @@ pub enum Anneal {
     Exponential,
 }
 
+/// Instance noise (`[noise]`): Gaussian noise on D's inputs, optionally annealed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NoiseConfig {
     /// σ of the Gaussian noise added to every D input, real and fake.
     pub instance_std: f32,
+    /// How σ goes from `instance_std` to `floor`.
     pub anneal: Anneal,
+    /// Steps over which σ anneals.
     pub anneal_steps: u64,
+    /// σ at the end of the annealing.
     pub floor: f32,
 }
 
@@ -288,6 +333,7 @@ impl Default for NoiseConfig {
     }
 }
 
+/// How D and G updates interleave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScheduleMode {
@@ -297,11 +343,15 @@ pub enum ScheduleMode {
     Simultaneous,
 }
 
+/// The D/G update schedule (`[schedule]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScheduleConfig {
+    /// D updates per step (n_D).
     pub d_steps: usize,
+    /// G updates per step.
     pub g_steps: usize,
+    /// Alternating or simultaneous updates.
     pub mode: ScheduleMode,
     /// Unrolled GAN, first-order: G's loss is taken against a copy of D advanced this many
     /// steps (0 = off). The dependence of the unrolled D on G is not differentiated.
@@ -314,11 +364,15 @@ impl Default for ScheduleConfig {
     }
 }
 
+/// The optimizer's update rule (PyTorch semantics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OptimKind {
+    /// SGD, with optional momentum.
     Sgd,
+    /// Adam (β₁, β₂, ε).
     Adam,
+    /// RMSProp (α, ε, optional momentum).
     Rmsprop,
 }
 
@@ -327,14 +381,19 @@ pub enum OptimKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OptimizerConfig {
+    /// Which update rule.
     pub kind: OptimKind,
+    /// Learning rate.
     pub lr: f32,
+    /// Adam's first-moment decay.
     pub beta1: f32,
+    /// Adam's second-moment decay.
     pub beta2: f32,
     /// SGD and RMSProp momentum.
     pub momentum: f32,
     /// RMSProp's smoothing constant (PyTorch's `alpha`).
     pub alpha: f32,
+    /// The denominator's ε (Adam, RMSProp).
     pub eps: f32,
 }
 
@@ -344,25 +403,33 @@ impl Default for OptimizerConfig {
     }
 }
 
+/// Both networks' optimizers (`[optim.g]`, `[optim.d]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OptimConfig {
+    /// The generator's optimizer.
     pub g: OptimizerConfig,
+    /// The discriminator's optimizer.
     pub d: OptimizerConfig,
     /// Shorthands for `optim.g.lr` / `optim.d.lr`, applied when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub g_lr: Option<f32>,
+    /// Shorthand for `optim.d.lr`, applied when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub d_lr: Option<f32>,
 }
 
+/// The training run (`[train]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
+    /// Samples per update (reals and fakes each).
     pub batch_size: usize,
+    /// Seed of the initial weights and of every random draw: a seed replays bit for bit.
     pub seed: u64,
     /// Default run length for `ganscope train` (overridden by `--steps`).
     pub steps: u64,
+    /// Steps between evaluations.
     pub eval_every: u64,
     /// Size of the fixed evaluation z batch.
     pub eval_samples: usize,
@@ -374,6 +441,7 @@ impl Default for TrainConfig {
     }
 }
 
+/// What the window and the grid metrics look at (`[view]`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ViewConfig {
@@ -391,6 +459,7 @@ impl Default for ViewConfig {
     }
 }
 
+/// The kind of generative model.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ModelKind {
@@ -402,6 +471,7 @@ pub enum ModelKind {
     Diffusion,
 }
 
+/// The diffusion model's noise schedule β_t.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BetaSchedule {
@@ -412,6 +482,7 @@ pub enum BetaSchedule {
     Cosine,
 }
 
+/// How the diffusion model draws samples.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sampler {
@@ -426,11 +497,15 @@ pub enum Sampler {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
+    /// GAN or diffusion.
     pub kind: ModelKind,
     /// Diffusion steps T.
     pub diffusion_steps: usize,
+    /// The diffusion model's noise schedule.
     pub beta_schedule: BetaSchedule,
+    /// The diffusion model's sampler.
     pub sampler: Sampler,
+    /// DDIM's number of steps (network evaluations per sample).
     pub ddim_steps: usize,
     /// Size of the sinusoidal time embedding fed to the network beside the point.
     pub time_embedding: usize,
@@ -458,27 +533,48 @@ impl Default for ModelConfig {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    /// GAN or diffusion, and the model's settings.
     pub model: ModelConfig,
+    /// The target distribution.
     pub data: DataConfig,
+    /// The generator.
     pub generator: GeneratorConfig,
+    /// The discriminator.
     pub discriminator: DiscriminatorConfig,
+    /// The loss.
     pub loss: LossConfig,
+    /// D regularisers (R1, R2, DRAGAN, gradient penalty).
     pub reg: RegConfig,
+    /// Instance noise.
     pub noise: NoiseConfig,
+    /// The D/G update schedule.
     pub schedule: ScheduleConfig,
+    /// The optimizers.
     pub optim: OptimConfig,
+    /// Batch size, seed, run length, evaluation cadence.
     pub train: TrainConfig,
+    /// The view box and grid resolutions.
     pub view: ViewConfig,
 }
 
+/// A config that cannot be used, with the key and the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A key that no section has.
     #[error("unknown config key `{0}`")]
     UnknownKey(String),
+    /// A value out of range or of the wrong kind.
     #[error("bad value for `{key}`: {msg}")]
-    BadValue { key: String, msg: String },
+    BadValue {
+        /// The key, dotted (`optim.d.lr`).
+        key: String,
+        /// What is wrong with its value.
+        msg: String,
+    },
+    /// A `--set` argument without `=`.
     #[error("`--set` wants key=value, got `{0}`")]
     BadSet(String),
+    /// A TOML file that does not parse or has unknown fields.
     #[error("config file: {0}")]
     Parse(String),
 }
@@ -496,8 +592,6 @@ impl Config {
         cfg.normalized()
     }
 
-    /// The generator's input: its latent distribution and size. A diffusion model starts
-    /// from a standard normal point in the plane.
     /// The number of labels a conditional GAN sees (its one-hot width): the mixture's
     /// components; 0 when unconditional.
     pub fn classes(&self) -> usize {
@@ -508,6 +602,8 @@ impl Config {
         }
     }
 
+    /// The generator's input: its latent distribution and size. A diffusion model starts from a
+    /// standard normal point in the plane.
     pub fn latent(&self) -> (LatentKind, usize) {
         match self.model.kind {
             ModelKind::Gan => (self.generator.latent, self.generator.latent_dim),
@@ -515,6 +611,7 @@ impl Config {
         }
     }
 
+    /// The config as TOML (every key, as `ganscope config` prints it).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("config always serialises")
     }
@@ -569,6 +666,7 @@ impl Config {
         Ok(self)
     }
 
+    /// Checks every value's range and the combinations that cannot run, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, msg: &str| Err(ConfigError::BadValue { key: key.into(), msg: msg.into() });
         let positive = |key: &str, v: f32| -> Result<(), ConfigError> {

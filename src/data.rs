@@ -13,7 +13,9 @@ use std::path::Path;
 /// A mixture's modes: centres and the per-coordinate std of every component.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Modes {
+    /// The mixture's centres (one per mode), or none for shapes without modes.
     pub centres: Vec<[f32; 2]>,
+    /// Std of each mixture component, or of the noise around a shape.
     pub std: f32,
 }
 
@@ -26,17 +28,37 @@ pub struct Target {
     modes: Option<Modes>,
 }
 
+/// A dataset that cannot be built (a user's points file).
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
+    /// The file cannot be read.
     #[error("cannot read points file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// A row that is not two finite numbers.
     #[error("points file {path}, line {line}: {msg}")]
-    BadRow { path: String, line: usize, msg: String },
+    BadRow {
+        /// The file.
+        path: String,
+        /// The row's line number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        msg: String,
+    },
+    /// A file without a single point.
     #[error("points file {path} has no points")]
-    Empty { path: String },
+    Empty {
+        /// The file.
+        path: String,
+    },
 }
 
 impl Target {
+    /// The target `cfg` describes (reads the points file, if any).
     pub fn new(cfg: &DataConfig) -> Result<Self, DataError> {
         let modes = match cfg.kind {
             DataKind::Ring => Some(Modes { centres: ring_centres(cfg.modes, cfg.radius), std: cfg.std }),
@@ -110,6 +132,7 @@ impl Target {
     }
 }
 
+/// `k` centres evenly spaced on a circle of `radius`, the first on the positive x axis.
 pub fn ring_centres(k: usize, radius: f32) -> Vec<[f32; 2]> {
     (0..k)
         .map(|i| {
@@ -139,6 +162,7 @@ pub fn read_points_csv(path: &Path) -> Result<Vec<[f32; 2]>, DataError> {
     parse_points(&text, &shown)
 }
 
+/// Parses `x,y` rows (a header line and `#` comments are skipped); `path` names the file in errors.
 pub fn parse_points(text: &str, path: &str) -> Result<Vec<[f32; 2]>, DataError> {
     let mut points = Vec::new();
     let mut first_row = true;

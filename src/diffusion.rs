@@ -22,11 +22,14 @@ use rand_distr::{Distribution, StandardNormal};
 /// β_t and ᾱ_t for t = 1..=T (index t − 1).
 #[derive(Clone, Debug)]
 pub struct NoiseSchedule {
+    /// β_t for t = 1..T.
     pub betas: Vec<f64>,
+    /// ᾱ_t = Π_{s ≤ t} (1 − β_s).
     pub alpha_bars: Vec<f64>,
 }
 
 impl NoiseSchedule {
+    /// The schedule `kind` over `t_max` steps.
     pub fn new(kind: BetaSchedule, t_max: usize) -> Self {
         let betas: Vec<f64> = match kind {
             BetaSchedule::Linear => {
@@ -50,6 +53,7 @@ impl NoiseSchedule {
         Self { betas, alpha_bars }
     }
 
+    /// T, the number of diffusion steps.
     pub fn steps(&self) -> usize {
         self.betas.len()
     }
@@ -59,6 +63,7 @@ impl NoiseSchedule {
         if t == 0 { 1.0 } else { self.alpha_bars[t - 1] }
     }
 
+    /// β_t (t from 1).
     pub fn beta(&self, t: usize) -> f64 {
         self.betas[t - 1]
     }
@@ -96,6 +101,7 @@ pub struct Diffusion {
 }
 
 impl Diffusion {
+    /// A denoiser with fresh weights from `init_rng`, sized by `cfg`.
     pub fn new(cfg: &Config, init_rng: &mut StdRng) -> Self {
         let m = cfg.model.clone();
         let p = Params::init(&cfg.generator.shape(), 2 + m.time_embedding, 2, crate::nets::BatchFeatures::default(), init_rng);
@@ -109,6 +115,7 @@ impl Diffusion {
         }
     }
 
+    /// The noise schedule it was trained with.
     pub fn schedule(&self) -> &NoiseSchedule {
         &self.schedule
     }

@@ -6,6 +6,8 @@
 //! `backend`, `worker` (the training thread and its channels). On top, with the `gui`
 //! feature: `app` (the eframe window).
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod batch;
 pub mod config;
@@ -30,4 +32,5 @@ pub mod trainer;
 pub mod worker;
 
 #[cfg(feature = "gui")]
+#[allow(missing_docs)]
 pub mod app;

@@ -19,8 +19,11 @@ use serde::Serialize;
 /// Mode coverage of a batch of samples.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModeStats {
+    /// Modes that are the nearest centre of at least one high-quality sample.
     pub modes_covered: usize,
+    /// Modes of the target.
     pub modes_total: usize,
+    /// Share of samples within 3σ of their nearest mode.
     pub hq_fraction: f64,
     /// None when no sample is high quality.
     pub reverse_kl: Option<f64>,

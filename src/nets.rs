@@ -20,10 +20,12 @@ pub struct BatchFeatures {
     pub stddev: bool,
     /// Minibatch discrimination: B kernels (0 = none) of dimension C, B more inputs.
     pub kernels: usize,
+    /// Numbers per kernel (C).
     pub kernel_dim: usize,
 }
 
 impl BatchFeatures {
+    /// The batch features `d` asks for.
     pub fn of(d: &DiscriminatorConfig) -> Self {
         Self { stddev: d.minibatch_stddev, kernels: d.minibatch_kernels, kernel_dim: d.minibatch_kernel_dim }
     }
@@ -41,7 +43,9 @@ impl BatchFeatures {
 /// cannot. T is `[A, B·C]` and the bias `[1, B]`, stored as the layer after the MLP's.
 #[derive(Clone, Debug)]
 pub struct MinibatchKernels {
+    /// Number of kernels B.
     pub kernels: usize,
+    /// Numbers per kernel C.
     pub dim: usize,
     /// M of the generator's latest training batch (at most [`REFERENCE_ROWS`] rows) and that
     /// batch's number of rows: a point judged outside a batch (the surface, the arrows) is
@@ -124,7 +128,9 @@ use rand_distr::{Distribution, StandardNormal};
 /// One affine layer: `w` is `[in, out]`, `b` is `[1, out]`.
 #[derive(Clone, Debug)]
 pub struct Layer {
+    /// Weights `[in, out]`.
     pub w: Tensor<2>,
+    /// Biases `[1, out]`.
     pub b: Tensor<2>,
 }
 
@@ -132,8 +138,11 @@ pub struct Layer {
 /// feature before its last layer.
 #[derive(Clone, Debug)]
 pub struct Mlp {
+    /// The affine layers, input first (then minibatch discrimination's T, when on).
     pub layers: Vec<Layer>,
+    /// Hidden units' nonlinearity.
     pub activation: Activation,
+    /// Negative slope for leaky ReLU.
     pub leak: f32,
     /// Spectral norm state: the power-iteration vector `u` (`[out, 1]`) of every layer.
     pub spectral_u: Option<Vec<Tensor<2>>>,
@@ -171,10 +180,13 @@ impl Trace {
 /// `[fan_out]` biases). Both engines start from these, so they start from the same weights.
 #[derive(Clone, Debug)]
 pub struct Params {
+    /// Per layer: weights row-major and biases.
     pub layers: Vec<(Vec<f32>, Vec<f32>)>,
     /// `[fan_in, fan_out]` of every layer.
     pub shapes: Vec<[usize; 2]>,
+    /// Hidden units' nonlinearity.
     pub activation: Activation,
+    /// Negative slope for leaky ReLU.
     pub leak: f32,
 }
 
@@ -282,6 +294,7 @@ impl Mlp {
         self.layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).collect()
     }
 
+    /// Replaces the parameters, in `params` order.
     pub fn set_params(&mut self, params: Vec<Tensor<2>>) {
         let mut it = params.into_iter();
         for l in &mut self.layers {

@@ -19,14 +19,21 @@ use crate::{loss, penalty};
 
 /// A column of per-row values with the elementwise maths the losses and penalties use.
 pub trait Column: Clone {
+    /// −x.
     fn neg(self) -> Self;
+    /// x + y, elementwise.
     fn add(self, other: Self) -> Self;
+    /// x + c.
     fn add_scalar(self, c: f32) -> Self;
+    /// c·x.
     fn mul_scalar(self, c: f32) -> Self;
+    /// x².
     fn square(self) -> Self;
+    /// √x.
     fn sqrt(self) -> Self;
     /// ln(1 + eˣ), computed stably.
     fn softplus(self) -> Self;
+    /// σ(x) = 1 / (1 + e^(−x)).
     fn sigmoid(self) -> Self;
     /// max(x, 0).
     fn relu(self) -> Self;
@@ -37,7 +44,9 @@ pub trait Column: Clone {
 /// The sets of points D is evaluated on in one D update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PointSet {
+    /// The batch's reals.
     Real,
+    /// The batch's fakes.
     Fake,
     /// WGAN-GP's random interpolates between reals and fakes.
     Interpolates,
@@ -49,20 +58,25 @@ pub enum PointSet {
 /// the next update).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Objective {
+    /// The game.
     pub kind: LossKind,
     /// One-sided label smoothing (logistic and least-squares losses only).
     pub smoothing: f32,
     /// R1 / R2 weights γ, the WGAN-GP λ (`reg.gp`, plus `loss.gp_lambda` under WGAN-GP) and
     /// DRAGAN's λ.
     pub r1: f32,
+    /// R2's γ.
     pub r2: f32,
+    /// Weight of the WGAN-GP penalty (from `loss.gp_lambda` and/or `reg.gp`).
     pub gp: f32,
+    /// DRAGAN's λ.
     pub dragan: f32,
     /// PacGAN: samples per D input.
     pub pack: usize,
 }
 
 impl Objective {
+    /// The objective `cfg` describes.
     pub fn new(cfg: &Config) -> Self {
         let (l, r) = (&cfg.loss, &cfg.reg);
         Self {
@@ -98,6 +112,7 @@ impl Objective {
 /// What an engine provides for one D update: D's outputs and input-gradient norms on the
 /// update's point sets, as columns it can differentiate.
 pub trait Tape {
+    /// The engine's column type.
     type Col: Column;
     /// D's raw outputs on `set`, one per (packed) row.
     fn outputs(&mut self, set: PointSet) -> Self::Col;
@@ -108,8 +123,11 @@ pub trait Tape {
 /// D's objective: its terms (the loss is the sum of their means) and the columns reported as
 /// mean D(real) and D(fake).
 pub struct DTerms<C> {
+    /// The terms whose means sum to D's loss.
     pub terms: Vec<C>,
+    /// D's outputs on the reals, as reported.
     pub d_real: C,
+    /// D's outputs on the fakes, as reported.
     pub d_fake: C,
 }
 

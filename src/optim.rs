@@ -38,6 +38,7 @@ impl Moment {
     }
 }
 
+/// One network's optimizer: its config and its state.
 #[derive(Clone, Debug)]
 pub struct Optimizer {
     cfg: OptimizerConfig,
@@ -53,8 +54,11 @@ pub struct Optimizer {
 /// for saving a run.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OptimizerState {
+    /// Steps taken (Adam's bias correction).
     pub t: i32,
+    /// First moments (or SGD / RMSProp momentum buffers) per parameter.
     pub m: Vec<Option<Vec<f32>>>,
+    /// Second moments per parameter.
     pub v: Vec<Option<Vec<f32>>>,
 }
 
@@ -72,10 +76,12 @@ impl Optimizer {
         self.v = s.v.into_iter().map(|v| v.map(Moment::Host)).collect();
     }
 
+    /// A fresh optimizer.
     pub fn new(cfg: OptimizerConfig) -> Self {
         Self { cfg, t: 0, m: Vec::new(), v: Vec::new() }
     }
 
+    /// Its current config.
     pub fn config(&self) -> &OptimizerConfig {
         &self.cfg
     }
@@ -88,6 +94,7 @@ impl Optimizer {
         self.cfg = cfg;
     }
 
+    /// Forgets the state (moments, step count).
     pub fn reset(&mut self) {
         self.t = 0;
         self.m.clear();

@@ -44,15 +44,24 @@ const FILES: &[(&str, &str)] = &[
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Promise {
+    /// The last step the promise looks at.
     pub steps: u64,
+    /// Seeds it is checked on.
     pub seeds: Vec<u64>,
+    /// A metrics-CSV column, or `distinct_dominant_modes`.
     pub metric: String,
+    /// Lower bound.
     pub at_least: Option<f64>,
+    /// Upper bound.
     pub at_most: Option<f64>,
+    /// Judge the median of this many evaluations ending at `steps` (1: that step alone).
     #[serde(default = "one")]
     pub median_of: usize,
+    /// Start of the window of evaluations (window forms).
     pub from_step: Option<u64>,
+    /// Share of the window's evaluations at which the conditions must hold.
     pub fraction: Option<f64>,
+    /// More conditions that must hold at the same evaluations.
     #[serde(default)]
     pub and: Vec<Condition>,
     /// The share of `seeds` the promise must hold on ("most seeds": 0.6); all by default.
@@ -64,8 +73,11 @@ pub struct Promise {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
+    /// A metrics-CSV column.
     pub metric: String,
+    /// Lower bound.
     pub at_least: Option<f64>,
+    /// Upper bound.
     pub at_most: Option<f64>,
 }
 
@@ -140,43 +152,62 @@ impl Promise {
     }
 }
 
+/// A preset's `[preset]` table.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresetMeta {
+    /// A one-line title.
     pub title: String,
+    /// What a teacher can read aloud: claims only what the promises check.
     pub explain: String,
     /// A Dirac-GAN preset showing the same thing in one dimension (`dirac::presets`).
     pub dirac: Option<String>,
     /// A preset the window trains beside this one, side by side (the trilemma).
     pub compare: Option<String>,
+    /// What the test suite checks.
     #[serde(default)]
     pub promise: Vec<Promise>,
 }
 
+/// A named config with its text and promises.
 #[derive(Clone, Debug)]
 pub struct Preset {
+    /// The preset's name (`--preset NAME`).
     pub name: &'static str,
+    /// Title, text, promises.
     pub meta: PresetMeta,
+    /// The config it runs.
     pub config: Config,
 }
 
+/// A preset that cannot be had.
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
+    /// No preset of that name.
     #[error("unknown preset `{0}` (see `ganscope presets`)")]
     Unknown(String),
+    /// A preset file that does not parse (a bug: every preset is tested).
     #[error("preset `{name}`: {msg}")]
-    Bad { name: String, msg: String },
+    Bad {
+        /// The preset.
+        name: String,
+        /// What does not parse.
+        msg: String,
+    },
 }
 
+/// Every preset's name, in menu order.
 pub fn names() -> impl Iterator<Item = &'static str> {
     FILES.iter().map(|(n, _)| *n)
 }
 
+/// The preset called `name`.
 pub fn get(name: &str) -> Result<Preset, PresetError> {
     let (name, text) = FILES.iter().find(|(n, _)| *n == name).ok_or_else(|| PresetError::Unknown(name.into()))?;
     parse(name, text)
 }
 
+/// Every preset, in menu order.
 pub fn all() -> Vec<Preset> {
     FILES.iter().map(|(n, t)| parse(n, t).expect("built-in presets parse (tested)")).collect()
 }

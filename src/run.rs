@@ -9,15 +9,20 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+/// What a headless run reports (`--summary-out`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
+    /// Steps trained.
     pub steps: u64,
     /// Wall time of the whole run, evaluations included.
     pub seconds: f64,
     /// Training steps per second, evaluations excluded.
     pub steps_per_second: f64,
+    /// The device that trained (`cpu` or `wgpu`).
     pub backend: String,
+    /// The adapter's name and kind.
     pub adapter: String,
+    /// Why that device.
     pub backend_reason: String,
     /// Under `auto` with a real GPU: steps/s of this config on the GPU and on the CPU, and
     /// which trained.
@@ -25,17 +30,29 @@ pub struct Summary {
     pub backend_choice: Option<crate::backend::BackendRace>,
     /// The engine that trained: `host` (the CPU fast path) or `burn`.
     pub engine: crate::engine::EngineKind,
+    /// The run's seed.
     pub seed: u64,
+    /// Modes covered at the last evaluation (none for data without modes).
     pub modes_covered: Option<usize>,
+    /// Modes of the target.
     pub modes_total: Option<usize>,
+    /// Share of high-quality samples at the last evaluation.
     pub hq_fraction: Option<f64>,
+    /// Reverse KL of the high-quality samples' mode histogram from uniform.
     pub reverse_kl: Option<f64>,
+    /// KL(real ‖ fake) over the view box's histogram.
     pub kl_grid: f64,
+    /// Jensen–Shannon divergence over the view box's histogram.
     pub js_grid: f64,
+    /// High-quality samples per mode.
     pub per_mode_counts: Option<Vec<usize>>,
+    /// All samples by nearest mode.
     pub per_mode_nearest: Option<Vec<usize>>,
+    /// The mode nearest to most samples.
     pub dominant_mode: Option<usize>,
+    /// D's loss at the last evaluation.
     pub d_loss: f32,
+    /// G's loss at the last evaluation.
     pub g_loss: f32,
     /// Network evaluations per generated sample (1 for a GAN; T or DDIM's steps for diffusion).
     pub nfe_per_sample: usize,
@@ -43,19 +60,26 @@ pub struct Summary {
     pub sample_ms_per_1000: f64,
     /// The five symptoms of mode collapse at the last evaluation: name → {value, present}.
     pub symptoms: std::collections::BTreeMap<&'static str, SymptomState>,
+    /// Everything measured at the last evaluation.
     pub final_metrics: Metrics,
+    /// The config that ran.
     pub config: Config,
 }
 
 /// A symptom's value and whether it is present.
 #[derive(Clone, Debug, Serialize)]
 pub struct SymptomState {
+    /// The symptom's measured value.
     pub value: f64,
+    /// Whether it crosses its threshold.
     pub present: bool,
 }
 
+/// A finished headless run.
 pub struct RunOutput {
+    /// The summary.
     pub summary: Summary,
+    /// Every evaluation.
     pub history: Vec<Metrics>,
     /// Final samples of the fixed evaluation batch, row-major `[x, y, …]`.
     pub samples: Vec<f32>,
@@ -138,6 +162,7 @@ dominant_mode,dominant_share,per_mode_nearest,nfe_per_sample,sample_ms_per_1000,
 few_templates,few_templates_present,d_loss_oscillates,d_loss_oscillates_present,quality_stalls,quality_stalls_present,\
 flat_interpolation,flat_interpolation_present,peaked_histogram,peaked_histogram_present";
 
+/// One metrics-CSV row (columns as in the header).
 pub fn csv_row(m: &Metrics) -> String {
     fn opt<T: ToString>(v: &Option<T>) -> String {
         v.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -180,6 +205,7 @@ pub fn csv_row(m: &Metrics) -> String {
     )
 }
 
+/// Writes every evaluation as the metrics CSV.
 pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(f, "{CSV_HEADER}")?;
@@ -189,6 +215,7 @@ pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()
     f.flush()
 }
 
+/// Writes samples (row-major `[x, y, …]`) as an `x,y` CSV.
 pub fn write_samples_csv(path: &Path, samples: &[f32]) -> std::io::Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(f, "x,y")?;
@@ -201,19 +228,31 @@ pub fn write_samples_csv(path: &Path, samples: &[f32]) -> std::io::Result<()> {
 /// Sample metrics of externally produced samples (e.g. a PyTorch run), scored like ours.
 #[derive(Clone, Debug, Serialize)]
 pub struct SampleScore {
+    /// Samples scored.
     pub samples: usize,
+    /// Modes covered.
     pub modes_covered: Option<usize>,
+    /// Modes of the target.
     pub modes_total: Option<usize>,
+    /// Share of high-quality samples.
     pub hq_fraction: Option<f64>,
+    /// Reverse KL of the mode histogram from uniform.
     pub reverse_kl: Option<f64>,
+    /// High-quality samples per mode.
     pub per_mode_counts: Option<Vec<usize>>,
+    /// All samples by nearest mode.
     pub per_mode_nearest: Option<Vec<usize>>,
+    /// The mode nearest to most samples.
     pub dominant_mode: Option<usize>,
+    /// KL(real ‖ fake) over the histogram.
     pub kl_grid: f64,
+    /// JS divergence over the histogram.
     pub js_grid: f64,
+    /// The histogram's box and bins, in words.
     pub grid: String,
 }
 
+/// Scores `samples` against the target and reference reals of `cfg`, as `train` does.
 pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate::data::DataError> {
     let target = crate::data::Target::new(&cfg.data)?;
     let h = if cfg.view.half_width > 0.0 { cfg.view.half_width } else { target.fit_half_width() };

@@ -17,18 +17,25 @@ pub const PREFIX: &str = "gs1:";
 /// Decoded TOML larger than this is refused (a share string is a config, not a payload).
 const MAX_TOML: u64 = 1 << 20;
 
+/// A share string that cannot be opened, with what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShareError {
+    /// It does not start with `gs<version>:`.
     #[error("not a ganscope share string: it must start with `{PREFIX}` (got `{0}`)")]
     Prefix(String),
+    /// A version this ganscope does not read.
     #[error("share string version `{0}` is not one this ganscope reads (it reads `{PREFIX}`); it may come from a newer ganscope")]
     Version(String),
+    /// The base64 is damaged.
     #[error("share string damaged: its text is not URL-safe base64 ({0})")]
     Decode(base64::DecodeError),
+    /// The compressed data is damaged.
     #[error("share string damaged: it does not decompress ({0})")]
     Decompress(std::io::Error),
+    /// The text is not UTF-8.
     #[error("share string damaged: the config inside is not UTF-8 text")]
     Utf8,
+    /// The config inside is rejected.
     #[error("share string holds a config this ganscope rejects: {0}")]
     Config(ConfigError),
 }

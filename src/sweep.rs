@@ -19,7 +19,9 @@ pub const METRICS: [&str; 7] = ["modes_covered", "hq_fraction", "reverse_kl", "k
 pub struct Sweep {
     /// (key, values) per swept key, in command-line order.
     pub grid: Vec<(String, Vec<String>)>,
+    /// Seeds per grid point.
     pub seeds: u64,
+    /// Steps per run.
     pub steps: u64,
     /// The metric `plot.png` shows.
     pub metric: String,
@@ -28,7 +30,9 @@ pub struct Sweep {
 /// One run of a sweep: a grid point and a seed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
+    /// (key, value) of every swept key.
     pub point: Vec<(String, String)>,
+    /// The run's seed.
     pub seed: u64,
 }
 
@@ -83,6 +87,7 @@ impl Sweep {
         Ok(())
     }
 
+    /// Where the run's summary JSON goes in `dir`.
     pub fn run_path(dir: &Path, spec: &RunSpec) -> PathBuf {
         dir.join("runs").join(format!("{}.json", spec.id()))
     }
@@ -91,9 +96,13 @@ impl Sweep {
 /// A finished run, from its summary JSON.
 #[derive(Clone, Debug)]
 pub struct RunRecord {
+    /// Which run.
     pub spec: RunSpec,
+    /// Its final metrics by name.
     pub metrics: BTreeMap<&'static str, Option<f64>>,
+    /// Training speed.
     pub steps_per_second: f64,
+    /// Wall time.
     pub seconds: f64,
 }
 
@@ -144,6 +153,7 @@ pub fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
 /// Per grid point: (point, runs, per metric mean and std over its seeds), in grid order.
 pub type PointSummary = (Vec<(String, String)>, usize, Vec<Option<(f64, f64)>>);
 
+/// Mean, min and max of every metric per grid point, over its seeds.
 pub fn summarise(sweep: &Sweep, records: &[RunRecord]) -> Vec<PointSummary> {
     let mut points: Vec<Vec<(String, String)>> = sweep.runs().into_iter().map(|r| r.point).collect();
     points.dedup();

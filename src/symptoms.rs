@@ -24,9 +24,13 @@ pub const WINDOW: usize = 10;
 /// One symptom's state at an evaluation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Symptom {
+    /// The symptom's name (a CSV column).
     pub name: &'static str,
+    /// Its measured value.
     pub value: f64,
+    /// Where it lights.
     pub threshold: f64,
+    /// Whether it is lit.
     pub present: bool,
     /// What the value says, in a line.
     pub why: String,

@@ -30,14 +30,18 @@ pub enum Speed {
     SlowMotion(f32),
 }
 
+/// What the window asks of the training thread.
 #[derive(Clone, Debug)]
 pub enum Command {
+    /// Train continuously.
     Play,
+    /// Stop training (the thread stays, waiting for commands).
     Pause,
     /// One single update (D or G, whichever the schedule says is next).
     SubStep,
     /// One full step of the schedule.
     Step,
+    /// How fast to train (full speed, a cap, slow motion).
     Speed(Speed),
     /// Apply a new config (objective changes keep the weights; data / architecture rebuild).
     SetConfig(Box<Config>),
@@ -46,7 +50,9 @@ pub enum Command {
     /// Start over with this config, re-reading its data (a drawn set saved to the same file
     /// again), with this notice.
     Restart(Box<Config>, String),
+    /// Start over on the named preset.
     LoadPreset(String),
+    /// What the snapshots should compute (hidden layers are skipped).
     SetView(ViewRequest),
     /// Pause as soon as the step counter reaches this step (None: no such stop).
     PauseAt(Option<u64>),
@@ -62,21 +68,30 @@ pub enum Command {
 /// One frame of state for the window: plain data only.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
+    /// Steps done.
     pub step: u64,
+    /// Training (not paused).
     pub running: bool,
+    /// The speed setting.
     pub speed: Speed,
     /// Next update in slow motion.
     pub phase: Phase,
+    /// Measured training speed.
     pub steps_per_second: f64,
+    /// Fakes, arrows, surface and the other drawn layers.
     pub view: Arc<ViewData>,
     /// Which run this is of the worker's (counts restarts): a snapshot of an older run than
     /// the latest `Event::Restarted` is stale.
     pub run: u64,
     /// Mode statistics of the displayed fakes, every snapshot (the live histogram).
     pub live_modes: Option<ModeStats>,
+    /// Mode statistics of the latest evaluation.
     pub modes: Option<Modes>,
+    /// Reals to draw.
     pub real: Arc<Vec<[f32; 2]>>,
+    /// The config that trains.
     pub config: Arc<Config>,
+    /// The device, and why.
     pub backend: BackendInfo,
     /// The engine that trains (`host` fast path or `burn`).
     pub engine: EngineKind,
@@ -129,9 +144,11 @@ impl Snapshot {
 /// How the worker trains.
 #[derive(Clone, Debug, Default)]
 pub struct WorkerOptions {
+    /// The device to train on.
     pub backend: BackendChoice,
     /// Look for a GPU under `BackendChoice::Auto` (see `backend::select`).
     pub probe_gpu: bool,
+    /// The engine to train with.
     pub engine: EngineChoice,
     /// Cap on the CPU threads training uses (None: all of rayon's pool).
     pub threads: Option<usize>,
@@ -145,9 +162,17 @@ pub enum Event {
     /// A one-off notice ("networks rebuilt", "diverged: …", a setting without effect).
     Notice(String),
     /// A new run started (reset, preset, rebuild) with this config: histories start over.
-    Restarted { run: u64, config: Arc<Config> },
+    Restarted {
+        /// Which run of the worker's this is (see `Snapshot::run`).
+        run: u64,
+        /// The config it trains.
+        config: Arc<Config>,
+    },
     /// The run went back to this step (the timeline): what was plotted after it is gone.
-    Rewound { step: u64 },
+    Rewound {
+        /// The step now shown.
+        step: u64,
+    },
     /// The whole training state, as asked by `Command::Fork`.
     Forked(Box<crate::trainer::state::TrainState>),
     /// The training thread panicked with this message; it is gone.
@@ -213,7 +238,9 @@ impl Checkpoints {
 /// Owns the worker thread; dropping it stops the thread.
 pub struct WorkerHandle {
     commands: Option<Sender<Command>>,
+    /// Frames: only the newest is kept (bounded, newest wins).
     pub snapshots: Receiver<Snapshot>,
+    /// Metrics, notices, restarts: every one, in order.
     pub events: Receiver<Event>,
     thread: Option<JoinHandle<()>>,
 }
@@ -281,6 +308,7 @@ impl WorkerHandle {
         Ok(Self { commands: Some(cmd_tx), snapshots: snap_rx, events: event_rx, thread: Some(thread) })
     }
 
+    /// Sends a command (a stopped thread ignores it).
     pub fn send(&self, c: Command) {
         if let Some(tx) = &self.commands {
             let _ = tx.send(c);

@@ -62,6 +62,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in the table's order.
     pub const ALL: [Method; 8] = [
         Method::Gan,
         Method::NsGan,
@@ -87,6 +88,7 @@ impl Method {
         }
     }
 
+    /// A one-line title for menus and the table.
     pub fn title(self) -> &'static str {
         match self {
             Method::Gan => "GAN",
@@ -100,6 +102,7 @@ impl Method {
         }
     }
 
+    /// The method of a command-line name (see `name`).
     pub fn parse(name: &str) -> Result<Method, String> {
         Method::ALL.into_iter().find(|m| m.name() == name).ok_or_else(|| {
             let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
@@ -130,12 +133,16 @@ pub enum Update {
     /// Both take a step from the same point.
     Simultaneous,
     /// The generator steps, then the discriminator takes `d_steps` steps.
-    Alternating { d_steps: u32 },
+    Alternating {
+        /// Discriminator steps per generator step.
+        d_steps: u32,
+    },
     /// The continuous flow (the limit h → 0), integrated by classical Runge–Kutta with step h.
     Continuous,
 }
 
 impl Update {
+    /// The update in words (for the table and the tab).
     pub fn describe(self) -> String {
         match self {
             Update::Simultaneous => "simultaneous".into(),
@@ -153,6 +160,7 @@ const NOISE_DRAWS: usize = 1000;
 /// A Dirac-GAN: a method with its constants.
 #[derive(Clone, Debug)]
 pub struct DiracGan {
+    /// The training method.
     pub method: Method,
     /// Penalty or consensus weight (see the module's γ convention).
     pub gamma: f64,
@@ -181,6 +189,7 @@ impl DiracGan {
         Self { method, gamma: method.default_gamma(), sigma: 0.7, clip: 1.0, target: 1.0, noise }
     }
 
+    /// The same method with the penalty or consensus weight γ.
     pub fn with_gamma(mut self, gamma: f64) -> Self {
         self.gamma = gamma;
         self
@@ -329,13 +338,18 @@ pub fn norm((theta, psi): (f64, f64)) -> f64 {
 /// One cell of the convergence table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Outcome {
+    /// The generator's parameter θ at the end.
     pub theta: f64,
+    /// The discriminator's parameter ψ at the end.
     pub psi: f64,
+    /// ‖(θ, ψ)‖ at the end: the distance from the equilibrium.
     pub norm: f64,
+    /// Whether the run ended within `CONVERGED_BELOW` of the equilibrium.
     pub converged: bool,
 }
 
 impl Outcome {
+    /// The outcome of a run that ended at `end` = (θ, ψ).
     pub fn of(end: (f64, f64)) -> Self {
         let n = norm(end);
         Self { theta: end.0, psi: end.1, norm: n, converged: n.is_finite() && n < CONVERGED_BELOW }
@@ -361,7 +375,9 @@ pub const TABLE_UPDATES: [Update; 3] = [Update::Simultaneous, Update::Alternatin
 
 /// The start point, step size and length of the paper's experiments.
 pub const START: (f64, f64) = (1.0, 1.0);
+/// The step size h.
 pub const H: f64 = 0.2;
+/// The number of steps.
 pub const STEPS: usize = 500;
 
 #[cfg(test)]

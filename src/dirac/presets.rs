@@ -21,18 +21,27 @@ pub enum Claim {
     NegativeRealParts,
 }
 
+/// A Dirac-GAN preset: a method and update with a text and the claims its test checks.
 #[derive(Clone, Debug)]
 pub struct DiracPreset {
+    /// The preset's name (`ganscope dirac --preset NAME`).
     pub name: &'static str,
+    /// A one-line title.
     pub title: &'static str,
+    /// The training method.
     pub method: Method,
+    /// γ, when not the method's default.
     pub gamma: Option<f64>,
+    /// Simultaneous, alternating or continuous.
     pub update: Update,
+    /// What a teacher can read aloud (claims only what `claims` checks).
     pub explain: &'static str,
+    /// What the test suite checks of it.
     pub claims: &'static [Claim],
 }
 
 impl DiracPreset {
+    /// The Dirac-GAN this preset runs.
     pub fn gan(&self) -> DiracGan {
         let g = DiracGan::new(self.method);
         match self.gamma {
@@ -42,6 +51,7 @@ impl DiracPreset {
     }
 }
 
+/// Every Dirac-GAN preset, in menu order.
 pub const PRESETS: &[DiracPreset] = &[
     DiracPreset {
         name: "dirac-gan",
@@ -135,6 +145,7 @@ converges.",
     },
 ];
 
+/// The preset called `name`.
 pub fn get(name: &str) -> Option<&'static DiracPreset> {
     PRESETS.iter().find(|p| p.name == name)
 }

@@ -98,6 +98,7 @@ impl Tape for BurnTape<'_> {
     }
 }
 
+/// The burn engine: both networks as burn tensors, their optimizers, the pending gradients.
 pub struct BurnEngine {
     g: Mlp,
     d: Mlp,
@@ -128,6 +129,7 @@ fn loss_of(terms: Vec<TensorCol>) -> Tensor<1> {
 }
 
 impl BurnEngine {
+    /// The engine with these initial parameters on `device` (spectral norm's vectors from `rng`).
     pub fn new(cfg: &Config, g: Params, d: Params, rng: &mut impl Rng, device: &Device) -> Self {
         let dc = &cfg.discriminator;
         Self {

@@ -17,19 +17,25 @@ use std::ops::Range;
 /// (index into the update's stacked sets).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// D's output on set i.
     Output(usize),
+    /// ‖∂D/∂x‖² on set i.
     GradSqNorm(usize),
 }
 
 /// A column of values with their derivatives d(value)/d(source), elementwise.
 #[derive(Clone, Debug)]
 pub struct Dual {
+    /// Values.
     pub v: Vec<f32>,
+    /// d(value)/d(source), elementwise.
     pub d: Vec<f32>,
+    /// The column the values came from.
     pub src: Source,
 }
 
 impl Dual {
+    /// The column `v` itself (derivative 1).
     pub fn leaf(v: Vec<f32>, src: Source) -> Self {
         let d = vec![1.0; v.len()];
         Self { v, d, src }
@@ -139,6 +145,7 @@ struct Part {
     d_fake: f32,
 }
 
+/// The host engine: both MLPs on host buffers, their optimizers, the pending gradients.
 pub struct HostEngine {
     g: HostMlp,
     d: HostMlp,
@@ -152,6 +159,7 @@ pub struct HostEngine {
 }
 
 impl HostEngine {
+    /// The engine with these initial parameters.
     pub fn new(cfg: &Config, g: Params, d: Params) -> Self {
         Self {
             g: HostMlp::new(g),

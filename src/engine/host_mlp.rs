@@ -21,8 +21,11 @@ use std::ops::Range;
 /// transposed right-hand side than a copy made once per update costs).
 #[derive(Clone)]
 pub struct HostMlp {
+    /// Layer widths, input first.
     pub dims: Vec<usize>,
+    /// Weights `[dims[l], dims[l+1]]` per layer, row-major.
     pub w: Vec<Vec<f32>>,
+    /// Biases per layer.
     pub b: Vec<Vec<f32>>,
     wt: Vec<Vec<f32>>,
     /// Slope below zero: 0 for ReLU.
@@ -32,18 +35,23 @@ pub struct HostMlp {
 /// Every layer's output of one forward pass: `h[0]` is the input, `h[L]` the network output;
 /// hidden ones are after the activation (whose derivative can be read back from them).
 pub struct Acts {
+    /// Rows of the pass.
     pub rows: usize,
+    /// Every layer's output, `[rows, dims[l]]` each.
     pub h: Vec<Vec<f32>>,
 }
 
 /// Consecutive rows of a forward pass: every layer's slice of them (contiguous, as rows are
 /// stored row-major). Lets one pass over stacked inputs be backpropagated set by set.
 pub struct Rows<'a> {
+    /// Rows in the slice.
     pub rows: usize,
+    /// Every layer's slice of those rows.
     pub h: Vec<&'a [f32]>,
 }
 
 impl Acts {
+    /// The rows `r` of every layer.
     pub fn rows(&self, r: Range<usize>) -> Rows<'_> {
         let h = self
             .h
@@ -56,6 +64,7 @@ impl Acts {
         Rows { rows: r.len(), h }
     }
 
+    /// Every row.
     pub fn all(&self) -> Rows<'_> {
         self.rows(0..self.rows)
     }
@@ -94,10 +103,12 @@ impl HostMlp {
         self.w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect()
     }
 
+    /// Number of layers (weight matrices).
     pub fn depth(&self) -> usize {
         self.w.len()
     }
 
+    /// Forward of `rows` inputs `x` (`[rows, dims[0]]`), keeping every layer's output.
     pub fn forward(&self, x: Vec<f32>, rows: usize) -> Acts {
         let mut h = vec![x];
         for l in 0..self.depth() {
@@ -195,6 +206,7 @@ impl HostMlp {
         v.iter_mut().zip(h).for_each(|(u, &h)| *u *= leak + (1.0 - leak) * f32::from(u8::from(h > 0.0)));
     }
 
+    /// Zero gradients shaped like the parameters.
     pub fn zero_grads(&self) -> HostGrads {
         (0..self.depth()).flat_map(|l| [zeroed(self.dims[l] * self.dims[l + 1]), zeroed(self.dims[l + 1])]).collect()
     }

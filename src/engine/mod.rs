@@ -39,11 +39,14 @@ pub enum EngineChoice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EngineKind {
+    /// The CPU fast path (`host.rs`).
     Host,
+    /// burn's autodiff (`burn.rs`).
     Burn,
 }
 
 impl EngineKind {
+    /// The engine's name in words (status bar, summaries).
     pub fn describe(self) -> &'static str {
         match self {
             EngineKind::Host => "host fast path",
@@ -52,10 +55,13 @@ impl EngineKind {
     }
 }
 
+/// A config an engine cannot run, with the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The host engine was asked for a network it does not implement.
     #[error("the host engine cannot run this config: {0} (use the burn engine)")]
     HostUnsupported(String),
+    /// The diffusion model was asked of the burn engine.
     #[error("the diffusion model (model.kind = diffusion) runs on the host engine only; drop --engine burn")]
     DiffusionHostOnly,
 }
@@ -63,9 +69,13 @@ pub enum EngineError {
 /// An engine's learnable state: parameters (w0, b0, w1, b1, … per network) and optimizer state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EngineState {
+    /// G's parameters.
     pub g: Vec<Vec<f32>>,
+    /// D's parameters.
     pub d: Vec<Vec<f32>>,
+    /// G's optimizer state.
     pub g_opt: crate::optim::OptimizerState,
+    /// D's optimizer state.
     pub d_opt: crate::optim::OptimizerState,
 }
 
@@ -81,9 +91,11 @@ pub fn check_shapes(net: &str, current: &[Vec<f32>], saved: &[Vec<f32>]) -> Resu
 /// What one update measured (when recording).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct UpdateStats {
+    /// The update's loss.
     pub loss: f32,
     /// Mean D(real) / D(fake) as `Objective::reported` gives them (D updates only).
     pub d_real: f32,
+    /// Mean D(fake) (D updates only).
     pub d_fake: f32,
     /// ‖∇_θ loss‖ over all the network's parameters.
     pub grad_norm: f32,
@@ -95,6 +107,7 @@ pub struct UpdateStats {
 /// later (`apply_d`, `apply_g`), so that a simultaneous update can take both gradients from
 /// the same weights before applying either.
 pub trait Engine: Send {
+    /// Which engine this is.
     fn kind(&self) -> EngineKind;
     /// D's loss gradient on `batch` at the current weights, kept for `apply_d`.
     fn d_gradients(&mut self, batch: &DBatch, o: &Objective, record: bool) -> Option<UpdateStats>;
@@ -102,9 +115,11 @@ pub trait Engine: Send {
     fn g_gradients(&mut self, batch: &GBatch, o: &Objective, record: bool) -> Option<UpdateStats>;
     /// An optimizer step of D with the pending gradient, then WGAN's weight clipping if asked.
     fn apply_d(&mut self, opt: &OptimizerConfig, clip: Option<f32>);
+    /// An optimizer step of G with the pending gradient.
     fn apply_g(&mut self, opt: &OptimizerConfig);
     /// Keeps a copy of D and its optimizer state (unrolling), for `restore_d`.
     fn save_d(&mut self);
+    /// Puts back the D saved by `save_d` (after an unrolled G update).
     fn restore_d(&mut self);
     /// G at latents `z` (`[n, latent]`), as `[n, 2]`.
     fn generate(&self, z: &[f32]) -> Vec<f32>;

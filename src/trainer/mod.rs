@@ -25,14 +25,23 @@ use rand::{SeedableRng, rngs::StdRng};
 use schedule::Update;
 use serde::Serialize;
 
+/// A training step that cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     #[error(
         "training diverged at step {step}: {what} is not finite (NaN or Inf); lower the learning rates or add a regulariser, then reset"
     )]
-    Diverged { step: u64, what: String },
+    /// A loss or weight became NaN or infinite.
+    Diverged {
+        /// The step at which it happened.
+        step: u64,
+        /// What became non-finite.
+        what: String,
+    },
+    /// The dataset cannot be built.
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    /// The engine cannot run the config.
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
 }
@@ -40,10 +49,13 @@ pub enum TrainError {
 /// Which update runs next when stepping one update at a time (the window's slow motion).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Phase {
+    /// Next: a D update.
     UpdatingD,
+    /// Next: a G update.
     UpdatingG,
 }
 
+/// A GAN (or diffusion model) in training: its engine, data, random streams and schedule.
 pub struct Trainer {
     cfg: Config,
     compute: Compute,
@@ -109,9 +121,11 @@ impl Trainer {
         })
     }
 
+    /// The config it trains.
     pub fn config(&self) -> &Config {
         &self.cfg
     }
+    /// Full steps done.
     pub fn steps_done(&self) -> u64 {
         self.step
     }
@@ -123,6 +137,7 @@ impl Trainer {
     pub fn asked(&self) -> &Compute {
         &self.asked
     }
+    /// The device it trains on, and why.
     pub fn backend(&self) -> &crate::backend::BackendInfo {
         &self.compute.info
     }
@@ -130,12 +145,15 @@ impl Trainer {
     pub fn engine_kind(&self) -> EngineKind {
         self.engine.kind()
     }
+    /// The target distribution.
     pub fn target(&self) -> &Target {
         &self.target
     }
+    /// Half-width of the view box.
     pub fn half_width(&self) -> f32 {
         self.half_width
     }
+    /// What the latest recorded updates measured.
     pub fn last_stats(&self) -> &StepStats {
         &self.last
     }

@@ -13,9 +13,15 @@ use crate::config::{ScheduleConfig, ScheduleMode};
 pub enum Update {
     /// A D update. With `pair_g`, G's gradient is taken first from the same weights and kept
     /// for the `G { kept: true }` that follows (simultaneous mode).
-    D { pair_g: bool },
+    D {
+        /// Take G's gradient first, from the same weights (simultaneous mode).
+        pair_g: bool,
+    },
     /// A G update; with `kept`, it applies the gradient taken at the paired D update.
-    G { kept: bool },
+    G {
+        /// Apply the gradient kept at the paired D update.
+        kept: bool,
+    },
 }
 
 /// The updates of one step.

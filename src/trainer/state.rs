@@ -20,47 +20,69 @@ use std::path::Path;
 
 /// The format tag and version every state file starts with.
 pub const FORMAT: &str = "ganscope-state";
+/// The state-file version this ganscope writes and reads.
 pub const VERSION: u32 = 1;
 
 /// The training stream's position (ChaCha12: key, stream and word position).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RngState {
+    /// ChaCha key.
     pub seed: [u8; 32],
+    /// ChaCha stream.
     pub stream: u64,
     /// A 68-bit counter, as a decimal string (JSON numbers stop at 64 bits).
     pub word_pos: String,
 }
 
+/// A whole training state (`--save-state`): continue it exactly where it stopped.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TrainState {
+    /// Always `FORMAT`.
     pub format: String,
+    /// The file's version.
     pub version: u32,
     /// The config as TOML (readable in the file, and checked like any config on load).
     pub config: String,
+    /// Steps done.
     pub step: u64,
+    /// The training random stream's position.
     pub rng: RngState,
+    /// Both networks and optimizers.
     pub engine: EngineState,
+    /// What the latest recorded updates measured.
     pub last: StepStats,
     /// The latest evaluations (the symptoms' window).
     pub history: Vec<Metrics>,
 }
 
+/// A state file that cannot be saved or continued, with the reason.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// The file cannot be read or written.
     #[error("cannot read or write the state file: {0}")]
     Io(#[from] std::io::Error),
+    /// Not a state file.
     #[error("not a ganscope state file, or a damaged one ({0})")]
     NotState(String),
+    /// A version this ganscope does not read.
     #[error("state file version {found} is not one this ganscope reads (it reads version {VERSION})")]
-    Version { found: u32 },
+    Version {
+        /// The file's version.
+        found: u32,
+    },
+    /// The config inside is rejected.
     #[error("the state file's config is rejected: {0}")]
     Config(#[from] ConfigError),
+    /// The weights do not fit the config's networks.
     #[error("the state file does not fit its config: {0}")]
     Mismatch(String),
+    /// Saved between the updates of a step.
     #[error("a state is saved between steps: finish the step in progress first")]
     MidStep,
+    /// The change asked for needs fresh networks.
     #[error("cannot continue under this change: it needs fresh networks ({0}); start a new run instead")]
     Rebuild(String),
+    /// Training failed.
     #[error(transparent)]
     Train(#[from] TrainError),
 }

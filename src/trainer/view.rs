@@ -10,7 +10,9 @@ use std::sync::Arc;
 /// One frame's worth of view data.
 #[derive(Clone, Debug, Default)]
 pub struct ViewData {
+    /// The step it shows.
     pub step: u64,
+    /// Half-width of the view box.
     pub half_width: f32,
     /// Fakes from the fixed evaluation z (the first `n_fake`), so each dot keeps its identity.
     pub fake: Vec<[f32; 2]>,
@@ -30,10 +32,13 @@ pub struct SlowLayers {
     pub step: u64,
     /// D on an `surface_n × surface_n` grid over the view box, row-major from the bottom row.
     pub surface: Vec<f32>,
+    /// Side of the surface grid.
     pub surface_n: usize,
     /// True when `surface` holds probabilities σ(D) (logistic losses); else raw critic values.
     pub surface_is_prob: bool,
+    /// Smallest surface value (for the colour scale).
     pub surface_min: f32,
+    /// Largest surface value.
     pub surface_max: f32,
     /// The gradient field ∂D/∂x on a coarse grid: (point, gradient).
     pub field: Vec<([f32; 2], [f32; 2])>,
@@ -44,9 +49,13 @@ pub struct SlowLayers {
 /// Settings for what to compute (the window can skip what is hidden).
 #[derive(Clone, Copy, Debug)]
 pub struct ViewRequest {
+    /// Fakes to draw.
     pub n_fake: usize,
+    /// Compute D's surface.
     pub surface: bool,
+    /// Side of the gradient-field grid (0: none).
     pub field_n: usize,
+    /// Latent grid lines of the manifold (0: none).
     pub manifold_n: usize,
 }
 
@@ -56,6 +65,7 @@ impl Default for ViewRequest {
     }
 }
 
+/// Row-major `[x, y, …]` as points.
 pub fn pairs(v: &[f32]) -> Vec<[f32; 2]> {
     v.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
 }
