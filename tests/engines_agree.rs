@@ -175,7 +175,12 @@ fn auto_picks_the_engine_and_host_refuses_what_it_cannot_run() {
     let cpu = || select(BackendChoice::Cpu, false).unwrap();
     let relu = base("ns", "", "", 256, 1);
     assert_eq!(Trainer::new(relu, cpu()).unwrap().engine_kind(), EngineKind::Host);
-    for kv in ["discriminator.spectral_norm=true", "discriminator.minibatch_stddev=true", "generator.activation=tanh"] {
+    for kv in [
+        "discriminator.spectral_norm=true",
+        "discriminator.minibatch_stddev=true",
+        "discriminator.minibatch_kernels=4",
+        "generator.activation=tanh",
+    ] {
         let mut c = base("ns", "", "", 256, 1);
         c.set(kv).unwrap();
         assert_eq!(Trainer::new(c.clone(), cpu()).unwrap().engine_kind(), EngineKind::Burn, "{kv}");
