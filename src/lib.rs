@@ -17,6 +17,7 @@ pub mod dirac;
 pub mod engine;
 pub mod loss;
 pub mod metrics;
+pub mod minibatch;
 pub mod nets;
 pub mod objective;
 pub mod optim;
