@@ -43,6 +43,14 @@ fn step_of(app: &GanscopeApp) -> u64 {
     app.snapshot().map_or(0, |s| s.step)
 }
 
+/// Plays until the run has done at least `steps` steps, then pauses and waits for the pause.
+fn train_to(h: &mut Harness<'static, GanscopeApp>, steps: u64) {
+    h.get_by_label("Play").click();
+    wait_for(h, &format!("step {steps}"), |a| step_of(a) >= steps);
+    h.get_by_label("Pause").click();
+    wait_for(h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+}
+
 #[test]
 fn play_makes_snapshots_arrive_and_pause_stops_them() {
     let mut h = harness("ns-ring");
@@ -68,10 +76,7 @@ fn changing_the_loss_reaches_the_trainer() {
     let mut h = harness("ns-ring");
     wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
     // Train a little and pause, so that a rebuild (back to step 0) would show.
-    h.get_by_label("Play").click();
-    wait_for(&mut h, "training to advance", |a| step_of(a) >= 10);
-    h.get_by_label("Pause").click();
-    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    train_to(&mut h, 10);
     let before = step_of(h.state());
     h.get_by_label("Loss").click();
     h.run_steps(2);
@@ -140,10 +145,7 @@ fn reset_and_presets_restart_the_run() {
 fn the_modes_plot_shows_every_evaluation() {
     let mut h = harness("oscillation");
     wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
-    h.get_by_label("Play").click();
-    wait_for(&mut h, "step 500", |a| step_of(a) >= 500);
-    h.get_by_label("Pause").click();
-    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    train_to(&mut h, 500);
     h.run_steps(2);
     let pts = h.state().modes_covered_series().to_vec();
     let step = step_of(h.state());
@@ -316,10 +318,7 @@ fn export_buttons_write_csvs_and_the_config_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = harness("oscillation");
     wait_for(&mut h, "first snapshot", |a| a.snapshot().is_some());
-    h.get_by_label("Play").click();
-    wait_for(&mut h, "step 300", |a| step_of(a) >= 300);
-    h.get_by_label("Pause").click();
-    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    train_to(&mut h, 300);
     h.get_by_label("Record & export").click();
     h.run_steps(4);
     replace_text(&mut h, "Folder:", dir.path().to_str().unwrap());
