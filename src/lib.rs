@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod batch;
+pub mod calibrate;
 pub mod config;
 pub mod data;
 pub mod diffusion;

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         Some(cli::Command::Dirac(a)) => cli::dirac_cmd(a),
         Some(cli::Command::Sweep(a)) => cli::sweep_cmd(&args, a),
         Some(cli::Command::Render(a)) => cli::render_cmd(&args, a),
+        Some(cli::Command::Symptoms(a)) => cli::symptoms::symptoms_cmd(a),
         None => cli::window_cmd(&args),
     };
     match result {

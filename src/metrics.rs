@@ -93,6 +93,26 @@ pub fn mode_stats(modes: &Modes, samples: &[f32]) -> ModeStats {
     }
 }
 
+/// A conditional G judged by its labels: of the fakes asked for label i (row r of the
+/// evaluation batch asks for r mod K, `evaluate::eval_latents`), the share that is high quality
+/// *at mode i* — within 3σ of that mode's centre. Overall, and per label. A G that fills every
+/// mode but permutes the labels scores 0 here (and perfectly on coverage).
+pub fn label_accuracy(modes: &Modes, samples: &[f32]) -> (f64, Vec<f64>) {
+    let k = modes.centres.len().max(1);
+    let (mut hits, mut asked) = (vec![0usize; k], vec![0usize; k]);
+    let r = 3.0 * modes.std;
+    for (row, p) in samples.chunks_exact(2).enumerate() {
+        let label = row % k;
+        asked[label] += 1;
+        let c = modes.centres[label];
+        let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2);
+        hits[label] += usize::from(d2.sqrt() < r);
+    }
+    let per: Vec<f64> = hits.iter().zip(&asked).map(|(&h, &a)| h as f64 / a.max(1) as f64).collect();
+    let total = hits.iter().sum::<usize>() as f64 / asked.iter().sum::<usize>().max(1) as f64;
+    (total, per)
+}
+
 /// Normalised, ε-smoothed histogram of `samples` on a `bins × bins` grid over
 /// [−half_width, half_width]².
 pub fn histogram(samples: &[f32], half_width: f32, bins: usize) -> Vec<f64> {

@@ -96,6 +96,7 @@ pub fn metric(m: &Metrics, name: &str) -> Option<f64> {
         "hq_fraction" => m.hq_fraction?,
         "reverse_kl" => m.reverse_kl?,
         "dominant_share" => m.dominant_share?,
+        "label_accuracy" => m.label_accuracy?,
         "nfe_per_sample" => m.nfe_per_sample as f64,
         // The latest recorded D update's (the trainer must record on the step evaluated).
         "d_real" => m.d_real as f64,

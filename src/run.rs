@@ -38,6 +38,8 @@ pub struct Summary {
     pub modes_total: Option<usize>,
     /// Share of high-quality samples at the last evaluation.
     pub hq_fraction: Option<f64>,
+    /// A conditional G's label accuracy at the last evaluation (`Metrics::label_accuracy`).
+    pub label_accuracy: Option<f64>,
     /// Reverse KL of the high-quality samples' mode histogram from uniform.
     pub reverse_kl: Option<f64>,
     /// KL(real ‖ fake) over the view box's histogram.
@@ -73,6 +75,8 @@ pub struct SymptomState {
     pub value: f64,
     /// Whether it crosses its threshold.
     pub present: bool,
+    /// Whether it can be read on this run (false: not applicable, never present).
+    pub applicable: bool,
 }
 
 /// A finished headless run.
@@ -138,6 +142,7 @@ pub fn run(
         modes_covered: last.modes_covered,
         modes_total: last.modes_total,
         hq_fraction: last.hq_fraction,
+        label_accuracy: last.label_accuracy,
         reverse_kl: last.reverse_kl,
         kl_grid: last.kl_grid,
         js_grid: last.js_grid,
@@ -148,7 +153,11 @@ pub fn run(
         g_loss: last.g_loss,
         nfe_per_sample: last.nfe_per_sample,
         sample_ms_per_1000: last.sample_ms_per_1000,
-        symptoms: last.symptoms.iter().map(|s| (s.name, SymptomState { value: s.value, present: s.present })).collect(),
+        symptoms: last
+            .symptoms
+            .iter()
+            .map(|s| (s.name, SymptomState { value: s.value, present: s.present, applicable: s.applicable }))
+            .collect(),
         final_metrics: last,
         config: trainer.config().clone(),
     };
@@ -158,7 +167,7 @@ pub fn run(
 /// Column names of the metrics CSV, one row per evaluation.
 pub const CSV_HEADER: &str = "step,seconds,modes_covered,modes_total,hq_fraction,reverse_kl,kl_grid,js_grid,\
 d_loss,g_loss,d_real,d_fake,d_grad_norm,g_grad_norm,d_input_grad_norm,critic_gap,instance_std,per_mode_counts,\
-dominant_mode,dominant_share,per_mode_nearest,nfe_per_sample,sample_ms_per_1000,\
+dominant_mode,dominant_share,per_mode_nearest,nfe_per_sample,sample_ms_per_1000,label_accuracy,per_label_accuracy,\
 few_templates,few_templates_present,d_loss_oscillates,d_loss_oscillates_present,quality_stalls,quality_stalls_present,\
 flat_interpolation,flat_interpolation_present,peaked_histogram,peaked_histogram_present";
 
@@ -171,7 +180,7 @@ pub fn csv_row(m: &Metrics) -> String {
         |v: &Option<Vec<usize>>| v.as_ref().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
     let counts = list(&m.per_mode_counts);
     format!(
-        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3}{}",
+        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{}{}",
         m.step,
         m.seconds,
         opt(&m.modes_covered),
@@ -195,9 +204,13 @@ pub fn csv_row(m: &Metrics) -> String {
         list(&m.per_mode_nearest),
         m.nfe_per_sample,
         m.sample_ms_per_1000,
+        opt(&m.label_accuracy),
+        m.per_label_accuracy.as_ref().map(|v| v.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
         crate::symptoms::NAMES
             .iter()
             .map(|n| match m.symptoms.iter().find(|s| s.name == *n) {
+                // Not applicable: both cells empty.
+                Some(s) if !s.applicable => ",,".into(),
                 Some(s) => format!(",{},{}", s.value, u8::from(s.present)),
                 None => ",,".into(),
             })

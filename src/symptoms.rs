@@ -1,22 +1,39 @@
 //! The five symptoms of mode collapse the literature lists, computed from a run as it goes.
 //! Each has a value, a threshold and a one-line reason; all definitions and thresholds are
-//! here.
+//! here, calibrated against runs whose truth is known (`calibrate.rs`, `ganscope symptoms
+//! --calibrate`). A symptom that cannot be read on a run — a histogram of one-mode data, a
+//! loss without a scale — is *not applicable*: never lit, drawn grey.
 //!
 //! 1. **few templates** — the effective number of modes exp(H) of the samples' nearest-mode
-//!    shares, lit at ≤ K/4 (≤ 2 of the ring's 8); without modes, the fakes' spread against the
-//!    data's, lit below 0.3.
-//! 2. **D loss oscillates** — over the last `WINDOW` evaluations, D's loss turns direction at
-//!    ≥ 60 % of them with a spread ≥ 10 % of its size (a converging loss drifts or settles).
-//! 3. **quality stalls while G's loss falls** — over the window, G's loss falls (least-squares
-//!    slope × window < −5 % of its size) while quality (HQ share, or −JS without modes) does
-//!    not rise.
-//! 4. **flat latent interpolation** — G along straight lines between random latents moves less
-//!    than 0.25 of the data's spread (a collapsed G maps every latent to the same spot).
-//! 5. **peaked histogram** — the largest nearest-mode share, lit at ≥ ½ (K ≥ 4).
+//!    shares, lit at ≤ K/4 (≤ 2 of the ring's 8); not applicable below 4 modes; without modes,
+//!    the fakes' spread against the data's, lit below 0.3.
+//! 2. **D loss oscillates** — over the last `WINDOW` evaluations, D's loss swings (standard
+//!    deviation) by ≥ `SWING` of its value at equilibrium (2 ln 2 for the logistic losses,
+//!    ¼ for least squares, 2 for hinge) and turns direction at ≥ 40 % of them (a drift is not
+//!    an oscillation). Not applicable to the WGAN losses, whose D loss has no scale.
+//! 3. **quality stalls while G's loss falls** — over the window, G's loss falls by ≥ `FALL` of
+//!    its value at equilibrium (least-squares slope × window) while quality (HQ share, or −JS
+//!    without modes) does not rise. Not applicable to the critic losses (hinge, WGAN), where
+//!    G's loss is −E D(fake) and has no scale.
+//! 4. **flat latent interpolation** — G along straight lines between random latents (of one
+//!    label, for a conditional G) moves less than 0.25 of the data's spread (a collapsed G
+//!    maps every latent to the same spot).
+//! 5. **peaked histogram** — the largest nearest-mode share, lit at ≥ ½; not applicable below
+//!    4 modes.
+//!
+//! The panel's verdict: mode collapse when at least `VERDICT` are lit.
 
+use crate::config::LossKind;
 use crate::data::Modes;
 use crate::trainer::Metrics;
 use serde::Serialize;
+
+/// Lit symptoms at which the panel says "mode collapse".
+pub const VERDICT: usize = 3;
+/// D's loss swing (sd over the window / its equilibrium value) that counts as oscillating.
+pub const SWING: f64 = 0.1;
+/// G's loss fall over the window (/ its equilibrium value) that counts as falling.
+pub const FALL: f64 = 0.1;
 
 /// Evaluations the history-based symptoms look back over.
 pub const WINDOW: usize = 10;
@@ -32,6 +49,8 @@ pub struct Symptom {
     pub threshold: f64,
     /// Whether it is lit.
     pub present: bool,
+    /// Whether it can be read on this run (false: "not applicable", never lit).
+    pub applicable: bool,
     /// What the value says, in a line.
     pub why: String,
 }
@@ -40,7 +59,38 @@ pub struct Symptom {
 pub const NAMES: [&str; 5] = ["few_templates", "d_loss_oscillates", "quality_stalls", "flat_interpolation", "peaked_histogram"];
 
 fn symptom(name: &'static str, value: f64, threshold: f64, present: bool, why: String) -> Symptom {
-    Symptom { name, value, threshold, present, why }
+    Symptom { name, value, threshold, present, applicable: true, why }
+}
+
+/// A symptom that cannot be read on this run, and why.
+fn not_applicable(name: &'static str, threshold: f64, why: &str) -> Symptom {
+    Symptom { name, value: 0.0, threshold, present: false, applicable: false, why: format!("not applicable: {why}") }
+}
+
+/// Whether the panel calls it mode collapse: at least `VERDICT` symptoms lit.
+pub fn verdict(symptoms: &[Symptom]) -> bool {
+    symptoms.iter().filter(|s| s.present).count() >= VERDICT
+}
+
+/// D's loss when D cannot tell real from fake (its output 0, or ½ for least squares): the
+/// scale its swings are measured in. None for the WGAN losses (no scale).
+pub fn d_loss_scale(kind: LossKind) -> Option<f64> {
+    match kind {
+        LossKind::Minimax | LossKind::Ns => Some(2.0 * std::f64::consts::LN_2),
+        LossKind::Ls => Some(0.25),
+        LossKind::Hinge => Some(2.0),
+        LossKind::Wgan | LossKind::WganGp => None,
+    }
+}
+
+/// G's loss at the same point, in absolute value: its scale. None for the critic losses,
+/// where G's loss is −E D(fake).
+pub fn g_loss_scale(kind: LossKind) -> Option<f64> {
+    match kind {
+        LossKind::Minimax | LossKind::Ns => Some(std::f64::consts::LN_2),
+        LossKind::Ls => Some(0.125),
+        LossKind::Hinge | LossKind::Wgan | LossKind::WganGp => None,
+    }
 }
 
 /// Root of the trace of the covariance of points `[n, 2]`: their spread.
@@ -59,12 +109,13 @@ pub fn spread(pts: &[f32]) -> f64 {
 /// 1. Few templates: from nearest-mode counts, or from the spreads without modes.
 pub fn few_templates(nearest: Option<&[usize]>, fake_spread: f64, real_spread: f64) -> Symptom {
     match nearest {
+        Some(counts) if counts.len() < 4 => not_applicable("few_templates", 1.0, "fewer than four modes to count"),
         Some(counts) => {
-            let k = counts.len().max(1) as f64;
+            let k = counts.len() as f64;
             let n: usize = counts.iter().sum();
             let h: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| c as f64 / n.max(1) as f64).map(|p| -p * p.ln()).sum();
             let eff = h.exp();
-            let t = (k / 4.0).max(1.0);
+            let t = k / 4.0;
             symptom("few_templates", eff, t, eff <= t, format!("the samples fill {eff:.1} of {k:.0} modes' worth (lit at ≤ {t:.1})"))
         }
         None => {
@@ -84,42 +135,57 @@ fn slope(v: &[f64]) -> f64 {
     if sxx > 0.0 { sxy / sxx } else { 0.0 }
 }
 
-/// 2. D's loss oscillates over `d_loss` (oldest first).
-pub fn d_loss_oscillates(d_loss: &[f64]) -> Symptom {
+/// Standard deviation of `v`.
+fn sd(v: &[f64]) -> f64 {
+    let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt()
+}
+
+/// Symptom 2: D's loss oscillates over `d_loss` (oldest first), measured in `scale` (None:
+/// the loss has no scale, not applicable).
+pub fn d_loss_oscillates(d_loss: &[f64], scale: Option<f64>) -> Symptom {
+    let Some(scale) = scale else {
+        return not_applicable("d_loss_oscillates", SWING, "a WGAN critic's loss has no scale to swing against");
+    };
     if d_loss.len() < 4 {
-        return symptom("d_loss_oscillates", 0.0, 0.6, false, "too few evaluations yet".into());
+        return symptom("d_loss_oscillates", 0.0, SWING, false, "too few evaluations yet".into());
     }
     let diffs: Vec<f64> = d_loss.windows(2).map(|w| w[1] - w[0]).collect();
     let turns = diffs.windows(2).filter(|w| w[0] * w[1] < 0.0).count() as f64 / (diffs.len() - 1) as f64;
-    let mean = d_loss.iter().sum::<f64>() / d_loss.len() as f64;
-    let sd = (d_loss.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / d_loss.len() as f64).sqrt();
-    let rel = sd / (mean.abs() + 0.05);
-    let present = turns >= 0.6 && rel >= 0.1;
+    let swing = sd(d_loss) / scale;
+    let present = swing >= SWING && turns >= 0.4;
     symptom(
         "d_loss_oscillates",
-        turns,
-        0.6,
+        swing,
+        SWING,
         present,
-        format!("D's loss turned at {:.0} % of evaluations, spread {:.0} % of its size", 100.0 * turns, 100.0 * rel),
+        format!(
+            "D's loss swings by {:.0} % of its equilibrium value {scale:.2}, turning at {:.0} % of evaluations",
+            100.0 * swing,
+            100.0 * turns
+        ),
     )
 }
 
-/// 3. Quality stalls while G's loss falls, over `g_loss` and `quality` (oldest first).
-pub fn quality_stalls(g_loss: &[f64], quality: &[f64]) -> Symptom {
+/// Symptom 3: quality stalls while G's loss falls, over `g_loss` and `quality` (oldest
+/// first), G's loss measured in `scale` (None: not applicable).
+pub fn quality_stalls(g_loss: &[f64], quality: &[f64], scale: Option<f64>) -> Symptom {
+    let Some(scale) = scale else {
+        return not_applicable("quality_stalls", -FALL, "G's loss under a critic is −E D(fake), which has no scale");
+    };
     if g_loss.len() < 4 {
-        return symptom("quality_stalls", 0.0, -0.05, false, "too few evaluations yet".into());
+        return symptom("quality_stalls", 0.0, -FALL, false, "too few evaluations yet".into());
     }
     let n = g_loss.len() as f64;
-    let size = g_loss.iter().map(|v| v.abs()).sum::<f64>() / n + 1e-3;
-    let fall = slope(g_loss) * n / size;
+    let fall = slope(g_loss) * n / scale;
     let q = slope(quality) * n;
-    let present = fall < -0.05 && q <= 0.0;
+    let present = fall <= -FALL && q <= 0.0;
     symptom(
         "quality_stalls",
         fall,
-        -0.05,
+        -FALL,
         present,
-        format!("G's loss moved {:+.0} % over the window while quality moved {q:+.3}", 100.0 * fall),
+        format!("G's loss moved {:+.0} % of its scale over the window while quality moved {q:+.3}", 100.0 * fall),
     )
 }
 
@@ -132,7 +198,7 @@ pub fn flat_interpolation(extent: f64, real_spread: f64) -> Symptom {
 /// 5. Peaked histogram: the largest nearest-mode share.
 pub fn peaked_histogram(nearest: Option<&[usize]>) -> Symptom {
     let Some(counts) = nearest.filter(|c| c.len() >= 4) else {
-        return symptom("peaked_histogram", 0.0, 0.5, false, "no modes to count".into());
+        return not_applicable("peaked_histogram", 0.5, "fewer than four modes to count");
     };
     let n: usize = counts.iter().sum();
     let top = counts.iter().copied().max().unwrap_or(0) as f64 / n.max(1) as f64;
@@ -145,9 +211,23 @@ pub fn peaked_histogram(nearest: Option<&[usize]>) -> Symptom {
     )
 }
 
+/// The spreads the symptoms compare, at one evaluation.
+#[derive(Clone, Copy, Debug)]
+pub struct Spreads {
+    /// The fakes' spread (`spread`).
+    pub fake: f64,
+    /// The data's.
+    pub real: f64,
+    /// G's mean spread along latent lines.
+    pub interp_extent: f64,
+    /// What that is compared with: the data's spread, or one class's for a conditional G
+    /// (whose lines keep one label).
+    pub interp_reference: f64,
+}
+
 /// All five at the newest of `history` (oldest first, at most `WINDOW` used), given the
-/// samples' spread, the data's and G's extent along latent lines.
-pub fn diagnose(history: &[Metrics], fake_spread: f64, real_spread: f64, interp_extent: f64, modes: Option<&Modes>) -> Vec<Symptom> {
+/// spreads, the data's modes and the loss.
+pub fn diagnose(history: &[Metrics], spreads: Spreads, modes: Option<&Modes>, loss: LossKind) -> Vec<Symptom> {
     let recent = &history[history.len().saturating_sub(WINDOW)..];
     let last = recent.last();
     let nearest = last.and_then(|m| m.per_mode_nearest.as_deref()).filter(|_| modes.is_some());
@@ -155,10 +235,10 @@ pub fn diagnose(history: &[Metrics], fake_spread: f64, real_spread: f64, interp_
     let g: Vec<f64> = recent.iter().map(|m| m.g_loss as f64).collect();
     let q: Vec<f64> = recent.iter().map(|m| m.hq_fraction.unwrap_or(-m.js_grid)).collect();
     vec![
-        few_templates(nearest, fake_spread, real_spread),
-        d_loss_oscillates(&d),
-        quality_stalls(&g, &q),
-        flat_interpolation(interp_extent, real_spread),
+        few_templates(nearest, spreads.fake, spreads.real),
+        d_loss_oscillates(&d, d_loss_scale(loss)),
+        quality_stalls(&g, &q, g_loss_scale(loss)),
+        flat_interpolation(spreads.interp_extent, spreads.interp_reference),
         peaked_histogram(nearest),
     ]
 }
@@ -175,17 +255,49 @@ mod tests {
         assert!(!even.present && (even.value - 8.0).abs() < 1e-9);
         assert!(few_templates(None, 0.1, 1.0).present);
         assert!(!few_templates(None, 0.9, 1.0).present);
+        // One Gaussian: every sample on the one mode is convergence, not collapse.
+        let one = few_templates(Some(&[100]), 0.0, 1.0);
+        assert!(!one.present && !one.applicable && one.why.starts_with("not applicable"));
     }
 
     #[test]
     fn an_oscillating_d_loss_is_told_from_a_converging_one() {
+        let ln4 = d_loss_scale(LossKind::Ns);
         let zigzag: Vec<f64> = (0..10).map(|i| if i % 2 == 0 { 1.2 } else { 0.8 }).collect();
-        assert!(d_loss_oscillates(&zigzag).present);
+        assert!(d_loss_oscillates(&zigzag, ln4).present);
         let settling: Vec<f64> = (0..10).map(|i| 1.4 - 0.05 * i as f64).collect();
-        assert!(!d_loss_oscillates(&settling).present);
+        assert!(!d_loss_oscillates(&settling, ln4).present);
         // Tiny jitter around a settled value is not an oscillation.
         let jitter: Vec<f64> = (0..10).map(|i| 1.386 + if i % 2 == 0 { 0.001 } else { -0.001 }).collect();
-        assert!(!d_loss_oscillates(&jitter).present);
+        assert!(!d_loss_oscillates(&jitter, ln4).present);
+        // A critic's loss near 0 with noise: no scale, not applicable (it was lit 75 % of
+        // the time when its spread was taken relative to its own size).
+        let critic: Vec<f64> = (0..10).map(|i| -0.02 + if i % 2 == 0 { 0.02 } else { -0.02 }).collect();
+        let s = d_loss_oscillates(&critic, d_loss_scale(LossKind::WganGp));
+        assert!(!s.present && !s.applicable);
+    }
+
+    /// Minibatch noise on a settled logistic D loss (sd 0.02, i.i.d.) lights nothing, at any
+    /// window: its swing is 1.5 % of 2 ln 2.
+    #[test]
+    fn noise_on_a_settled_d_loss_is_not_an_oscillation() {
+        let mut state = 7u64;
+        let mut normal = || {
+            // Box–Muller on a small LCG: deterministic, no dependency.
+            let mut u = || {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+            };
+            let (a, b) = (u(), u());
+            (-2.0 * a.ln()).sqrt() * (2.0 * std::f64::consts::PI * b).cos()
+        };
+        let lit = (0..1000)
+            .filter(|_| {
+                let w: Vec<f64> = (0..WINDOW).map(|_| 1.3 + 0.02 * normal()).collect();
+                d_loss_oscillates(&w, d_loss_scale(LossKind::Ns)).present
+            })
+            .count();
+        assert_eq!(lit, 0);
     }
 
     #[test]
@@ -193,9 +305,11 @@ mod tests {
         let falling: Vec<f64> = (0..10).map(|i| 2.0 - 0.1 * i as f64).collect();
         let flat = vec![0.1; 10];
         let rising: Vec<f64> = (0..10).map(|i| 0.1 * i as f64).collect();
-        assert!(quality_stalls(&falling, &flat).present);
-        assert!(!quality_stalls(&falling, &rising).present, "quality improves with G");
-        assert!(!quality_stalls(&flat, &flat).present, "G's loss does not fall");
+        let s = g_loss_scale(LossKind::Minimax);
+        assert!(quality_stalls(&falling, &flat, s).present);
+        assert!(!quality_stalls(&falling, &rising, s).present, "quality improves with G");
+        assert!(!quality_stalls(&flat, &flat, s).present, "G's loss does not fall");
+        assert!(!quality_stalls(&falling, &flat, g_loss_scale(LossKind::Wgan)).applicable, "no scale under a critic");
     }
 
     #[test]
@@ -205,6 +319,7 @@ mod tests {
         assert!(peaked_histogram(Some(&[60, 10, 10, 10, 10, 0, 0, 0])).present);
         assert!(!peaked_histogram(Some(&[15, 10, 15, 10, 10, 15, 15, 10])).present);
         assert!(!peaked_histogram(None).present);
+        assert!(!peaked_histogram(Some(&[100])).applicable);
     }
 
     #[test]

@@ -168,19 +168,46 @@ fn a_wrong_objective_is_caught() {
     assert!(e > TOLERANCE, "a 10 % different R1 weight disagrees by only {:.2} % after {STEPS} steps", 100.0 * e);
 }
 
-/// `auto` takes the host engine on the CPU for ReLU networks and burn where the host engine
+/// tanh networks (the unrolled-GAN paper's units) on the host engine: every loss and
+/// regulariser, both networks tanh, 2 and 3 layers deep. tanh's σ'' is not zero, so the
+/// penalties' weight gradient has the second-order terms ReLU networks lack; burn's autodiff
+/// differentiates its hand-written ∂D/∂x and gets them on its own, so agreement here checks
+/// them. Batch 300 runs two chunks.
+#[test]
+fn engines_agree_tanh() {
+    let mut worst = (0.0f32, String::new());
+    for loss in ["minimax", "ns", "ls", "hinge", "wgan", "wgan-gp"] {
+        for reg in REGS {
+            for (depth, schedule) in [(2, ""), (3, "schedule.d_steps=2"), (2, "schedule.unroll=2")] {
+                let mut cfg = base(loss, reg, schedule, 300, 1);
+                let d = format!("discriminator.depth={depth}");
+                cfg.set_all(&["generator.activation=tanh", "discriminator.activation=tanh", d.as_str()]).unwrap();
+                let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
+                let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
+                assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "auto runs tanh on the host engine");
+                assert_eq!(w0, w0b, "both engines start from the same weights");
+                let case = format!("tanh {loss} [{reg}] [{schedule}] D depth {depth}");
+                let e1 = disagreement(&host1, &burn1, &w0);
+                assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
+                let e = disagreement(&host, &burn, &w0);
+                assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+                if e > worst.0 {
+                    worst = (e, case);
+                }
+            }
+        }
+    }
+    eprintln!("tanh: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
+}
+
+/// `auto` takes the host engine on the CPU for ReLU and tanh networks and burn where the host engine
 /// cannot go; asking the host engine for those is an error that says why.
 #[test]
 fn auto_picks_the_engine_and_host_refuses_what_it_cannot_run() {
     let cpu = || select(BackendChoice::Cpu, false).unwrap();
     let relu = base("ns", "", "", 256, 1);
     assert_eq!(Trainer::new(relu, cpu()).unwrap().engine_kind(), EngineKind::Host);
-    for kv in [
-        "discriminator.spectral_norm=true",
-        "discriminator.minibatch_stddev=true",
-        "discriminator.minibatch_kernels=4",
-        "generator.activation=tanh",
-    ] {
+    for kv in ["discriminator.spectral_norm=true", "discriminator.minibatch_stddev=true", "discriminator.minibatch_kernels=4"] {
         let mut c = base("ns", "", "", 256, 1);
         c.set(kv).unwrap();
         assert_eq!(Trainer::new(c.clone(), cpu()).unwrap().engine_kind(), EngineKind::Burn, "{kv}");

@@ -64,7 +64,8 @@ struct Computed {
     settings: Settings,
     gan: DiracGan,
     path: Vec<(f64, f64)>,
-    eigenvalues: [(f64, f64); 2],
+    /// None where (0, 0) is not stationary (WGAN-GP's jump).
+    eigenvalues: Option<[(f64, f64); 2]>,
 }
 
 pub struct DiracView {
@@ -410,7 +411,10 @@ fn norm_plot(ui: &mut Ui, path: &[(f64, f64)], shown: usize) {
 /// penalty, the locus over γ ∈ [0, 2] with the live γ marked: complex below γ = 1, real above.
 fn eigen_plot(ui: &mut Ui, c: &Computed) {
     ui.label(egui::RichText::new("Eigenvalues of the Jacobian at (0, 0)").strong());
-    let e = c.eigenvalues;
+    let Some(e) = c.eigenvalues else {
+        ui.label(dirac::NOT_STATIONARY);
+        return;
+    };
     ui.label(format!(
         "{:.3} {:+.3}i,  {:.3} {:+.3}i — {}",
         e[0].0,

@@ -40,6 +40,8 @@ pub struct History {
     pub g_loss: Series,
     pub modes: Series,
     pub hq: Series,
+    /// A conditional G's label accuracy, %.
+    pub label_acc: Series,
     pub kl: Series,
     pub js: Series,
     pub d_grad: Series,
@@ -68,6 +70,7 @@ impl History {
             &mut self.g_loss,
             &mut self.modes,
             &mut self.hq,
+            &mut self.label_acc,
             &mut self.kl,
             &mut self.js,
             &mut self.d_grad,
@@ -88,6 +91,9 @@ impl History {
         if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
             self.modes.push(x, c as f64);
             self.hq.push(x, 100.0 * h);
+        }
+        if let Some(a) = m.label_accuracy {
+            self.label_acc.push(x, 100.0 * a);
         }
         self.kl.push(x, m.kl_grid);
         self.js.push(x, m.js_grid);
@@ -176,7 +182,13 @@ impl SidePlots {
         if show.modes && !h.modes.0.is_empty() {
             let total = snap.and_then(|s| s.modes.as_ref()).map_or(0, |m| m.centres.len());
             small_plot(ui, &format!("Modes covered (of {total})"), height, |p| p.line(h.modes.line("modes covered")));
-            small_plot(ui, "High-quality samples %", height, |p| p.line(h.hq.line("HQ %")));
+            small_plot(ui, "High-quality samples %", height, |p| {
+                p.line(h.hq.line("HQ %"));
+                if !h.label_acc.0.is_empty() {
+                    // Conditional G: of the fakes asked for mode i, the share HQ at mode i.
+                    p.line(h.label_acc.line("label accuracy %"));
+                }
+            });
         }
         if show.divergences {
             small_plot(ui, "Grid KL(real || fake) and JS", height, |p| {
@@ -242,13 +254,24 @@ impl SidePlots {
 /// and threshold on hover.
 fn symptoms_ui(ui: &mut Ui, symptoms: &[crate::symptoms::Symptom]) {
     let lit = symptoms.iter().filter(|s| s.present).count();
-    ui.label(egui::RichText::new(format!("Symptoms of mode collapse: {lit} of {}", symptoms.len())).strong())
-        .on_hover_text("Computed at every evaluation (see src/symptoms.rs for the definitions and thresholds).");
+    let readable = symptoms.iter().filter(|s| s.applicable).count();
+    let verdict = if crate::symptoms::verdict(symptoms) { " — mode collapse" } else { "" };
+    ui.label(egui::RichText::new(format!("Symptoms of mode collapse: {lit} of {readable}{verdict}")).strong()).on_hover_text(format!(
+        "Computed at every evaluation (definitions and thresholds in src/symptoms.rs, calibrated by `ganscope symptoms \
+         --calibrate`); the verdict needs {} lit. Grey: not applicable to this run.",
+        crate::symptoms::VERDICT
+    ));
     for s in symptoms {
         ui.horizontal(|ui| {
-            let colour = if s.present { egui::Color32::from_rgb(230, 80, 60) } else { egui::Color32::from_gray(90) };
             let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-            ui.painter().circle_filled(rect.center(), 5.0, colour);
+            if !s.applicable {
+                // Not applicable: a hollow grey ring, the text grey too.
+                ui.painter().circle_stroke(rect.center(), 4.5, egui::Stroke::new(1.5, egui::Color32::from_gray(150)));
+            } else if s.present {
+                ui.painter().circle_filled(rect.center(), 5.0, egui::Color32::from_rgb(230, 80, 60));
+            } else {
+                ui.painter().circle_filled(rect.center(), 5.0, egui::Color32::from_gray(90));
+            }
             let label = match s.name {
                 "few_templates" => "few templates",
                 "d_loss_oscillates" => "D loss oscillates",
@@ -257,7 +280,11 @@ fn symptoms_ui(ui: &mut Ui, symptoms: &[crate::symptoms::Symptom]) {
                 "peaked_histogram" => "peaked histogram",
                 other => other,
             };
-            ui.label(format!("{label}: {:.2}", s.value)).on_hover_text(format!("{} (threshold {})", s.why, s.threshold));
+            if s.applicable {
+                ui.label(format!("{label}: {:.2}", s.value)).on_hover_text(format!("{} (threshold {})", s.why, s.threshold));
+            } else {
+                ui.label(egui::RichText::new(format!("{label}: n/a")).color(egui::Color32::from_gray(150))).on_hover_text(&s.why);
+            }
         });
     }
 }

@@ -9,7 +9,9 @@
 //!
 //! γ convention: every penalty is written as the paper writes it, **γ/2·‖∇ₓD‖²** (zero-centred)
 //! and γ/2·(‖∇ₓD‖ − 1)² (WGAN-GP); code that writes `reg·‖∇D‖²` has γ = 2·reg. The 2-D lab's
-//! `reg.gp` uses the same γ/2 convention (`penalty.rs`).
+//! `reg.r1` / `reg.r2` use the same γ/2 convention; its `reg.gp` (and `loss.gp_lambda`) is
+//! WGAN-GP's λ·(‖∇ₓD‖ − 1)² as Gulrajani et al. write it, without the ½: λ = γ/2
+//! (`penalty.rs`).
 
 pub mod presets;
 
@@ -290,11 +292,22 @@ impl DiracGan {
 
     /// Eigenvalues of the Jacobian at the equilibrium (0, 0), as (re, im) pairs. Training
     /// converges locally in continuous time when both real parts are negative; a pair on the
-    /// imaginary axis (re = 0) circles forever.
-    pub fn eigenvalues_at_equilibrium(&self) -> [(f64, f64); 2] {
-        eigenvalues(self.jacobian(0.0, 0.0))
+    /// imaginary axis (re = 0) circles forever. None where (0, 0) is not a stationary point
+    /// with a Jacobian: WGAN-GP's field jumps at ψ = 0 (+γ above, −γ below), so a central
+    /// difference across the jump would report a meaningless ≈ 7·10⁴.
+    pub fn eigenvalues_at_equilibrium(&self) -> Option<[(f64, f64); 2]> {
+        let e = 1e-7;
+        let (above, below) = (self.field(0.0, e), self.field(0.0, -e));
+        let jump = (above.0 - below.0).abs().max((above.1 - below.1).abs());
+        if jump > 1e-4 {
+            return None;
+        }
+        Some(eigenvalues(self.jacobian(0.0, 0.0)))
     }
 }
+
+/// What the Dirac-GAN tab says when (0, 0) has no eigenvalues to show.
+pub const NOT_STATIONARY: &str = "not stationary: the field is discontinuous here";
 
 /// Eigenvalues of a real 2×2 matrix, as (re, im) pairs.
 pub fn eigenvalues(m: [[f64; 2]; 2]) -> [(f64, f64); 2] {
@@ -462,7 +475,7 @@ mod tests {
     fn eigenvalues_turn_real_at_the_critical_gamma() {
         assert!((critical_gamma() - 1.0).abs() < 1e-12);
         for gamma in [0.0, 0.3, 0.9, 0.999, 1.0, 1.001, 1.5] {
-            let numeric = DiracGan::new(Method::GradPenalty).with_gamma(gamma).eigenvalues_at_equilibrium();
+            let numeric = DiracGan::new(Method::GradPenalty).with_gamma(gamma).eigenvalues_at_equilibrium().expect("stationary");
             let closed = gradient_penalty_eigenvalues(gamma);
             for (a, b) in numeric.iter().zip(&closed) {
                 assert!((a.0 - b.0).abs() < 1e-4 && (a.1 - b.1).abs() < 1e-4, "γ {gamma}: {numeric:?} vs {closed:?}");
@@ -471,8 +484,19 @@ mod tests {
             assert_eq!(real, gamma >= 1.0, "γ {gamma}: {closed:?}");
         }
         // The unregularised GAN: a pair on the imaginary axis, ±i/2.
-        let e = DiracGan::new(Method::Gan).eigenvalues_at_equilibrium();
+        let e = DiracGan::new(Method::Gan).eigenvalues_at_equilibrium().expect("stationary");
         assert!(e[0].0.abs() < 1e-9 && (e[1].1 - 0.5).abs() < 1e-9, "{e:?}");
+    }
+
+    /// WGAN-GP's field jumps at ψ = 0, so (0, 0) is not stationary and has no Jacobian: no
+    /// eigenvalues (a central difference across the jump gave ≈ (1.4e-5, 7.0e4)). Every other
+    /// method has them.
+    #[test]
+    fn wgan_gp_has_no_eigenvalues_at_the_origin() {
+        assert!(DiracGan::new(Method::WganGp).eigenvalues_at_equilibrium().is_none());
+        for m in Method::ALL.into_iter().filter(|m| *m != Method::WganGp) {
+            assert!(DiracGan::new(m).eigenvalues_at_equilibrium().is_some(), "{m:?}");
+        }
     }
 
     /// The paper's verdicts: unregularised GAN, WGAN and WGAN-GP do not converge with finitely

@@ -5,7 +5,7 @@
 use super::{TrainError, Trainer};
 use crate::config::Config;
 use crate::data::{Target, sample_latent};
-use crate::metrics::{ModeStats, grid_divergences, mode_stats};
+use crate::metrics::{ModeStats, grid_divergences, label_accuracy, mode_stats};
 use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +77,11 @@ pub struct Metrics {
     pub nfe_per_sample: usize,
     /// Wall time to draw 1,000 samples (from the evaluation batch's timing).
     pub sample_ms_per_1000: f64,
+    /// A conditional G's label accuracy: the share of fakes asked for label i that are high
+    /// quality at mode i (`metrics::label_accuracy`); None for an unconditional G.
+    pub label_accuracy: Option<f64>,
+    /// The same per label.
+    pub per_label_accuracy: Option<Vec<f64>>,
     /// The five symptoms of mode collapse at this evaluation (`symptoms.rs`).
     /// (Not read back from a saved state: they are recomputed from the numbers.)
     #[serde(skip_deserializing)]
@@ -130,14 +135,28 @@ impl Trainer {
         let past: Vec<Metrics> = history.iter().cloned().collect();
         drop(history);
         let real = crate::symptoms::spread(self.real_eval());
-        m.symptoms =
-            crate::symptoms::diagnose(&past, crate::symptoms::spread(fake), real, self.interpolation_extent(), self.target().modes());
+        let modes = self.target().modes();
+        // A conditional G's latent lines keep one label: compare with one class's spread.
+        let interp_reference = match (self.config().classes(), modes) {
+            (k, Some(m)) if k > 0 => m.std as f64 * std::f64::consts::SQRT_2,
+            _ => real,
+        };
+        let spreads = crate::symptoms::Spreads {
+            fake: crate::symptoms::spread(fake),
+            real,
+            interp_extent: self.interpolation_extent(),
+            interp_reference,
+        };
+        m.symptoms = crate::symptoms::diagnose(&past, spreads, modes, self.config().loss.kind);
         m
     }
 
-    /// G's mean spread along straight lines between pairs of evaluation latents.
+    /// G's mean spread along straight lines between pairs of evaluation latents. A
+    /// conditional G keeps the first end's label along its line: a blend of two one-hot labels
+    /// is an input it never trained on.
     fn interpolation_extent(&self) -> f64 {
         let dim = self.g_input_dim();
+        let latent = dim - self.config().classes();
         let z = self.eval_z();
         let lines = LINES.min(z.len() / dim / 2);
         if lines == 0 {
@@ -148,7 +167,7 @@ impl Trainer {
             let (a, b) = (&z[2 * l * dim..(2 * l + 1) * dim], &z[(2 * l + 1) * dim..(2 * l + 2) * dim]);
             for k in 0..POINTS {
                 let t = k as f32 / (POINTS - 1) as f32;
-                pts.extend(a.iter().zip(b).map(|(a, b)| (1.0 - t) * a + t * b));
+                pts.extend(a.iter().zip(b).enumerate().map(|(j, (a, b))| if j < latent { (1.0 - t) * a + t * b } else { *a }));
             }
         }
         let out = self.generate(&pts);
@@ -175,6 +194,7 @@ impl Trainer {
         let d_input_grad_norm = grads.chunks_exact(2).map(|g| (g[0] * g[0] + g[1] * g[1]).sqrt()).sum::<f32>() / n as f32;
         let stats: Option<ModeStats> = self.target().modes().map(|m| mode_stats(m, &fake));
         let (kl_grid, js_grid) = grid_divergences(self.real_eval(), &fake, self.half_width(), self.config().view.hist_bins);
+        let labels = self.target().modes().filter(|_| self.config().classes() > 0).map(|m| label_accuracy(m, &fake));
         let l = self.last_stats();
         let m = Metrics {
             step: self.steps_done(),
@@ -200,6 +220,8 @@ impl Trainer {
             instance_std: self.instance_std(),
             nfe_per_sample: self.nfe_per_sample(),
             sample_ms_per_1000,
+            label_accuracy: labels.as_ref().map(|l| l.0),
+            per_label_accuracy: labels.map(|l| l.1),
             symptoms: Vec::new(),
         };
         let m = self.with_symptoms(m, &fake);

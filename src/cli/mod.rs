@@ -14,6 +14,8 @@ use ganscope::trainer::state::TrainState;
 use std::path::PathBuf;
 use std::time::Instant;
 
+pub mod symptoms;
+
 /// `println!` that returns the write error instead of panicking, so `ganscope presets | head`
 /// ends quietly (see `main`) rather than with a panic about a broken pipe.
 macro_rules! outln {
@@ -136,6 +138,9 @@ pub enum Command {
     /// Render a run to a GIF, APNG, MP4 or PNG frames: frame k after exactly k·K steps, drawn
     /// by the window's own code offscreen.
     Render(RenderArgs),
+    /// The symptoms of mode collapse: their thresholds, or (--calibrate) how often each lights
+    /// on healthy and on collapsed runs.
+    Symptoms(symptoms::SymptomsArgs),
 }
 
 #[derive(Args, Debug)]
