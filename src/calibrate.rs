@@ -141,11 +141,12 @@ pub struct Row {
     pub worst_healthy: Option<(String, f64)>,
 }
 
-/// The calibration table: a row per symptom and one for the verdict, and how many
+/// The calibration table: a row per symptom, one for the verdict (≥ `symptoms::VERDICT` lit)
+/// and two for comparison (the other counts of 2, 3, 4 lit), and how many
 /// evaluations the metrics could not label.
 #[derive(Clone, Debug)]
 pub struct Table {
-    /// Per symptom, then `verdict`.
+    /// Per symptom, then `verdict`, then the comparison rows.
     pub rows: Vec<Row>,
     /// Evaluations whose metrics did not show what their preset is in the corpus for.
     pub unlabelled: usize,
@@ -189,6 +190,10 @@ pub fn tabulate(runs: &[CorpusRun]) -> Table {
         })
         .collect();
     rows.push(row("verdict", &|m: &Metrics| Some(symptoms::verdict(&m.symptoms))));
+    // The verdict at other counts, for comparison (not what the panel uses).
+    for k in [2, 3, 4].into_iter().filter(|&k| k != symptoms::VERDICT) {
+        rows.push(row(&format!("(≥ {k} lit)"), &|m: &Metrics| Some(m.symptoms.iter().filter(|s| s.present).count() >= k)));
+    }
     Table { rows, unlabelled: total - labelled.len(), total }
 }
 
@@ -276,8 +281,9 @@ mod tests {
         assert_eq!((t.unlabelled, t.total), (1, 5));
         let few = &t.rows[0];
         assert_eq!((few.false_alarms, few.healthy_n, few.detections, few.collapsed_n), (0.5, 2, 1.0, 2));
-        let verdict = t.rows.last().unwrap();
+        let verdict = &t.rows[NAMES.len()];
         assert_eq!((verdict.name.as_str(), verdict.false_alarms, verdict.detections), ("verdict", 0.0, 1.0));
+        assert_eq!(t.rows.len(), NAMES.len() + 3);
         assert_eq!(t.rows[3].detections, 0.5);
     }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 /// (name, file contents) of every preset, in menu order.
 const FILES: &[(&str, &str)] = &[
     ("collapse", include_str!("../assets/presets/collapse.toml")),
+    ("clump", include_str!("../assets/presets/clump.toml")),
     ("starved-d", include_str!("../assets/presets/starved-d.toml")),
     ("ns-ring", include_str!("../assets/presets/ns-ring.toml")),
     ("oscillation", include_str!("../assets/presets/oscillation.toml")),
@@ -168,6 +169,29 @@ pub struct PresetMeta {
     /// What the test suite checks.
     #[serde(default)]
     pub promise: Vec<Promise>,
+    /// For a cure: the same preset with its remedy off, and what that shows (the disease), so
+    /// that the audience can credit the remedy alone — also checked by the test suite.
+    pub without_remedy: Option<WithoutRemedy>,
+}
+
+/// A cure's remedy switched off: `--set` assignments on the preset's config, and the promises
+/// the run then keeps.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithoutRemedy {
+    /// `key=value` assignments that turn the remedy off (one knob, ideally).
+    pub set: Vec<String>,
+    /// What the run shows without it.
+    pub promise: Vec<Promise>,
+}
+
+impl Preset {
+    /// The config with the remedy off, if this preset is a cure.
+    pub fn without_remedy(&self) -> Option<Result<Config, ConfigError>> {
+        let w = self.meta.without_remedy.as_ref()?;
+        let mut cfg = self.config.clone();
+        Some(cfg.set_all(&w.set).map(|()| cfg))
+    }
 }
 
 /// A named config with its text and promises.
@@ -270,6 +294,10 @@ and = [{ metric = "modes_covered", at_most = 2 }]"#,
             }
             if let Some(c) = &p.meta.compare {
                 assert!(get(c).is_ok(), "{}: compares with unknown preset `{c}`", p.name);
+            }
+            if let Some(off) = p.without_remedy() {
+                assert!(off.is_ok(), "{}: without_remedy does not apply: {:?}", p.name, off.err());
+                assert!(!p.meta.without_remedy.as_ref().unwrap().promise.is_empty(), "{}: a remedy off with no promise", p.name);
             }
             if let Some(d) = &p.meta.dirac {
                 assert!(crate::dirac::presets::get(d).is_some(), "{}: links to unknown Dirac preset `{d}`", p.name);

@@ -18,8 +18,17 @@ use ganscope::trainer::{Metrics, Trainer};
 /// gets). Each seed trains once, evaluated at every step any promise reads.
 fn check(name: &str, burn: bool) {
     let preset = presets::get(name).unwrap();
-    let every = preset.config.train.eval_every;
-    let promises = &preset.meta.promise;
+    check_promises(name, &preset.config, &preset.meta.promise, burn);
+    // A cure: the same preset with the remedy off shows the disease (host engine only).
+    if let (Some(off), false) = (preset.without_remedy(), burn) {
+        let w = preset.meta.without_remedy.as_ref().unwrap();
+        check_promises(&format!("{name} without its remedy ({})", w.set.join(", ")), &off.unwrap(), &w.promise, false);
+    }
+}
+
+/// Checks `promises` on `config` (see `check`).
+fn check_promises(name: &str, config: &ganscope::config::Config, promises: &[ganscope::presets::Promise], burn: bool) {
+    let every = config.train.eval_every;
     let seeds_of = |p: &ganscope::presets::Promise| if burn { p.seeds[..1].to_vec() } else { p.seeds.clone() };
     let mut seeds: Vec<u64> = promises.iter().flat_map(seeds_of).collect();
     seeds.sort_unstable();
@@ -32,7 +41,7 @@ fn check(name: &str, burn: bool) {
         at.sort_unstable();
         at.dedup();
         let last = wanted.iter().map(|p| p.steps).max().unwrap_or(0);
-        let mut cfg = preset.config.clone();
+        let mut cfg = config.clone();
         cfg.train.seed = seed;
         let engine = if burn { EngineChoice::Burn } else { EngineChoice::Auto };
         if burn && ganscope::engine::host_unsupported(&cfg, true).is_some() {
@@ -111,6 +120,7 @@ macro_rules! preset_tests {
 
 preset_tests! {
     collapse => "collapse",
+    clump => "clump",
     starved_d => "starved-d",
     ns_ring => "ns-ring",
     oscillation => "oscillation",

@@ -136,16 +136,12 @@ impl Trainer {
         drop(history);
         let real = crate::symptoms::spread(self.real_eval());
         let modes = self.target().modes();
-        // A conditional G's latent lines keep one label: compare with one class's spread.
-        let interp_reference = match (self.config().classes(), modes) {
-            (k, Some(m)) if k > 0 => m.std as f64 * std::f64::consts::SQRT_2,
-            _ => real,
-        };
         let spreads = crate::symptoms::Spreads {
             fake: crate::symptoms::spread(fake),
             real,
             interp_extent: self.interpolation_extent(),
-            interp_reference,
+            interp_reference: real,
+            conditional: self.config().classes() > 0,
         };
         m.symptoms = crate::symptoms::diagnose(&past, spreads, modes, self.config().loss.kind);
         m
