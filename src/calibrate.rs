@@ -27,7 +27,8 @@ pub enum Truth {
     /// half the samples (one-mode data: ≥ 50 % high quality).
     Healthy,
     /// The mass is on few modes: one mode nearest to half the samples or more, or at most a
-    /// quarter of the modes covered.
+    /// quarter of the modes covered by samples that are mostly high quality (few modes
+    /// covered by *blurred* samples spread everywhere is poor quality, not collapse).
     Collapsed,
 }
 
@@ -38,7 +39,7 @@ pub fn truth(m: &Metrics) -> Option<Truth> {
         return (hq >= 0.5).then_some(Truth::Healthy);
     }
     let share = m.dominant_share.unwrap_or(0.0);
-    if share >= 0.5 || covered * 4 <= k {
+    if share >= 0.5 || (covered * 4 <= k && hq >= 0.3) {
         Some(Truth::Collapsed)
     } else if covered * 4 >= 3 * k && hq >= 0.3 {
         Some(Truth::Healthy)
@@ -233,6 +234,8 @@ mod tests {
         assert_eq!(truth(&at(8, 8, 0.9, 0.15)), Some(Truth::Healthy));
         assert_eq!(truth(&at(8, 1, 0.9, 0.99)), Some(Truth::Collapsed), "on one mode");
         assert_eq!(truth(&at(8, 0, 0.0, 0.9)), Some(Truth::Collapsed), "a clump off the modes");
+        assert_eq!(truth(&at(25, 4, 0.05, 0.1)), None, "few modes covered by blurred, spread samples");
+        assert_eq!(truth(&at(25, 4, 0.6, 0.3)), Some(Truth::Collapsed), "sharp samples on few modes");
         assert_eq!(truth(&at(8, 5, 0.5, 0.3)), None, "in between");
         assert_eq!(truth(&at(8, 8, 0.1, 0.15)), None, "spread but blurred");
         assert_eq!(truth(&at(1, 1, 0.8, 1.0)), Some(Truth::Healthy), "one Gaussian, on it");

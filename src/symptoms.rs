@@ -30,8 +30,8 @@ use serde::Serialize;
 
 /// Lit symptoms at which the panel says "mode collapse". Two, not the three first tried: on
 /// the calibration corpus D's loss swing and the quality stall seldom light on collapsed runs
-/// (a generator parked on a mode leaves D's loss steady), so "three of five" caught only
-/// 89.6 % of collapsed evaluations on unseen seeds; "two" caught 97.2 % with no false alarm.
+/// (a generator parked on a mode leaves D's loss steady), so "three of five" caught 88–98 % of
+/// collapsed evaluations on unseen seeds; "two" caught all, with no false alarm (README).
 pub const VERDICT: usize = 2;
 /// D's loss swing (sd over the window / its equilibrium value) that counts as oscillating.
 pub const SWING: f64 = 0.1;
