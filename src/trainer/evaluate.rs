@@ -139,7 +139,8 @@ impl Trainer {
         let spreads = crate::symptoms::Spreads {
             fake: crate::symptoms::spread(fake),
             real,
-            interp_extent: self.interpolation_extent(),
+            // Not applicable to a conditional G: skip G's 128 extra evaluations.
+            interp_extent: if self.config().classes() > 0 { 0.0 } else { self.interpolation_extent() },
             interp_reference: real,
             conditional: self.config().classes() > 0,
         };
@@ -147,12 +148,10 @@ impl Trainer {
         m
     }
 
-    /// G's mean spread along straight lines between pairs of evaluation latents. A
-    /// conditional G keeps the first end's label along its line: a blend of two one-hot labels
-    /// is an input it never trained on.
+    /// G's mean spread along straight lines between pairs of evaluation latents (not for a
+    /// conditional G, whose symptom does not apply).
     fn interpolation_extent(&self) -> f64 {
         let dim = self.g_input_dim();
-        let latent = dim - self.config().classes();
         let z = self.eval_z();
         let lines = LINES.min(z.len() / dim / 2);
         if lines == 0 {
@@ -163,7 +162,7 @@ impl Trainer {
             let (a, b) = (&z[2 * l * dim..(2 * l + 1) * dim], &z[(2 * l + 1) * dim..(2 * l + 2) * dim]);
             for k in 0..POINTS {
                 let t = k as f32 / (POINTS - 1) as f32;
-                pts.extend(a.iter().zip(b).enumerate().map(|(j, (a, b))| if j < latent { (1.0 - t) * a + t * b } else { *a }));
+                pts.extend(a.iter().zip(b).map(|(a, b)| (1.0 - t) * a + t * b));
             }
         }
         let out = self.generate(&pts);
