@@ -86,9 +86,35 @@ pub enum BackendError {
 /// Burn's wgpu runtime can be initialised once per process; keep the result.
 static WGPU: OnceLock<Result<(Device, String, bool), String>> = OnceLock::new();
 
+/// The graphics API training asks wgpu for: the platform's compute-capable native one, never
+/// OpenGL. Under `Auto`, wgpu also enumerates its GL backend, which panics (EGL `BadAccess`)
+/// when the window's own GL context is current — the window then lost every adapter and
+/// trained on the CPU where the command line found the GPU.
+fn native_api() -> burn::tensor::wgpu::WgpuBackend {
+    use burn::tensor::wgpu::WgpuBackend;
+    if cfg!(target_os = "macos") {
+        WgpuBackend::Metal
+    } else if cfg!(target_os = "windows") {
+        WgpuBackend::Dx12
+    } else {
+        WgpuBackend::Vulkan
+    }
+}
+
 fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
     WGPU.get_or_init(|| {
-        let caught = quiet_stderr(|| std::panic::catch_unwind(|| Device::wgpu_options().init_with_setup()));
+        // A panic inside the graphics stack is caught and its message becomes the reason the
+        // status bar gives; nothing of it reaches the terminal.
+        static PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| {
+            let msg =
+                info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned());
+            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            *PANIC.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{}{at}", msg.unwrap_or_default()));
+        }));
+        let caught = quiet_stderr(|| std::panic::catch_unwind(|| Device::wgpu_options().graphics_api(native_api()).init_with_setup()));
+        std::panic::set_hook(hook);
         match caught {
             Ok(Ok((device, setup))) => {
                 let info = setup.adapter.get_info();
@@ -96,7 +122,10 @@ fn wgpu_device() -> &'static Result<(Device, String, bool), String> {
                 Ok((device, format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type), software))
             }
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("wgpu initialisation panicked".into()),
+            Err(_) => {
+                let why = PANIC.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default();
+                Err(format!("wgpu initialisation failed inside the graphics driver ({why})"))
+            }
         }
     })
 }

@@ -16,6 +16,7 @@ pub mod data;
 pub mod diffusion;
 pub mod dirac;
 pub mod engine;
+pub mod fsio;
 pub mod loss;
 pub mod metrics;
 pub mod minibatch;

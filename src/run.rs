@@ -12,8 +12,10 @@ use std::time::Instant;
 /// What a headless run reports (`--summary-out`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    /// Steps trained.
+    /// The run's step at the end (for a resumed run, counted from its very first step).
     pub steps: u64,
+    /// Steps trained by this invocation (less than `steps` after `--resume`).
+    pub steps_this_run: u64,
     /// Wall time of the whole run, evaluations included.
     pub seconds: f64,
     /// Training steps per second, evaluations excluded.
@@ -130,7 +132,8 @@ pub fn run(
     let last = history.last().cloned().expect("at least one evaluation");
     let info: &BackendInfo = trainer.backend();
     let summary = Summary {
-        steps,
+        steps: trainer.steps_done(),
+        steps_this_run: steps,
         seconds: start.elapsed().as_secs_f64(),
         steps_per_second: if train_secs > 0.0 { steps as f64 / train_secs } else { 0.0 },
         backend: info.backend.clone(),
@@ -220,22 +223,24 @@ pub fn csv_row(m: &Metrics) -> String {
 
 /// Writes every evaluation as the metrics CSV.
 pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()> {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(f, "{CSV_HEADER}")?;
-    for m in history {
-        writeln!(f, "{}", csv_row(m))?;
-    }
-    f.flush()
+    crate::fsio::write_atomic_with(path, |f| {
+        writeln!(f, "{CSV_HEADER}")?;
+        for m in history {
+            writeln!(f, "{}", csv_row(m))?;
+        }
+        Ok(())
+    })
 }
 
 /// Writes samples (row-major `[x, y, …]`) as an `x,y` CSV.
 pub fn write_samples_csv(path: &Path, samples: &[f32]) -> std::io::Result<()> {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(f, "x,y")?;
-    for p in samples.chunks_exact(2) {
-        writeln!(f, "{},{}", p[0], p[1])?;
-    }
-    f.flush()
+    crate::fsio::write_atomic_with(path, |f| {
+        writeln!(f, "x,y")?;
+        for p in samples.chunks_exact(2) {
+            writeln!(f, "{},{}", p[0], p[1])?;
+        }
+        Ok(())
+    })
 }
 
 /// Sample metrics of externally produced samples (e.g. a PyTorch run), scored like ours.

@@ -111,6 +111,9 @@ impl RunRecord {
     pub fn read(path: &Path, spec: RunSpec) -> Result<RunRecord, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{} is not a run summary: {e}", path.display()))?;
+        if !v.get("steps").is_some_and(serde_json::Value::is_u64) {
+            return Err(format!("{} is not a run summary: no `steps`", path.display()));
+        }
         let num = |k: &str| v.get(k).and_then(serde_json::Value::as_f64);
         Ok(RunRecord {
             spec,
@@ -180,16 +183,34 @@ pub fn summary_csv(sweep: &Sweep, records: &[RunRecord]) -> String {
     out
 }
 
-/// The finished runs of `sweep` in `dir` (those with a summary file).
-pub fn collect(dir: &Path, sweep: &Sweep) -> Result<Vec<RunRecord>, String> {
-    let mut out = Vec::new();
+/// What `collect` found in a sweep directory.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The finished runs, in grid order.
+    pub records: Vec<RunRecord>,
+    /// Summaries present but unreadable (a job killed mid-write by an older ganscope, a full
+    /// disk): never trusted; the next `sweep` runs them again.
+    pub damaged: Vec<(PathBuf, String)>,
+}
+
+/// The finished runs of `sweep` in `dir` (those with a readable summary file).
+pub fn collect(dir: &Path, sweep: &Sweep) -> Collected {
+    let mut out = Collected::default();
     for spec in sweep.runs() {
         let path = Sweep::run_path(dir, &spec);
         if path.exists() {
-            out.push(RunRecord::read(&path, spec)?);
+            match RunRecord::read(&path, spec) {
+                Ok(r) => out.records.push(r),
+                Err(e) => out.damaged.push((path, e)),
+            }
         }
     }
-    Ok(out)
+    out
+}
+
+/// Whether `spec`'s run in `dir` is finished: its summary is there and reads as one.
+pub fn is_done(dir: &Path, spec: &RunSpec) -> bool {
+    RunRecord::read(&Sweep::run_path(dir, spec), spec.clone()).is_ok()
 }
 
 #[cfg(test)]

@@ -373,11 +373,116 @@ fn train_saves_and_resumes_a_run() {
     let base = ["train", "--preset", "r1", "--seed", "4", "--backend", "cpu", "--set", "train.eval_samples=300"];
     run_ok(ganscope().args(base).args(["--steps", "60", "--samples-out", &p("straight.csv")]));
     run_ok(ganscope().args(base).args(["--steps", "30", "--save-state", &p("half.gss")]));
-    run_ok(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "30", "--backend", "cpu", "--samples-out", &p("resumed.csv")]));
+    run_ok(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "30", "--backend", "cpu"]).args([
+        "--samples-out",
+        &p("resumed.csv"),
+        "--summary-out",
+        &p("resumed.json"),
+    ]));
     assert_eq!(std::fs::read_to_string(p("straight.csv")).unwrap(), std::fs::read_to_string(p("resumed.csv")).unwrap());
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p("resumed.json")).unwrap()).unwrap();
+    assert_eq!((summary["steps"].as_u64(), summary["steps_this_run"].as_u64()), (Some(60), Some(30)), "the run's step, then this call's");
     run_ok(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "5", "--set", "loss.kind=wgan-gp", "--backend", "cpu"]));
     let e = run_err(ganscope().args(["train", "--resume", &p("half.gss"), "--steps", "5", "--set", "generator.width=32"]));
     assert!(e.contains("fresh networks (architecture)"), "{e}");
     std::fs::write(p("bad.gss"), "hello").unwrap();
     assert!(run_err(ganscope().args(["train", "--resume", &p("bad.gss")])).contains("not a ganscope state file"));
+}
+
+/// The ganscope `train` processes running a job of the sweep in `dir`.
+fn sweep_jobs_running(dir: &std::path::Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else { continue };
+        let words: Vec<String> = cmd.split(|&b| b == 0).map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+        if words.first().is_some_and(|w| w.ends_with("/ganscope"))
+            && words.iter().any(|w| w == "train")
+            && words.iter().any(|w| w.contains(&needle))
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Emitted job lines run two at a time under `xargs -P 2`, one killed mid-run, and a finished
+/// summary damaged afterwards: `--collect` names the damaged file, the next `sweep` runs exactly
+/// the missing and damaged runs, and every run is then present exactly once. The lines pin one
+/// thread and carry the sweep's engine and backend; the Slurm script runs a line per task.
+#[test]
+fn a_sweep_survives_a_killed_job_and_a_damaged_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sw");
+    let sweep_args = |extra: &[&str]| {
+        let mut c = ganscope();
+        c.args(["sweep", "--preset", "ns-ring", "--set", "train.eval_samples=300", "--grid", "loss.kind=ns,hinge", "--seeds", "3"])
+            .args(["--steps", "3000", "--backend", "cpu", "--engine", "host", "--out"])
+            .arg(&out)
+            .args(extra);
+        c
+    };
+    let jobs = dir.path().join("jobs.txt");
+    let script = dir.path().join("sweep.sbatch");
+    run_ok(&mut sweep_args(&["--emit-jobs", jobs.to_str().unwrap(), "--emit-slurm", script.to_str().unwrap()]));
+    let lines = std::fs::read_to_string(&jobs).unwrap();
+    assert_eq!(lines.lines().count(), 6);
+    for l in lines.lines() {
+        for w in ["--threads 1", "--engine host", "--backend cpu", "--summary-out"] {
+            assert!(l.contains(w), "`{w}` missing from {l}");
+        }
+    }
+    let sbatch = std::fs::read_to_string(&script).unwrap();
+    assert!(sbatch.contains("#SBATCH --array=0-5") && sbatch.contains("#SBATCH --cpus-per-task=1"), "{sbatch}");
+
+    // Two at a time; the first job seen running is killed.
+    let mut xargs = std::process::Command::new("sh")
+        .args(["-c", "xargs -P 2 -d '\\n' -n 1 sh -c 'sh -c \"$1\"' job < \"$0\"", jobs.to_str().unwrap()])
+        .env("GANSCOPE_NO_GPU_PROBE", "1")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let victim = loop {
+        if let Some(&pid) = sweep_jobs_running(&out).first() {
+            break pid;
+        }
+        assert!(started.elapsed().as_secs() < 60, "no job started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(std::process::Command::new("kill").args(["-9", &victim.to_string()]).status().unwrap().success());
+    xargs.wait().unwrap();
+    let summaries =
+        || std::fs::read_dir(out.join("runs")).unwrap().flatten().map(|e| e.file_name().into_string().unwrap()).collect::<Vec<_>>();
+    let finished = summaries();
+    assert!(finished.len() < 6, "the killed job left no summary: {finished:?}");
+    assert!(finished.iter().all(|n| n.ends_with(".json") && !n.starts_with('.')), "no temporary files left: {finished:?}");
+
+    // A finished summary cut in half, as an older ganscope killed mid-write would leave it.
+    let victim_summary = out.join("runs").join(&finished[0]);
+    let text = std::fs::read_to_string(&victim_summary).unwrap();
+    std::fs::write(&victim_summary, &text[..text.len() / 2]).unwrap();
+    let o = ganscope().args(["sweep", "--collect", out.to_str().unwrap()]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains(&format!("left out {}", victim_summary.display())), "{err}");
+
+    // The same sweep again: it runs the killed, the never-started and the damaged runs.
+    let o = sweep_args(&["--jobs", "2"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains(&format!("{} already done", finished.len() - 1)), "{err}");
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut keys: Vec<String> = runs.lines().skip(1).map(|l| l.split(',').take(2).collect::<Vec<_>>().join(",")).collect();
+    keys.sort();
+    assert_eq!(keys, ["hinge,0", "hinge,1", "hinge,2", "ns,0", "ns,1", "ns,2"], "every run exactly once:\n{runs}");
+
+    // The Slurm script as a task runs it: task 0 runs line 1 (again: its summary is rewritten whole).
+    let line1 = lines.lines().next().unwrap();
+    let o =
+        std::process::Command::new("bash").arg(&script).env("SLURM_ARRAY_TASK_ID", "0").env("GANSCOPE_NO_GPU_PROBE", "1").output().unwrap();
+    assert!(o.status.success(), "task 0 of {line1}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = std::process::Command::new("bash").arg(&script).env("SLURM_ARRAY_TASK_ID", "6").output().unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no job line 7"));
 }

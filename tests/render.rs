@@ -3,6 +3,8 @@
 
 #![cfg(feature = "gui")]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -50,6 +52,9 @@ fn gif_frames(bytes: &[u8]) -> Vec<(u16, u16, Vec<u8>)> {
 
 #[test]
 fn gif_has_a_frame_per_k_steps_of_the_asked_size_and_reruns_byte_identical() {
+    if common::skip_display_test("render (needs a graphics adapter)") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.gif"), dir.path().join("b.gif"));
     render_ok(&a, &[]);
@@ -67,6 +72,9 @@ fn gif_has_a_frame_per_k_steps_of_the_asked_size_and_reruns_byte_identical() {
 
 #[test]
 fn apng_likewise_and_a_directory_gets_png_frames() {
+    if common::skip_display_test("render (needs a graphics adapter)") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.apng"), dir.path().join("b.apng"));
     render_ok(&a, &["--plots", ""]);
@@ -96,6 +104,9 @@ fn apng_likewise_and_a_directory_gets_png_frames() {
 
 #[test]
 fn mp4_when_ffmpeg_is_installed() {
+    if common::skip_display_test("render (needs a graphics adapter)") {
+        return;
+    }
     let have = Command::new("ffmpeg").arg("-version").output().is_ok_and(|o| o.status.success());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("a.mp4");
@@ -138,4 +149,48 @@ fn bad_render_arguments_are_named() {
     let o = render(&dir.path().join("a.gif"), &["--size", "320by240"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--size wants WxH"));
     assert!(!dir.path().join("a.gif").exists(), "nothing is written for bad arguments");
+}
+
+/// CIE L* of an sRGB colour.
+fn lightness([r, g, b]: [f64; 3]) -> f64 {
+    let lin = |v: f64| {
+        let v = v / 255.0;
+        if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    let y = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    if y > 216.0 / 24389.0 { 116.0 * y.cbrt() - 16.0 } else { y * 24389.0 / 27.0 }
+}
+
+/// A covered and a missed mode differ in lightness, not only in hue (green / red is what most
+/// colour-blind viewers confuse): on a collapsed run both are drawn, and their rings' L* differ
+/// by at least 15.
+#[test]
+fn covered_and_missed_modes_differ_in_lightness() {
+    if common::skip_display_test("render (needs a graphics adapter)") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("modes");
+    let args = ["--preset", "collapse", "--steps", "800", "--every", "800", "--size", "400x400", "--layers", "modes", "--plots", ""];
+    render_ok(Path::new(&format!("{}/", frames.display())), &args);
+    let img = image::open(frames.join("frame_00001.png")).unwrap().to_rgb8();
+    // Ring pixels: saturated ones (the background, the axes and the text are grey).
+    let (mut dark, mut light) = (Vec::new(), Vec::new());
+    for p in img.pixels() {
+        let [r, g, b] = p.0.map(f64::from);
+        let chroma = r.max(g).max(b) - r.min(g).min(b);
+        if chroma < 60.0 {
+            continue;
+        }
+        // Blue-dominant: a covered ring; red-dominant: a missed one.
+        if b > r { dark.push([r, g, b]) } else { light.push([r, g, b]) }
+    }
+    assert!(dark.len() > 30 && light.len() > 30, "both mode states drawn: {} covered, {} missed ring pixels", dark.len(), light.len());
+    let mean = |v: &[[f64; 3]]| {
+        let n = v.len() as f64;
+        [0, 1, 2].map(|i| v.iter().map(|p| p[i]).sum::<f64>() / n)
+    };
+    let (covered, missed) = (lightness(mean(&dark)), lightness(mean(&light)));
+    eprintln!("L*: covered {covered:.1}, missed {missed:.1}");
+    assert!((covered - missed).abs() >= 15.0, "covered L* {covered:.1} vs missed L* {missed:.1}: told apart by hue alone");
 }

@@ -2,33 +2,35 @@
 //! lab, trains, writes a PNG of the whole window and exits. The PNG must show the heatmap
 //! (many distinct surface colours) and the fake samples (their orange inside the plot).
 
+mod common;
+
 use std::process::Command;
 
-fn display_command() -> Option<Command> {
+fn has(tool: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// ganscope in a window: on $DISPLAY, or under xvfb-run.
+fn display_command() -> Command {
     if std::env::var_os("DISPLAY").is_some() {
-        return Some(Command::new(env!("CARGO_BIN_EXE_ganscope")));
+        return Command::new(env!("CARGO_BIN_EXE_ganscope"));
     }
-    let xvfb = Command::new("sh").args(["-c", "command -v xvfb-run"]).output().ok()?;
-    if !xvfb.status.success() {
-        return None;
-    }
+    assert!(
+        has("xvfb-run"),
+        "the window tests need an X display or xvfb-run (apt-get install xvfb xauth mesa-vulkan-drivers libgl1-mesa-dri); \
+         GANSCOPE_SKIP_DISPLAY_TESTS=1 skips them outside CI"
+    );
     let mut c = Command::new("xvfb-run");
     c.args(["-a", "-s", "-screen 0 1600x1000x24", env!("CARGO_BIN_EXE_ganscope")]);
-    Some(c)
+    c
 }
 
 #[test]
 fn screenshot_mode_writes_a_png_with_heatmap_and_samples() {
-    let Some(mut cmd) = display_command() else {
-        // Skipping is a choice made out loud, never a silent pass.
-        assert!(
-            std::env::var_os("GANSCOPE_SKIP_WINDOW_TEST").is_some() && std::env::var_os("CI").is_none(),
-            "the window test needs an X display or xvfb-run (apt-get install xvfb xauth mesa-vulkan-drivers); \
-             set GANSCOPE_SKIP_WINDOW_TEST=1 to skip it outside CI"
-        );
-        println!("SKIPPED: no DISPLAY and no xvfb-run (GANSCOPE_SKIP_WINDOW_TEST is set)");
+    if common::skip_display_test("the window screenshot") {
         return;
-    };
+    }
+    let mut cmd = display_command();
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("shot.png");
     let out = cmd
@@ -73,11 +75,10 @@ fn screenshot_mode_writes_a_png_with_heatmap_and_samples() {
 /// mode's exit) finishes the file, whose frames all have the first frame's size.
 #[test]
 fn record_flag_writes_a_gif_of_the_run() {
-    let Some(mut cmd) = display_command() else {
-        assert!(std::env::var_os("GANSCOPE_SKIP_WINDOW_TEST").is_some() && std::env::var_os("CI").is_none(), "needs a display");
-        println!("SKIPPED: no DISPLAY and no xvfb-run (GANSCOPE_SKIP_WINDOW_TEST is set)");
+    if common::skip_display_test("the window recording") {
         return;
-    };
+    }
+    let mut cmd = display_command();
     let dir = tempfile::tempdir().unwrap();
     let (png, gif_path) = (dir.path().join("shot.png"), dir.path().join("run.gif"));
     let out = cmd
@@ -102,4 +103,79 @@ fn record_flag_writes_a_gif_of_the_run() {
         frames += 1;
     }
     assert!(frames >= 2 && w >= 100 && h >= 100, "{frames} frames of {w}×{h}:\n{err}");
+}
+
+/// **C** in the window puts the run's share string on the system clipboard, where another
+/// program (`xclip`) reads it: the same string `ganscope config --share` prints.
+#[test]
+fn the_share_string_reaches_the_system_clipboard() {
+    if common::skip_display_test("the clipboard test") {
+        return;
+    }
+    for tool in ["xvfb-run", "xdotool", "xclip"] {
+        assert!(
+            has(tool),
+            "the clipboard test needs {tool} (apt-get install xvfb xauth xdotool xclip); GANSCOPE_SKIP_DISPLAY_TESTS=1 skips it"
+        );
+    }
+    let exe = env!("CARGO_BIN_EXE_ganscope");
+    // The window starts paused; once it is mapped and has drawn, C is pressed in it.
+    let script = format!(
+        "{exe} --preset wgan-gp --backend cpu & pid=$!; \
+         win=$(xdotool search --sync --name ganscope | head -n 1); sleep 3; \
+         xdotool windowfocus --sync $win key c; sleep 1; \
+         xclip -o -selection clipboard; status=$?; kill $pid; wait $pid; exit $status"
+    );
+    let out = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x1000x24", "sh", "-c", &script])
+        .env("GANSCOPE_NO_GPU_PROBE", "1")
+        .output()
+        .unwrap();
+    let copied = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let expected = Command::new(exe).args(["config", "--preset", "wgan-gp", "--share"]).output().unwrap();
+    let expected = String::from_utf8_lossy(&expected.stdout).trim().to_string();
+    assert!(expected.starts_with("gs1:"), "{expected}");
+    assert_eq!(copied, expected, "the clipboard holds the share string; stderr:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The window probes for a GPU exactly as the command line does: under Xvfb with Mesa the probe
+/// finds lavapipe (Vulkan) and names it as the reason training runs on the CPU — no panic text
+/// from the graphics stack (whose GL backend used to panic inside the window's GL context).
+#[test]
+fn the_window_finds_the_adapter_the_command_line_finds() {
+    if common::skip_display_test("the window's GPU probe") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = display_command()
+        .args(["--preset", "ns-ring", "--steps", "20", "--screenshot"])
+        .arg(dir.path().join("shot.png"))
+        .env_remove("GANSCOPE_NO_GPU_PROBE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "window run failed:\n{err}");
+    assert!(!err.contains("panicked"), "no panic text on stderr:\n{err}");
+    let line = err.lines().find(|l| l.starts_with("window: trained on")).unwrap_or_else(|| panic!("no device line:\n{err}"));
+    let cli = Command::new(env!("CARGO_BIN_EXE_ganscope"))
+        .args(["train", "--preset", "ns-ring", "--steps", "5", "--summary-out"])
+        .arg(dir.path().join("s.json"))
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
+    let reason = summary["backend_reason"].as_str().unwrap();
+    assert!(line.ends_with(&format!(": {reason}")), "the window's reason `{line}` is the command line's `{reason}`");
+    assert!(!reason.contains("panicked") && !reason.contains("inside the graphics driver"), "{reason}");
+
+    // Asked for wgpu, the window trains on that adapter (lavapipe here).
+    let out = display_command()
+        .args(["--preset", "ns-ring", "--steps", "10", "--backend", "wgpu", "--screenshot"])
+        .arg(dir.path().join("shot2.png"))
+        .env_remove("GANSCOPE_NO_GPU_PROBE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !err.contains("panicked"), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("window: trained on wgpu")), "{err}");
 }

@@ -172,6 +172,21 @@ fn the_dirac_tab_opens_from_the_r1_preset_and_recomputes() {
     h.run_steps(2);
     let plain = h.state_mut().dirac_view().final_norm();
     assert!(plain > 1.0, "the plain GAN does not: {plain}");
+
+    // Presented: no controls, the preset's title, and the presenter's bar steps the presets.
+    h.get_by_label("Present (F11)").click();
+    h.run_steps(3);
+    assert_eq!(h.state().tab(), ganscope::app::Tab::Dirac, "the Dirac tab is presented, not the 2-D lab");
+    assert!(h.query_by_label("Method").is_none(), "controls hidden");
+    let before = h.state_mut().dirac_view().preset_name().to_string();
+    h.get_by_label("Next preset").click();
+    h.run_steps(2);
+    let after = h.state_mut().dirac_view().preset_name().to_string();
+    assert_ne!(after, before, "the bar's next preset changes the Dirac preset");
+    let title = ganscope::dirac::presets::get(&after).unwrap().title;
+    assert!(h.query_by_label(title).is_some(), "the Dirac preset's title is the caption");
+    h.get_by_label("Exit presentation").click();
+    h.run_steps(3);
     h.get_by_label("2-D lab").click();
     h.run_steps(2);
     assert_eq!(h.state().tab(), ganscope::app::Tab::Lab);
@@ -244,6 +259,11 @@ fn presentation_mode_and_the_keyboard_flow() {
     assert!(h.state().presenting());
     assert!(h.query_by_label("Reset").is_none(), "controls hidden while presenting");
     assert!(h.query_by_label_contains("The baseline").is_some(), "the preset's caption is shown");
+    // The bar for a presenter without a keyboard: play, pause.
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "running", |a| a.snapshot().is_some_and(|s| s.running));
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "paused", |a| a.snapshot().is_some_and(|s| !s.running));
     h.key_press(eframe::egui::Key::F11);
     h.run_steps(3);
     assert!(!h.state().presenting());

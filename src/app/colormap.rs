@@ -1,13 +1,23 @@
 //! Colours: a diverging map for D's surface (blue = "fake", red = "real"), chosen to read on a
 //! projector, and the sample colours used everywhere.
+//!
+//! Samples and modes take the Okabe–Ito palette (Okabe & Ito 2008), which stays distinct under
+//! the common colour-vision deficiencies; the mode states also differ in lightness and in shape
+//! (a filled ring, a hollow dashed one), so nothing rests on hue alone.
 
 use eframe::egui::Color32;
 
-pub const REAL: Color32 = Color32::from_rgb(20, 130, 60);
-pub const FAKE: Color32 = Color32::from_rgb(245, 130, 0);
+/// Okabe–Ito bluish green.
+pub const REAL: Color32 = Color32::from_rgb(0, 158, 115);
+/// Okabe–Ito orange.
+pub const FAKE: Color32 = Color32::from_rgb(230, 159, 0);
 pub const ARROW: Color32 = Color32::from_rgb(60, 60, 60);
-pub const COVERED: Color32 = Color32::from_rgb(20, 150, 60);
-pub const MISSED: Color32 = Color32::from_rgb(200, 40, 40);
+/// A covered mode: Okabe–Ito blue, darkened (L* ≈ 37), filled.
+pub const COVERED: Color32 = Color32::from_rgb(0, 90, 150);
+/// A missed mode: Okabe–Ito reddish purple (L* ≈ 61), hollow and dashed.
+pub const MISSED: Color32 = Color32::from_rgb(204, 121, 167);
+/// How opaque a covered mode's fill is.
+pub const MODE_FILL_ALPHA: f32 = 0.25;
 /// Points being drawn by hand ("Draw your own data").
 pub const DRAWN: Color32 = Color32::from_rgb(150, 40, 200);
 
@@ -25,4 +35,25 @@ pub fn mode_colour(i: usize, k: usize) -> Color32 {
     let h = i as f32 / k.max(1) as f32;
     let hsva = eframe::egui::ecolor::Hsva::new(h, 0.75, 0.85, 1.0);
     hsva.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CIE L* (0 black … 100 white) of an sRGB colour: lightness as the eye sees it.
+    fn lightness(c: Color32) -> f32 {
+        let lin = |u: u8| {
+            let v = u as f32 / 255.0;
+            if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+        };
+        let y = 0.2126 * lin(c.r()) + 0.7152 * lin(c.g()) + 0.0722 * lin(c.b());
+        if y > 216.0 / 24389.0 { 116.0 * y.cbrt() - 16.0 } else { y * 24389.0 / 27.0 }
+    }
+
+    #[test]
+    fn mode_states_differ_in_lightness() {
+        assert!((lightness(COVERED) - lightness(MISSED)).abs() >= 15.0);
+        assert!((lightness(COVERED) - 37.0).abs() < 2.0 && (lightness(MISSED) - 61.0).abs() < 2.0, "as the comments say");
+    }
 }

@@ -6,7 +6,7 @@ use super::colormap::{self, ARROW, COVERED, FAKE, MISSED, REAL};
 use crate::trainer::view::SlowLayers;
 use crate::worker::Snapshot;
 use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
-use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+use egui_plot::{Arrows, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points, Polygon};
 
 /// Which layers are drawn (persisted).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -81,6 +81,7 @@ impl DataView {
         let painting = self.drawing.as_ref().is_some_and(|d| d.on);
         let drawn: Vec<[f32; 2]> = self.drawing.as_ref().filter(|d| d.on).map(|d| d.points.clone()).unwrap_or_default();
         self.legend(ui, slow, layers);
+        self.key(ui, s, layers);
         if layers.surface && slow.surface_n > 0 {
             // Upload once per computed surface (snapshots between refreshes share it).
             let key = std::sync::Arc::as_ptr(&v.slow) as usize;
@@ -107,8 +108,7 @@ impl DataView {
             .allow_scroll(false)
             .allow_drag(!painting)
             .allow_boxed_zoom(!painting)
-            .show_grid(false)
-            .legend(egui_plot::Legend::default());
+            .show_grid(false);
         let hover = plot.show(ui, |p| {
             if layers.surface
                 && let Some(t) = &self.texture
@@ -138,8 +138,23 @@ impl DataView {
                             [c[0] as f64 + r * a.cos(), c[1] as f64 + r * a.sin()]
                         })
                         .collect();
-                    let name = if covered { "mode covered" } else { "mode missed" };
-                    p.line(Line::new(name, PlotPoints::new(pts)).color(if covered { COVERED } else { MISSED }).width(1.5));
+                    // Told apart by lightness and shape as well as hue: filled vs hollow, dashed.
+                    if covered {
+                        p.polygon(
+                            Polygon::new("mode covered", PlotPoints::new(pts))
+                                .fill_color(COVERED.gamma_multiply(colormap::MODE_FILL_ALPHA))
+                                .stroke(egui::Stroke::new(2.0, COVERED))
+                                .id(("mode", i)),
+                        );
+                    } else {
+                        p.line(
+                            Line::new("mode missed", PlotPoints::new(pts))
+                                .color(MISSED)
+                                .width(2.0)
+                                .style(egui_plot::LineStyle::dashed_dense())
+                                .id(("mode", i)),
+                        );
+                    }
                 }
             }
             if layers.manifold {
@@ -195,6 +210,33 @@ impl DataView {
             }
             ui.label(text);
         }
+    }
+
+    /// What the marks are, above the plot (a legend inside it would hide a mode).
+    fn key(&self, ui: &mut Ui, s: &Snapshot, layers: &Layers) {
+        use super::key::Swatch;
+        let mut items = Vec::new();
+        if layers.real {
+            items.push((Swatch::Dot(REAL), "real"));
+        }
+        if layers.fake {
+            items.push((Swatch::Dot(FAKE), "fake"));
+        }
+        if layers.modes && s.modes.is_some() {
+            items.push((Swatch::Ring { colour: COVERED, filled: true }, "mode covered"));
+            items.push((Swatch::Ring { colour: MISSED, filled: false }, "mode missed"));
+        }
+        if layers.arrows {
+            let diffusion = s.config.model.kind == crate::config::ModelKind::Diffusion;
+            items.push((Swatch::Arrow(ARROW), if diffusion { "denoiser's push" } else { "∂D/∂x at fakes" }));
+        }
+        if layers.field {
+            items.push((Swatch::Arrow(egui::Color32::from_gray(90)), "gradient field"));
+        }
+        if layers.manifold {
+            items.push((Swatch::Line(egui::Color32::from_rgb(120, 60, 160)), "G manifold"));
+        }
+        super::key::row(ui, &items);
     }
 
     /// The colour legend of the surface: what blue and red mean, with the value range.

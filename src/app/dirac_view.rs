@@ -6,7 +6,7 @@
 use crate::dirac::presets::{self as dpresets, DiracPreset};
 use crate::dirac::{self, DiracGan, Method, Update};
 use eframe::egui::{self, Color32, ComboBox, DragValue, Slider, Ui};
-use egui_plot::{Arrows, HLine, Legend, Line, Plot, PlotPoints, Points, VLine};
+use egui_plot::{Arrows, HLine, Line, Plot, PlotPoints, Points, VLine};
 use std::time::Instant;
 
 const PATH: Color32 = Color32::from_rgb(30, 110, 220);
@@ -140,13 +140,49 @@ impl DiracView {
         self.computed = Some(Computed { settings: self.settings.clone(), gan, path, eigenvalues });
     }
 
-    pub fn ui(&mut self, ui: &mut Ui) {
-        egui::Panel::left("dirac controls").resizable(true).default_size(300.0).show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
-        });
+    /// The preset `offset` places after the current one, wrapping around (N / P, and the
+    /// presenter's bar).
+    pub fn step_preset(&mut self, offset: isize) {
+        let n = dpresets::PRESETS.len() as isize;
+        let at = dpresets::PRESETS.iter().position(|p| p.name == self.preset).unwrap_or(0) as isize;
+        self.load_preset(dpresets::PRESETS[(at + offset).rem_euclid(n) as usize].name);
+    }
+
+    /// Plays the path's animation from where it is (from the start once at the end), or stops it.
+    pub fn toggle_play(&mut self) {
+        if self.playing {
+            self.playing = false;
+        } else {
+            if self.shown >= self.settings.steps {
+                self.shown = 0;
+            }
+            self.playing = true;
+            self.last_tick = None;
+        }
+    }
+
+    /// Whether the path is being animated.
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    /// The preset's title, for the presentation caption.
+    pub fn title(&self) -> &'static str {
+        dpresets::get(self.preset).map_or("", |p| p.title)
+    }
+
+    /// The tab. `present`: no controls, the phase portrait as large as the window allows.
+    pub fn ui(&mut self, ui: &mut Ui, present: bool) {
+        if !present {
+            egui::Panel::left("dirac controls").resizable(true).default_size(300.0).show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
+            });
+        }
         self.compute();
         self.animate(ui.ctx());
-        egui::Panel::right("dirac plots").resizable(true).default_size(380.0).show(ui, |ui| {
+        // The phase portrait is the tab's picture: the side plots get a third at most.
+        let third = ui.available_width() / 3.0;
+        egui::Panel::right("dirac plots").resizable(true).default_size(third.min(380.0)).max_size(third).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let c = self.computed.as_ref().expect("computed");
                 let at = c.path[self.shown.min(c.path.len() - 1)];
@@ -155,7 +191,12 @@ impl DiracView {
                 eigen_plot(ui, c);
             });
         });
-        egui::CentralPanel::default().show(ui, |ui| self.field_plot(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if present {
+                ui.label(egui::RichText::new(self.title()).heading());
+            }
+            self.field_plot(ui)
+        });
     }
 
     fn animate(&mut self, ctx: &egui::Context) {
@@ -294,6 +335,21 @@ impl DiracView {
     /// the path and its start. A click sets the start.
     fn field_plot(&mut self, ui: &mut Ui) {
         let c = self.computed.as_ref().expect("computed");
+        use super::key::Swatch;
+        let mut key = vec![(Swatch::Arrow(Color32::from_gray(150)), "v(θ, ψ)")];
+        if self.fine_field {
+            key.push((Swatch::Arrow(Color32::from_gray(95)), "direction"));
+        }
+        if c.gan.method == Method::Wgan {
+            key.push((Swatch::Line(Color32::from_gray(120)), "clip |ψ| ≤ 1"));
+        }
+        key.extend([
+            (Swatch::Line(PATH), "path"),
+            (Swatch::Dot(START), "start (click to move)"),
+            (Swatch::Diamond(PATH), "now"),
+            (Swatch::Dot(DATA), "equilibrium"),
+        ]);
+        super::key::row(ui, &key);
         let side = ui.available_width().min(ui.available_height()).max(100.0);
         let shown = self.shown.min(c.path.len() - 1);
         let fine = self.fine_field;
@@ -309,7 +365,6 @@ impl DiracView {
             .allow_boxed_zoom(false)
             .x_axis_label("θ (generator)")
             .y_axis_label("ψ (discriminator)")
-            .legend(Legend::default())
             .show(ui, |p| {
                 if fine {
                     let (o, t) = field_arrows(&c.gan, 25, 0.6);
@@ -369,6 +424,15 @@ fn field_arrows(gan: &DiracGan, n: usize, unit: f64) -> (Vec<[f64; 2]>, Vec<[f64
 /// The 1-D picture: the data's Dirac at 0, the generator's at θ, and D(x) = ψx.
 fn one_d_picture(ui: &mut Ui, (theta, psi): (f64, f64)) {
     ui.label(egui::RichText::new("In one dimension").strong());
+    use super::key::Swatch;
+    super::key::row(
+        ui,
+        &[
+            (Swatch::Line(Color32::from_rgb(200, 80, 40)), "D(x) = ψx"),
+            (Swatch::Line(DATA), "data δ₀"),
+            (Swatch::Line(PATH), "generator δ_θ"),
+        ],
+    );
     Plot::new("dirac 1d")
         .height(170.0)
         .default_x_bounds(-2.5, 2.5)
@@ -377,7 +441,6 @@ fn one_d_picture(ui: &mut Ui, (theta, psi): (f64, f64)) {
         .allow_scroll(false)
         .allow_zoom(false)
         .x_axis_label("x")
-        .legend(Legend::default())
         .show(ui, |p| {
             p.line(
                 Line::new("D(x) = ψx", PlotPoints::new(vec![[-2.5, -2.5 * psi], [2.5, 2.5 * psi]]))
@@ -430,6 +493,12 @@ fn eigen_plot(ui: &mut Ui, c: &Computed) {
         }
     ));
     let penalised = matches!(c.gan.method, Method::GradPenalty | Method::NsGanGradPenalty);
+    use super::key::Swatch;
+    let mut key = vec![(Swatch::Dot(START), "now"), (Swatch::Line(Color32::from_gray(100)), "stable to the left of 0")];
+    if penalised {
+        key.extend([(Swatch::Line(Color32::from_gray(150)), "λ(γ), 0 ≤ γ ≤ 2"), (Swatch::Dot(DATA), "critical γ = 1")]);
+    }
+    super::key::row(ui, &key);
     Plot::new("dirac eigenvalues")
         .height(200.0)
         .data_aspect(1.0)
@@ -439,7 +508,6 @@ fn eigen_plot(ui: &mut Ui, c: &Computed) {
         .allow_scroll(false)
         .x_axis_label("real part")
         .y_axis_label("imaginary part")
-        .legend(Legend::default())
         .show(ui, |p| {
             if penalised {
                 // The locus λ(γ) of the closed form, γ from 0 to 2.

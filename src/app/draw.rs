@@ -114,7 +114,7 @@ impl Drawing {
         for p in &self.points {
             text += &format!("{},{}\n", p[0], p[1]);
         }
-        std::fs::write(path, text)
+        crate::fsio::write_atomic(path, text)
     }
 }
 

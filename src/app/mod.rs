@@ -10,6 +10,7 @@ mod dirac_view;
 mod draw;
 mod export;
 mod file_dialog;
+mod key;
 mod recorder;
 pub mod render;
 mod side_plots;
@@ -41,6 +42,12 @@ pub enum Intent {
     Compare(String),
     /// Close the side-by-side run.
     CloseCompare,
+    /// Play or pause what the tab shows (the run, or the Dirac path's animation).
+    TogglePlay,
+    /// The preset `n` places further in the tab's menu.
+    StepPreset(isize),
+    /// Copy the running config as a share string to the system clipboard.
+    CopyShare,
 }
 
 /// The window's two labs.
@@ -98,6 +105,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("F11", "presentation mode"),
     ("F9", "start / stop recording"),
     ("F10", "PNG of the window"),
+    ("C", "copy the run's share string to the clipboard"),
     ("?", "this list"),
 ];
 
@@ -364,6 +372,22 @@ impl GanscopeApp {
                 self.dirac.load_preset(&name);
                 self.state.tab = Tab::Dirac;
             }
+            Intent::TogglePlay if self.state.tab == Tab::Dirac => self.dirac.toggle_play(),
+            Intent::TogglePlay => {
+                let running = self.snapshot.as_ref().is_some_and(|s| s.running);
+                self.apply(Intent::Worker(if running { Command::Pause } else { Command::Play }), ctx);
+            }
+            Intent::CopyShare => {
+                let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
+                ctx.copy_text(crate::share::encode(&cfg));
+                self.notice = Some(("Copied the run's share string to the clipboard".into(), Instant::now()));
+            }
+            Intent::StepPreset(n) if self.state.tab == Tab::Dirac => self.dirac.step_preset(n),
+            Intent::StepPreset(n) => {
+                let name = self.neighbour_preset(n);
+                self.controls.choose_preset(&name);
+                self.apply(Intent::Worker(Command::LoadPreset(name)), ctx);
+            }
         }
     }
 
@@ -503,13 +527,12 @@ impl GanscopeApp {
         if ctx.egui_wants_keyboard_input() {
             return out;
         }
-        let running = self.snapshot.as_ref().is_some_and(|s| s.running);
         let (mut present, mut help, mut preset_step) = (false, false, 0isize);
         let mut exports = Vec::new();
         let layers = &mut self.state.layers;
         ctx.input(|i| {
             if i.key_pressed(egui::Key::Space) {
-                out.push(Intent::Worker(if running { Command::Pause } else { Command::Play }));
+                out.push(Intent::TogglePlay);
             }
             if i.key_pressed(egui::Key::S) {
                 out.push(Intent::Worker(Command::Step));
@@ -524,6 +547,9 @@ impl GanscopeApp {
                 preset_step = -1;
             }
             present = i.key_pressed(egui::Key::F11);
+            if i.key_pressed(egui::Key::C) && !i.modifiers.any() {
+                out.push(Intent::CopyShare);
+            }
             if i.key_pressed(egui::Key::F9) {
                 exports.push(export::ExportAction::ToggleRecording);
             }
@@ -547,9 +573,7 @@ impl GanscopeApp {
             }
         });
         if preset_step != 0 {
-            let name = self.neighbour_preset(preset_step);
-            self.controls.choose_preset(&name);
-            out.push(Intent::Worker(Command::LoadPreset(name)));
+            out.push(Intent::StepPreset(preset_step));
         }
         if present {
             self.set_present(!self.state.present, ctx);
@@ -662,7 +686,7 @@ impl GanscopeApp {
             A::SaveConfig => {
                 let path = std::path::PathBuf::from(&self.state.export.config_path);
                 let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
-                match std::fs::write(&path, cfg.to_toml()) {
+                match crate::fsio::write_atomic(&path, cfg.to_toml()) {
                     Ok(()) => say(self, format!("Saved the config to {}", path.display())),
                     Err(e) => say(self, format!("Could not write {}: {e}", path.display())),
                 }
@@ -787,23 +811,42 @@ impl GanscopeApp {
         self.show_help = open;
     }
 
-    /// The bar above the view in presentation mode.
-    fn presenter_bar(&mut self, ui: &mut egui::Ui) {
+    /// The bar above the view in presentation mode: everything a presenter without a keyboard
+    /// needs (play, step, the next preset, exit), then the view's settings.
+    fn presenter_bar(&mut self, ui: &mut egui::Ui) -> Vec<Intent> {
+        let mut out = Vec::new();
+        let dirac = self.state.tab == Tab::Dirac;
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Exit presentation (F11)").clicked() {
+            let running = if dirac { self.dirac.playing() } else { self.snapshot.as_ref().is_some_and(|s| s.running) };
+            if ui.button(if running { "Pause" } else { "Play" }).on_hover_text("Space").clicked() {
+                out.push(Intent::TogglePlay);
+            }
+            if !dirac && ui.button("Step").on_hover_text("S: one training step").clicked() {
+                out.push(Intent::Worker(Command::Step));
+            }
+            if ui.button("Previous preset").on_hover_text("P").clicked() {
+                out.push(Intent::StepPreset(-1));
+            }
+            if ui.button("Next preset").on_hover_text("N").clicked() {
+                out.push(Intent::StepPreset(1));
+            }
+            if ui.button("Exit presentation").on_hover_text("F11").clicked() {
                 let ctx = ui.ctx().clone();
                 self.set_present(false, &ctx);
             }
+            ui.separator();
             ui.checkbox(&mut self.state.caption, "Caption");
             let before = self.state.present_scale;
             ui.add(egui::Slider::new(&mut self.state.present_scale, 1.0..=2.5).text("scale"));
             if before != self.state.present_scale {
                 ui.ctx().set_zoom_factor(self.state.present_scale);
             }
-            ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
-            ui.label("· Space play/pause · N / P presets · ? shortcuts");
+            if !dirac {
+                ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
+            }
             self.recording_badge(ui);
         });
+        out
     }
 
     fn status_bar(&self, ui: &mut egui::Ui) {
@@ -822,8 +865,12 @@ impl GanscopeApp {
                 ui.separator();
                 ui.label(format!("{:.0} steps/s", s.steps_per_second));
                 ui.separator();
+                // Frames are timed only while training animates them: until then there is no
+                // figure to show (a paused window keeps the last one).
                 let (median, p99) = self.frame_times.stats();
-                ui.label(format!("{:.0} fps (frame {:.1} ms, p99 {:.1} ms)", 1000.0 / median.max(0.1), median, p99));
+                if median > 0.0 {
+                    ui.label(format!("{:.0} fps (frame {:.1} ms, p99 {:.1} ms)", 1000.0 / median, median, p99));
+                }
                 if let Some(n) = self.raster_threads {
                     ui.label("· software renderer").on_hover_text(format!(
                         "The window is drawn by the CPU (no GPU), on {n} of the cores; training has the others. \
@@ -877,6 +924,15 @@ impl eframe::App for GanscopeApp {
                         self.train_rate,
                         crate::run::rss_mib().unwrap_or(f64::NAN)
                     );
+                    if let Some(s) = &self.snapshot {
+                        let b = &s.backend;
+                        eprintln!(
+                            "window: trained on {} ({}){}",
+                            b.backend,
+                            b.adapter,
+                            if b.reason.is_empty() { String::new() } else { format!(": {}", b.reason) }
+                        );
+                    }
                     let (path, done) = (job.path.clone(), job.done.clone());
                     let ctx2 = ctx.clone();
                     ctx.request_screenshot(move |image| {
@@ -911,7 +967,9 @@ impl eframe::App for GanscopeApp {
         self.show_export = open;
         egui::Panel::top("tabs").show(ui, |ui| {
             if self.state.present {
-                return self.presenter_bar(ui);
+                let bar = self.presenter_bar(ui);
+                intents.extend(bar);
+                return;
             }
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Lab, "2-D lab").on_hover_text("A GAN learning a 2-D distribution, live.");
@@ -933,8 +991,8 @@ impl eframe::App for GanscopeApp {
         if !self.state.present {
             egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         }
-        if self.state.tab == Tab::Dirac && !self.state.present {
-            self.dirac.ui(ui);
+        if self.state.tab == Tab::Dirac {
+            self.dirac.ui(ui, self.state.present);
             for i in intents {
                 self.apply(i, ui.ctx());
             }

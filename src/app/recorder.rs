@@ -172,15 +172,10 @@ pub fn crop_image(image: &eframe::egui::ColorImage, (x0, y0, x1, y1): (u32, u32,
 /// Writes `f` as a PNG at `path` through a sibling `.part` file and a rename, so whoever waits
 /// for the file (a file manager, a script, a test) never reads half an image.
 pub fn save_png(path: &std::path::Path, f: &Frame) -> Result<(), String> {
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = std::path::PathBuf::from(part);
-    image::save_buffer_with_format(&part, &f.rgba, f.width, f.height, image::ColorType::Rgba8, image::ImageFormat::Png)
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::write_buffer_with_format(&mut png, &f.rgba, f.width, f.height, image::ColorType::Rgba8, image::ImageFormat::Png)
         .map_err(|e| e.to_string())?;
-    std::fs::rename(&part, path).map_err(|e| {
-        let _ = std::fs::remove_file(&part);
-        e.to_string()
-    })
+    crate::fsio::write_atomic(path, png.into_inner()).map_err(|e| e.to_string())
 }
 
 /// `f` cut or padded (black, top-left aligned) to `w` × `h`: the first frame's size holds for
@@ -202,8 +197,21 @@ fn fit(f: Frame, w: u32, h: u32) -> Frame {
     Frame { width: w, height: h, rgba: out }
 }
 
-/// The encoder thread: every frame at the first frame's size (`fit`).
+/// The encoder thread: every frame at the first frame's size (`fit`), into a temporary sibling
+/// renamed over `path` once the file is complete (a crash mid-recording leaves no broken file).
 fn encode(rx: Receiver<Msg>, path: &Path, format: Format, fps: f32) -> Result<usize, String> {
+    let part = crate::fsio::part_path(path);
+    match encode_into(rx, &part, format, fps) {
+        Ok(n) => crate::fsio::finish(&part, path).map(|()| n).map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            Err(e.replace(&part.display().to_string(), &path.display().to_string()))
+        }
+    }
+}
+
+/// `encode`'s work, writing to `path` as it goes.
+fn encode_into(rx: Receiver<Msg>, path: &Path, format: Format, fps: f32) -> Result<usize, String> {
     let io = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     let mut size = None;
     let mut n = 0usize;
@@ -279,7 +287,8 @@ fn encode(rx: Receiver<Msg>, path: &Path, format: Format, fps: f32) -> Result<us
                             "-i",
                             "-",
                         ])
-                        .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p"])
+                        // `-f mp4`: the temporary file's name says nothing of the container.
+                        .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-f", "mp4"])
                         .arg(path)
                         .stdin(std::process::Stdio::piped())
                         .spawn()
@@ -300,8 +309,7 @@ fn encode(rx: Receiver<Msg>, path: &Path, format: Format, fps: f32) -> Result<us
         }
     }
     if n == 0 {
-        // Nothing arrived (stopped before the first frame rendered): no half-written file.
-        let _ = std::fs::remove_file(path);
+        // Nothing arrived (stopped before the first frame rendered): no file at all.
         return Err(format!("no frame was captured, so {} was not written", path.display()));
     }
     Ok(n)

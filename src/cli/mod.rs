@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use ganscope::backend::{self, BackendChoice, Compute};
 use ganscope::config::Config;
 use ganscope::engine::EngineChoice;
+use ganscope::fsio;
 use ganscope::presets;
 use ganscope::run::{self, write_metrics_csv, write_samples_csv};
 use ganscope::trainer::Trainer;
@@ -14,6 +15,7 @@ use ganscope::trainer::state::TrainState;
 use std::path::PathBuf;
 use std::time::Instant;
 
+pub mod sweep;
 pub mod symptoms;
 
 /// `println!` that returns the write error instead of panicking, so `ganscope presets | head`
@@ -70,6 +72,10 @@ pub struct ComputeArgs {
     /// `burn` forces burn's autodiff (e.g. to compare the two).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto, global = true)]
     pub engine: EngineArg,
+    /// CPU threads training may use (default: every core). A sweep's job lines say 1: a
+    /// scheduler runs one job per core.
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -109,6 +115,20 @@ impl ComputeArgs {
         }
     }
 
+    /// The flags that choose the device and the engine, as a job line repeats them.
+    pub fn words(&self) -> Vec<String> {
+        let name = |v: &dyn std::fmt::Debug| format!("{v:?}").to_lowercase();
+        vec!["--backend".into(), name(&self.backend), "--engine".into(), name(&self.engine)]
+    }
+
+    /// Caps rayon's pool (every CPU pass runs on it) at `--threads`, before anything uses it.
+    pub fn apply_threads(&self) -> Result<()> {
+        if let Some(n) = self.threads {
+            rayon::ThreadPoolBuilder::new().num_threads(n as usize).build_global().context("cannot set up the --threads pool")?;
+        }
+        Ok(())
+    }
+
     /// `GANSCOPE_NO_GPU_PROBE` (set) skips the GPU probe under `--backend auto`.
     pub fn probe_gpu(&self) -> bool {
         std::env::var_os("GANSCOPE_NO_GPU_PROBE").is_none()
@@ -134,7 +154,7 @@ pub enum Command {
     /// The Dirac-GAN of Mescheder et al. 2018: which training methods converge.
     Dirac(DiracArgs),
     /// Run a grid of config values × seeds in parallel; write runs.csv, summary.csv, plot.png.
-    Sweep(SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Render a run to a GIF, APNG, MP4 or PNG frames: frame k after exactly k·K steps, drawn
     /// by the window's own code offscreen.
     Render(RenderArgs),
@@ -316,174 +336,6 @@ pub struct BenchArgs {
     /// stays flat within one process).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rss_every: Option<u64>,
-}
-
-#[derive(Args, Debug)]
-pub struct SweepArgs {
-    #[command(flatten)]
-    pub cfg: ConfigArgs,
-    /// A swept key and its values, e.g. `--grid optim.d.lr=1e-3,1e-4` (repeat for more keys;
-    /// the first is the plot's x axis, the second its lines).
-    #[arg(long, value_name = "KEY=V1,V2,…", required_unless_present = "collect")]
-    pub grid: Vec<String>,
-    /// Seeds per grid point (0, 1, …).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
-    pub seeds: u64,
-    /// Steps per run (default: the config's train.steps).
-    #[arg(long)]
-    pub steps: Option<u64>,
-    /// Runs at a time (default: the number of cores).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub jobs: Option<u64>,
-    /// The metric plot.png shows.
-    #[arg(long, default_value = "modes_covered")]
-    pub metric: String,
-    /// The sweep's directory (runs/, runs.csv, summary.csv, plot.png).
-    #[arg(long, value_name = "DIR", required_unless_present = "collect")]
-    pub out: Option<PathBuf>,
-    /// Do not run: write one self-contained `ganscope train` command line per unfinished run
-    /// to FILE (for GNU parallel, a Slurm array, …), then `--collect DIR` when they are done.
-    #[arg(long, value_name = "FILE")]
-    pub emit_jobs: Option<PathBuf>,
-    /// Build runs.csv, summary.csv and plot.png in DIR from the runs finished there.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["grid", "emit_jobs", "preset", "config"])]
-    pub collect: Option<PathBuf>,
-}
-
-pub fn sweep_cmd(cli: &Cli, args: &SweepArgs) -> Result<()> {
-    use ganscope::sweep::{self, RunSpec, Sweep};
-    use rayon::prelude::*;
-    if let Some(dir) = &args.collect {
-        let path = dir.join("sweep.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("{} is not a sweep directory (no sweep.json)", dir.display()))?;
-        let sw: Sweep = serde_json::from_str(&text).with_context(|| format!("{} is damaged", path.display()))?;
-        return write_sweep_outputs(dir, &sw);
-    }
-    let dir = args.out.clone().expect("clap: --out is required without --collect");
-    let base = args.cfg.load()?;
-    let grid = args.grid.iter().map(|g| sweep::parse_axis(g)).collect::<std::result::Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
-    let sw = Sweep { grid, seeds: args.seeds, steps: args.steps.unwrap_or(base.train.steps), metric: args.metric.clone() };
-    if !sweep::METRICS.contains(&sw.metric.as_str()) {
-        bail!("unknown --metric `{}` (one of: {})", sw.metric, sweep::METRICS.join(", "));
-    }
-    sw.check(&base).map_err(anyhow::Error::msg)?;
-    std::fs::create_dir_all(dir.join("runs")).with_context(|| format!("cannot create {}", dir.display()))?;
-    let record = dir.join("sweep.json");
-    if let Ok(old) = std::fs::read_to_string(&record)
-        && serde_json::from_str::<Sweep>(&old).ok().as_ref() != Some(&sw)
-    {
-        bail!("{} holds a different sweep (see its sweep.json); use another --out", dir.display());
-    }
-    std::fs::write(&record, serde_json::to_string_pretty(&sw)?)?;
-    let todo: Vec<RunSpec> = sw.runs().into_iter().filter(|r| !Sweep::run_path(&dir, r).exists()).collect();
-    let total = sw.runs().len();
-    eprintln!("sweep: {total} runs ({} grid points × {} seeds), {} already done", total as u64 / sw.seeds, sw.seeds, total - todo.len());
-
-    if let Some(file) = &args.emit_jobs {
-        let exe = std::env::current_exe()?;
-        let source = match (&args.cfg.preset, &args.cfg.config) {
-            (Some(p), _) => vec!["--preset".to_string(), p.clone()],
-            (None, Some(c)) => vec!["--config".to_string(), std::fs::canonicalize(c)?.display().to_string()],
-            (None, None) => Vec::new(),
-        };
-        let quote = |s: &str| {
-            if s.chars().all(|c| c.is_ascii_alphanumeric() || "=.,-_+/:".contains(c)) {
-                s.to_string()
-            } else {
-                format!("'{}'", s.replace('\'', "'\\''"))
-            }
-        };
-        let mut lines = String::new();
-        let dir_abs = std::fs::canonicalize(&dir)?;
-        for r in &todo {
-            let mut words = vec![exe.display().to_string(), "train".into()];
-            words.extend(source.iter().cloned());
-            for s in args.cfg.set.iter().cloned().chain(r.sets()) {
-                words.extend(["--set".into(), s]);
-            }
-            words.extend([
-                "--seed".into(),
-                r.seed.to_string(),
-                "--steps".into(),
-                sw.steps.to_string(),
-                "--eval-every".into(),
-                sw.steps.to_string(),
-            ]);
-            words.extend(["--backend".into(), format!("{:?}", cli.compute.backend).to_lowercase()]);
-            words.extend(["--summary-out".into(), Sweep::run_path(&dir_abs, r).display().to_string()]);
-            lines += &words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
-            lines.push('\n');
-        }
-        std::fs::write(file, lines).with_context(|| format!("cannot write {}", file.display()))?;
-        eprintln!(
-            "wrote {} command lines to {}; when they are done: ganscope sweep --collect {}",
-            todo.len(),
-            file.display(),
-            dir.display()
-        );
-        return Ok(());
-    }
-
-    let jobs = args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |j| j as usize);
-    let bar = indicatif::ProgressBar::new(todo.len() as u64 * sw.steps);
-    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {per_sec}  eta {eta}  {msg}").expect("valid template"),
-    );
-    let started = Instant::now();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let compute = cli.compute.select()?;
-    // One run per thread: small networks train fastest on one core each.
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
-    let results: Vec<Result<()>> = pool.install(|| {
-        todo.par_iter()
-            .map(|r| -> Result<()> {
-                let cfg = r.config(&base)?;
-                let mut t = Trainer::new(cfg, compute.clone())?;
-                let out = run::run(&mut t, sw.steps, sw.steps, |_| {}, |_| bar.inc(1))?;
-                let path = Sweep::run_path(&dir, r);
-                let tmp = path.with_extension("json.part");
-                std::fs::write(&tmp, serde_json::to_string_pretty(&out.summary)?)?;
-                std::fs::rename(&tmp, &path)?;
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                bar.set_message(format!("{n}/{} runs", todo.len()));
-                Ok(())
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-    let failed: Vec<String> = results.into_iter().zip(&todo).filter_map(|(r, s)| r.err().map(|e| format!("{}: {e:#}", s.id()))).collect();
-    let minutes = started.elapsed().as_secs_f64() / 60.0;
-    eprintln!(
-        "sweep: {} runs in {:.1} min ({:.1} runs/min, {jobs} at a time)",
-        todo.len() - failed.len(),
-        minutes,
-        (todo.len() - failed.len()) as f64 / minutes.max(1e-9)
-    );
-    write_sweep_outputs(&dir, &sw)?;
-    if !failed.is_empty() {
-        bail!("{} runs failed (the others are kept; run the same command again to retry):\n{}", failed.len(), failed.join("\n"));
-    }
-    Ok(())
-}
-
-/// runs.csv, summary.csv and plot.png from the finished runs in `dir`.
-fn write_sweep_outputs(dir: &std::path::Path, sw: &ganscope::sweep::Sweep) -> Result<()> {
-    use ganscope::sweep;
-    let records = sweep::collect(dir, sw).map_err(anyhow::Error::msg)?;
-    std::fs::write(dir.join("runs.csv"), sweep::runs_csv(sw, &records))?;
-    std::fs::write(dir.join("summary.csv"), sweep::summary_csv(sw, &records))?;
-    std::fs::write(dir.join("plot.png"), ganscope::sweep_plot::render(sw, &records).map_err(anyhow::Error::msg)?)?;
-    let missing = sw.runs().len() - records.len();
-    eprintln!(
-        "wrote {0}/runs.csv ({1} runs), {0}/summary.csv, {0}/plot.png{2}",
-        dir.display(),
-        records.len(),
-        if missing > 0 { format!("; {missing} runs not finished yet") } else { String::new() }
-    );
-    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -724,7 +576,7 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
     }
     let json = serde_json::to_string_pretty(&out.summary)?;
     match &args.summary_out {
-        Some(p) => std::fs::write(p, json).with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) => fsio::write_atomic(p, json).with_context(|| format!("cannot write {}", p.display()))?,
         None => {
             let s = &out.summary;
             let modes = s
@@ -738,9 +590,10 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
                     )
                 })
                 .unwrap_or_default();
+            let resumed = if s.steps_this_run < s.steps { format!(" (now at step {})", s.steps) } else { String::new() };
             outln!(
-                "{} steps in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}",
-                s.steps,
+                "{} steps{resumed} in {:.1}s ({:.0} steps/s): {modes}grid KL {:.3}, JS {:.3}",
+                s.steps_this_run,
                 s.seconds,
                 s.steps_per_second,
                 s.kl_grid,

@@ -22,6 +22,36 @@ use std::path::Path;
 pub const FORMAT: &str = "ganscope-state";
 /// The state-file version this ganscope writes and reads.
 pub const VERSION: u32 = 1;
+/// A state file's first bytes; the payload's length (u64) and CRC-32 (u32, both little-endian)
+/// follow, so any damage — a flipped bit, a cut, bytes appended — is refused, not loaded as
+/// silently wrong weights.
+pub const MAGIC: &[u8; 16] = b"ganscope-state\x00\x02";
+const HEADER: usize = 16 + 8 + 4;
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    crc.sum()
+}
+
+/// The payload after `MAGIC`, once its length and checksum hold.
+fn checked_payload(rest: &[u8]) -> Result<&[u8], StateError> {
+    let damaged = |why: String| StateError::NotState(format!("the file is damaged: {why}"));
+    if rest.len() < HEADER - MAGIC.len() {
+        return Err(damaged("it is cut short inside its header".into()));
+    }
+    let (len, rest) = rest.split_at(8);
+    let (sum, payload) = rest.split_at(4);
+    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    if payload.len() as u64 != len {
+        return Err(damaged(format!("it holds {} bytes of data, its header says {len}", payload.len())));
+    }
+    let sum = u32::from_le_bytes(sum.try_into().expect("4 bytes"));
+    if crc32(payload) != sum {
+        return Err(damaged("its checksum does not match its contents".into()));
+    }
+    Ok(payload)
+}
 
 /// The training stream's position (ChaCha12: key, stream and word position).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,22 +180,33 @@ impl Trainer {
 }
 
 impl TrainState {
-    /// Writes the state to `path` (deflated JSON).
+    /// Writes the state to `path`: `MAGIC`, the payload's length and CRC-32, then the payload
+    /// (deflated JSON); whole or not at all.
     pub fn write(&self, path: &Path) -> Result<(), StateError> {
         let json = serde_json::to_vec(self).map_err(|e| StateError::NotState(e.to_string()))?;
         let mut z = DeflateEncoder::new(Vec::new(), Compression::fast());
         z.write_all(&json)?;
-        std::fs::write(path, z.finish()?)?;
+        let payload = z.finish()?;
+        let mut file = Vec::with_capacity(HEADER + payload.len());
+        file.extend_from_slice(MAGIC);
+        file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        file.extend_from_slice(&crc32(&payload).to_le_bytes());
+        file.extend_from_slice(&payload);
+        crate::fsio::write_atomic(path, file)?;
         Ok(())
     }
 
-    /// Reads a state file; a damaged or foreign file is an error that says so.
+    /// Reads a state file; a damaged (any byte changed, cut or appended) or foreign file is an
+    /// error that says so.
     pub fn read(path: &Path) -> Result<TrainState, StateError> {
         let bytes = std::fs::read(path)?;
+        let payload = match bytes.strip_prefix(MAGIC) {
+            Some(rest) => checked_payload(rest)?,
+            // Files from before the checksum: raw deflate, read as they were.
+            None => &bytes[..],
+        };
         let mut json = Vec::new();
-        DeflateDecoder::new(bytes.as_slice())
-            .read_to_end(&mut json)
-            .map_err(|e| StateError::NotState(format!("it does not decompress: {e}")))?;
+        DeflateDecoder::new(payload).read_to_end(&mut json).map_err(|e| StateError::NotState(format!("it does not decompress: {e}")))?;
         // Check the tag first, so a foreign JSON says "not a state file", not "missing field".
         let head: serde_json::Value = serde_json::from_slice(&json).map_err(|e| StateError::NotState(e.to_string()))?;
         if head.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {

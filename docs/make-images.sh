@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Redraws the README's images with the current build, so they never drift from what ganscope
+# draws: the window (under Xvfb at 1440×900, the CI's screen) and the collapse GIF.
+# Needs xvfb-run and Mesa (apt-get install xvfb xauth libgl1-mesa-dri mesa-vulkan-drivers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/ganscope"
+export GANSCOPE_NO_GPU_PROBE=1
+
+xvfb-run -a -s "-screen 0 1440x900x24" "$bin" --preset wgan-gp --backend cpu --steps 3000 \
+    --screenshot docs/screenshot.png
+"$bin" --backend cpu render --preset collapse --steps 3000 --every 150 --size 300x340 --plots "" \
+    --fps 4 --out docs/collapse.gif
+ls -l docs/screenshot.png docs/collapse.gif
