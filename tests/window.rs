@@ -187,6 +187,13 @@ fn the_dirac_tab_opens_from_the_r1_preset_and_recomputes() {
     assert!(h.query_by_label(title).is_some(), "the Dirac preset's title is the caption");
     h.get_by_label("Exit presentation").click();
     h.run_steps(3);
+    // N steps through every Dirac preset on this tab, each text drawn (a glyph the fonts lack
+    // fails here).
+    for _ in 0..ganscope::dirac::presets::PRESETS.len() {
+        h.key_press(eframe::egui::Key::N);
+        h.run_steps(2);
+    }
+    assert_eq!(h.state_mut().dirac_view().preset_name(), after, "round the whole list");
     h.get_by_label("2-D lab").click();
     h.run_steps(2);
     assert_eq!(h.state().tab(), ganscope::app::Tab::Lab);
@@ -504,4 +511,64 @@ fn scrubbing_the_timeline_restores_an_earlier_step() {
     assert_eq!(back, checkpoints[checkpoints.len() - 3], "two checkpoints back from {at}");
     h.get_by_label("Play").click();
     wait_for(&mut h, "training on from the checkpoint", |a| step_of(a) > back + 50);
+}
+
+/// The string literals of `text` (roughly: what sits between unescaped quotes on lines that
+/// are not comments).
+fn string_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        let mut inside = None;
+        let mut escaped = false;
+        for (i, c) in line.char_indices() {
+            match (inside, c) {
+                (Some(_), '\\') if !escaped => escaped = true,
+                (Some(start), '"') if !escaped => {
+                    out.push(line[start..i].to_string());
+                    inside = None;
+                }
+                (None, '"') if !line[..i].ends_with('\'') => inside = Some(i + 1),
+                _ => escaped = false,
+            }
+        }
+        if let Some(start) = inside {
+            out.push(line[start..].to_string()); // a string continued on the next line
+        }
+    }
+    out
+}
+
+/// Every character of the texts the window can show — the sources' string literals and the
+/// presets' files — has a glyph in the window's fonts (egui would draw a box; the harness
+/// panics, but only on the texts a test happens to draw).
+#[test]
+fn every_character_the_window_can_show_has_a_glyph() {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() { files(&p, out) } else { out.push(p) }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    files(&root.join("src"), &mut paths);
+    files(&root.join("assets"), &mut paths);
+    let mut chars = std::collections::BTreeMap::<char, String>::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).unwrap();
+        let texts = if p.extension().is_some_and(|e| e == "rs") { string_literals(&text) } else { vec![text] };
+        for c in texts.iter().flat_map(|t| t.chars()).filter(|c| !c.is_ascii()) {
+            chars.entry(c).or_insert_with(|| p.strip_prefix(root).unwrap().display().to_string());
+        }
+    }
+    let ctx = eframe::egui::Context::default();
+    let _ = ctx.run_ui(Default::default(), |_| {});
+    let font = eframe::egui::FontId::proportional(14.0);
+    let missing: Vec<String> = chars
+        .iter()
+        .filter(|(c, _)| !ctx.fonts_mut(|f| f.has_glyph(&font, **c)))
+        .map(|(c, p)| format!("{c:?} (U+{:04X}, {p})", *c as u32))
+        .collect();
+    assert!(chars.len() > 20, "the scan found the texts: {} characters", chars.len());
+    assert!(missing.is_empty(), "no glyph for: {}", missing.join(", "));
 }

@@ -351,16 +351,16 @@ fn objective_ui(ui: &mut Ui, c: &mut Config) {
         &mut c.reg.r1,
         0.0..=100.0,
         false,
-        "Penalise D's slope at real samples: γ/2·E‖∇D‖² (Mescheder et al.'s γ). No cliffs around the data.",
+        "Penalise D's slope at real samples: γ/2·E|∂D/∂x|² (Mescheder et al.'s γ). No cliffs around the data.",
     );
-    slider(ui, "R2 γ", &mut c.reg.r2, 0.0..=100.0, false, "Penalise D's slope at fake samples: γ/2·E‖∇D‖².");
+    slider(ui, "R2 γ", &mut c.reg.r2, 0.0..=100.0, false, "Penalise D's slope at fake samples: γ/2·E|∂D/∂x|².");
     slider(
         ui,
         "DRAGAN λ",
         &mut c.reg.dragan,
         0.0..=100.0,
         false,
-        "λ·E(‖∇D‖ − 1)² at random points between each real x and x + 0.5·std·U[0,1] (Kodali et al.): slope 1 near the data.",
+        "λ·E(|∂D/∂x| − 1)² at random points between each real x and x + 0.5·std·U[0,1] (Kodali et al.): slope 1 near the data.",
     );
     slider(
         ui,
@@ -368,7 +368,7 @@ fn objective_ui(ui: &mut Ui, c: &mut Config) {
         &mut c.reg.gp,
         0.0..=100.0,
         false,
-        "WGAN-GP's λ·E(‖∇D‖ − 1)² at random interpolates of real and fake samples, with whatever loss is chosen.",
+        "WGAN-GP's λ·E(|∂D/∂x| − 1)² at random interpolates of real and fake samples, with whatever loss is chosen.",
     );
     slider(
         ui,

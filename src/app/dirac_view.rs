@@ -272,7 +272,9 @@ impl DiracView {
                 ui.selectable_value(&mut s.kind, UpdateKind::Continuous, "continuous (RK4)");
             })
             .response
-            .on_hover_text("Simultaneous: both step from the same point. Alternating: G steps, then D. Continuous: the h → 0 limit.");
+            .on_hover_text(
+                "Simultaneous: both step from the same point. Alternating: G steps, then D. Continuous: the limit of h going to 0.",
+            );
         if s.kind == UpdateKind::Alternating {
             ui.add(Slider::new(&mut s.d_steps, 1..=10).clamping(egui::SliderClamping::Edits).text("D steps per G step"));
         }
@@ -281,7 +283,7 @@ impl DiracView {
         if s.method.uses_gamma() {
             let what = match s.method {
                 Method::WganGp => "γ: penalty γ/2·(|∂D/∂x| − 1)²",
-                Method::Consensus => "γ: consensus weight, v − γ∇½‖v‖²",
+                Method::Consensus => "γ: consensus weight, v − γ·grad(½|v|²)",
                 _ => "γ: penalty γ/2·|∂D/∂x|² (code that writes reg·|∂D/∂x|² has γ = 2·reg)",
             };
             ui.add(Slider::new(&mut s.gamma, 0.0..=3.0).clamping(egui::SliderClamping::Edits).text("γ")).on_hover_text(what);

@@ -127,7 +127,7 @@ part and the spiral turns inwards: the pair converges. In two dimensions this is
         method: Method::GradPenalty,
         gamma: Some(1.0),
         update: Update::Simultaneous,
-        explain: "The same penalty at γ = 1 = 2·f′(0): the two eigenvalues at the centre meet on \
+        explain: "The same penalty at γ = 1 = 2·f'(0): the two eigenvalues at the centre meet on \
 the real axis and are both negative. The pair no longer circles: it heads for the centre and \
 converges. Drag γ below 1 and watch the eigenvalues split into a complex pair again.",
         claims: &[Claim::RealNegativeEigenvalues, Claim::Converges],
@@ -138,7 +138,7 @@ converges. Drag γ below 1 and watch the eigenvalues split into a complex pair a
         method: Method::Consensus,
         gamma: None,
         update: Update::Simultaneous,
-        explain: "Both players also descend ½‖v‖², the squared length of the field (γ = 1). \
+        explain: "Both players also descend ½|v|², the squared length of the field (γ = 1). \
 That term points towards the places where the field vanishes — the centre — and the pair \
 converges.",
         claims: &[Claim::Converges],
