@@ -8,6 +8,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/ganscope"
 export GANSCOPE_NO_GPU_PROBE=1
+# A fresh window: none of this user's saved window state (layers, panels, zoom).
+XDG_DATA_HOME="$(mktemp -d)"
+export XDG_DATA_HOME
 
 xvfb-run -a -s "-screen 0 1440x900x24" "$bin" --preset wgan-gp --backend cpu --steps 3000 \
     --screenshot docs/screenshot.png

@@ -269,9 +269,9 @@ impl GanscopeApp {
                 rss_logged: false,
             }),
         };
-        if launch.present {
-            app.set_present(true, &cc.egui_ctx);
-        }
+        // Presentation's zoom is egui's, which egui keeps between sessions: a window closed
+        // while presenting would otherwise open zoomed and not presenting.
+        app.set_present(launch.present, &cc.egui_ctx);
         if let Some(path) = launch.record {
             let format = match path.extension().and_then(|e| e.to_str()) {
                 Some("mp4") => recorder::Format::Mp4,
