@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod batch;
 pub mod calibrate;
+pub mod column;
 pub mod config;
 pub mod data;
 pub mod diffusion;

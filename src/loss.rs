@@ -3,8 +3,8 @@
 //! loss (see `objective.rs`); both engines run these same functions. The WGAN-GP *penalty*
 //! lives in `penalty.rs`; here WGAN-GP is plain WGAN.
 
+use crate::column::Column;
 use crate::config::LossKind;
-use crate::objective::Column;
 
 /// D's loss terms on real outputs `dr` and fake outputs `df`: (real term, fake term).
 /// `smoothing` is one-sided label smoothing: the real target is 1 − s (logistic and LS only;

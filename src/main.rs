@@ -13,16 +13,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     let result = args.compute.apply_threads().and_then(|()| match &args.command {
-        Some(cli::Command::Presets) => cli::presets_cmd(),
-        Some(cli::Command::Config(a)) => cli::config_cmd(a),
-        Some(cli::Command::Train(a)) => cli::train_cmd(&args, a),
-        Some(cli::Command::Eval(a)) => cli::eval_cmd(a),
-        Some(cli::Command::Bench(a)) => cli::bench_cmd(&args, a),
-        Some(cli::Command::Dirac(a)) => cli::dirac_cmd(a),
+        Some(cli::Command::Presets) => cli::config::presets_cmd(),
+        Some(cli::Command::Config(a)) => cli::config::config_cmd(a),
+        Some(cli::Command::Train(a)) => cli::train::train_cmd(&args, a),
+        Some(cli::Command::Eval(a)) => cli::eval::eval_cmd(a),
+        Some(cli::Command::Bench(a)) => cli::bench::bench_cmd(&args, a),
+        Some(cli::Command::Dirac(a)) => cli::dirac::dirac_cmd(a),
         Some(cli::Command::Sweep(a)) => cli::sweep::sweep_cmd(&args, a),
-        Some(cli::Command::Render(a)) => cli::render_cmd(&args, a),
+        Some(cli::Command::Render(a)) => cli::render::render_cmd(&args, a),
         Some(cli::Command::Symptoms(a)) => cli::symptoms::symptoms_cmd(a),
-        None => cli::window_cmd(&args),
+        None => cli::window::window_cmd(&args),
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

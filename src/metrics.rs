@@ -12,9 +12,116 @@
 //!   over the view box (points outside go to the nearest edge cell, so no mass is dropped);
 //!   each cell probability gets ε = 1e-6 added and the histogram is renormalised. KL is
 //!   KL(real ‖ fake), natural log; JS is the Jensen–Shannon divergence (≤ ln 2).
+//!
+//! The records: `Metrics` (everything one evaluation measured), `StepStats` (the latest
+//! updates' figures) and `Symptom` (one symptom's state; `symptoms.rs` reads them).
 
 use crate::data::Modes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Values measured on the latest recorded D and G updates.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepStats {
+    /// Loss of the latest recorded D update.
+    pub d_loss: f32,
+    /// Loss of the latest recorded G update.
+    pub g_loss: f32,
+    /// Mean D(real): a probability for logistic losses, the critic value otherwise.
+    pub d_real: f32,
+    /// Mean D(fake), as `d_real`.
+    pub d_fake: f32,
+    /// ‖∇_θ‖ of the latest D and G updates (all parameters).
+    pub d_grad_norm: f32,
+    /// ‖∇_θ‖ of the latest G update.
+    pub g_grad_norm: f32,
+}
+
+/// Everything measured at one evaluation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Steps done.
+    pub step: u64,
+    /// Wall time since the run started.
+    pub seconds: f64,
+    /// Modes that are the nearest centre of at least one high-quality sample (none for data
+    /// without modes).
+    pub modes_covered: Option<usize>,
+    /// Modes of the target.
+    pub modes_total: Option<usize>,
+    /// Share of samples within 3σ of their nearest mode.
+    pub hq_fraction: Option<f64>,
+    /// Reverse KL of the high-quality mode histogram from uniform.
+    pub reverse_kl: Option<f64>,
+    /// High-quality samples per mode.
+    pub per_mode_counts: Option<Vec<usize>>,
+    /// All samples by nearest mode (see `metrics::ModeStats`).
+    pub per_mode_nearest: Option<Vec<usize>>,
+    /// The mode nearest to most samples.
+    pub dominant_mode: Option<usize>,
+    /// That mode's share of all samples.
+    pub dominant_share: Option<f64>,
+    /// KL(real ‖ fake) over the view box's histogram.
+    pub kl_grid: f64,
+    /// Jensen–Shannon divergence over the view box's histogram.
+    pub js_grid: f64,
+    /// Loss of the latest recorded D update.
+    pub d_loss: f32,
+    /// Loss of the latest recorded G update.
+    pub g_loss: f32,
+    /// Mean D(real): a probability for logistic losses, the critic value otherwise.
+    pub d_real: f32,
+    /// Mean D(fake), as `d_real`.
+    pub d_fake: f32,
+    /// ‖∇_θ‖ of the latest D update.
+    pub d_grad_norm: f32,
+    /// ‖∇_θ‖ of the latest G update.
+    pub g_grad_norm: f32,
+    /// Mean ‖∂D/∂x‖ at the evaluation fakes.
+    pub d_input_grad_norm: f32,
+    /// Wasserstein estimate E D(real) − E D(fake), for WGAN losses.
+    pub critic_gap: Option<f32>,
+    /// Instance noise σ at this step.
+    pub instance_std: f32,
+    /// Network evaluations per generated sample: 1 for a GAN, the sampler's steps for a
+    /// diffusion model (the trilemma's "fast sampling" corner).
+    pub nfe_per_sample: usize,
+    /// Wall time to draw 1,000 samples (from the evaluation batch's timing).
+    pub sample_ms_per_1000: f64,
+    /// A conditional G's label accuracy: the share of fakes asked for label i that are high
+    /// quality at mode i (`metrics::label_accuracy`); None for an unconditional G.
+    pub label_accuracy: Option<f64>,
+    /// The same per label.
+    pub per_label_accuracy: Option<Vec<f64>>,
+    /// The five symptoms of mode collapse at this evaluation (`symptoms.rs`).
+    /// (Not read back from a saved state: they are recomputed from the numbers.)
+    #[serde(skip_deserializing)]
+    pub symptoms: Vec<Symptom>,
+}
+
+impl Metrics {
+    /// The metrics without the wall-clock figures (`seconds`, `sample_ms_per_1000`): what the
+    /// same seed must reproduce exactly.
+    pub fn timeless(&self) -> Metrics {
+        Metrics { seconds: 0.0, sample_ms_per_1000: 0.0, ..self.clone() }
+    }
+}
+
+/// One symptom's state at an evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Symptom {
+    /// The symptom's name (a CSV column).
+    pub name: &'static str,
+    /// Its measured value.
+    pub value: f64,
+    /// Where it lights.
+    pub threshold: f64,
+    /// Whether it is lit.
+    pub present: bool,
+    /// Whether it can be read on this run (false: "not applicable", never lit).
+    pub applicable: bool,
+    /// What the value says, in a line.
+    pub why: String,
+}
 
 /// Mode coverage of a batch of samples.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -4,7 +4,7 @@
 //! burn engine; the host fast path does not have it), with ∂D/∂x through it by hand as for the
 //! rest of D (`nets.rs`).
 
-use crate::nets::{AutodiffLike, Layer};
+use crate::tensor_util::{AutodiffLike, Layer};
 use burn::tensor::Tensor;
 
 /// Minibatch discrimination (Salimans et al. 2016, §3.2). The last hidden features f(x_i) ∈ R^A

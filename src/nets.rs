@@ -12,6 +12,8 @@
 
 use crate::config::{Activation, DiscriminatorConfig, Init, NetShape};
 use crate::minibatch::{KernelTrace, MinibatchKernels, REFERENCE_ROWS};
+use crate::tensor_util::AutodiffLike;
+pub use crate::tensor_util::Layer;
 use burn::tensor::{Device, Tensor, TensorData, activation};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -36,15 +38,6 @@ impl BatchFeatures {
     fn extra_inputs(&self) -> usize {
         usize::from(self.stddev) + self.kernels
     }
-}
-
-/// One affine layer: `w` is `[in, out]`, `b` is `[1, out]`.
-#[derive(Clone, Debug)]
-pub struct Layer {
-    /// Weights `[in, out]`.
-    pub w: Tensor<2>,
-    /// Biases `[1, out]`.
-    pub b: Tensor<2>,
 }
 
 /// A multilayer perceptron with optional spectral normalisation and a minibatch-stddev
@@ -364,17 +357,6 @@ fn minibatch_stddev(h: Tensor<2>) -> Tensor<2> {
 fn normalize(v: Tensor<2>) -> Tensor<2> {
     let norm = v.clone().square().sum().sqrt().add_scalar(1e-12).reshape([1, 1]);
     v.div(norm)
-}
-
-/// Moves a constant onto the same autodiff context as a parameter.
-pub(crate) trait AutodiffLike {
-    fn autodiff_like(self, other: &Tensor<2>) -> Tensor<2>;
-}
-
-impl AutodiffLike for Tensor<2> {
-    fn autodiff_like(self, other: &Tensor<2>) -> Tensor<2> {
-        if other.is_autodiff() { self.autodiff() } else { self }
-    }
 }
 
 /// Initial weights `[fan_in, fan_out]` and biases `[fan_out]`, row-major.

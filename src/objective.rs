@@ -14,32 +14,9 @@
 //! So a new loss or regulariser is one function in `loss.rs` or `penalty.rs` (and a line in
 //! [`d_objective`]), and both engines run it.
 
+use crate::column::Column;
 use crate::config::{Config, LossKind};
 use crate::{loss, penalty};
-
-/// A column of per-row values with the elementwise maths the losses and penalties use.
-pub trait Column: Clone {
-    /// −x.
-    fn neg(self) -> Self;
-    /// x + y, elementwise.
-    fn add(self, other: Self) -> Self;
-    /// x + c.
-    fn add_scalar(self, c: f32) -> Self;
-    /// c·x.
-    fn mul_scalar(self, c: f32) -> Self;
-    /// x².
-    fn square(self) -> Self;
-    /// √x.
-    fn sqrt(self) -> Self;
-    /// ln(1 + eˣ), computed stably.
-    fn softplus(self) -> Self;
-    /// σ(x) = 1 / (1 + e^(−x)).
-    fn sigmoid(self) -> Self;
-    /// max(x, 0).
-    fn relu(self) -> Self;
-    /// The mean, read back to the host (for what the trainer records).
-    fn mean_value(&self) -> f32;
-}
 
 /// The sets of points D is evaluated on in one D update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@
 //! Convention: the zero-centred penalties are γ/2 · E‖∇D‖² (Mescheder et al. 2018, eq. 9),
 //! so `reg.r1 = 10` is the paper's γ = 10.
 
-use crate::objective::Column;
+use crate::column::Column;
 
 /// Zero-centred penalty term γ/2 · ‖∇D(x)‖² (R1 at reals, R2 at fakes).
 pub fn zero_centred<C: Column>(sq_norm: C, gamma: f32) -> C {

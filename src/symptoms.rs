@@ -25,8 +25,8 @@
 
 use crate::config::LossKind;
 use crate::data::Modes;
-use crate::trainer::Metrics;
-use serde::Serialize;
+use crate::metrics::Metrics;
+pub use crate::metrics::Symptom;
 
 /// Lit symptoms at which the panel says "mode collapse". Two, not the three first tried: on
 /// the calibration corpus D's loss swing and the quality stall seldom light on collapsed runs
@@ -40,23 +40,6 @@ pub const FALL: f64 = 0.1;
 
 /// Evaluations the history-based symptoms look back over.
 pub const WINDOW: usize = 10;
-
-/// One symptom's state at an evaluation.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Symptom {
-    /// The symptom's name (a CSV column).
-    pub name: &'static str,
-    /// Its measured value.
-    pub value: f64,
-    /// Where it lights.
-    pub threshold: f64,
-    /// Whether it is lit.
-    pub present: bool,
-    /// Whether it can be read on this run (false: "not applicable", never lit).
-    pub applicable: bool,
-    /// What the value says, in a line.
-    pub why: String,
-}
 
 /// The CSV / JSON names of the symptoms, in order.
 pub const NAMES: [&str; 5] = ["few_templates", "d_loss_oscillates", "quality_stalls", "flat_interpolation", "peaked_histogram"];

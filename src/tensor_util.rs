@@ -1,4 +1,5 @@
-//! Moving data between host buffers and burn tensors: the one place that knows how.
+//! Moving data between host buffers and burn tensors (the one place that knows how), and the
+//! affine layer both the MLPs and the minibatch kernels are made of.
 
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -16,4 +17,24 @@ pub fn scalar(t: Tensor<1>) -> f32 {
 pub fn matrix(v: Vec<f32>, cols: usize, device: &Device) -> Tensor<2> {
     let rows = v.len() / cols.max(1);
     Tensor::from_data(TensorData::new(v, [rows, cols]), device)
+}
+
+/// One affine layer: `w` is `[in, out]`, `b` is `[1, out]`.
+#[derive(Clone, Debug)]
+pub struct Layer {
+    /// Weights `[in, out]`.
+    pub w: Tensor<2>,
+    /// Biases `[1, out]`.
+    pub b: Tensor<2>,
+}
+
+/// Moves a constant onto the same autodiff context as a parameter.
+pub(crate) trait AutodiffLike {
+    fn autodiff_like(self, other: &Tensor<2>) -> Tensor<2>;
+}
+
+impl AutodiffLike for Tensor<2> {
+    fn autodiff_like(self, other: &Tensor<2>) -> Tensor<2> {
+        if other.is_autodiff() { self.autodiff() } else { self }
+    }
 }

@@ -3,12 +3,12 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use ganscope::backend::{BackendChoice, select};
+use ganscope::column::Column;
 use ganscope::config::{Activation, Config, DiscriminatorConfig, LossKind, OptimKind, OptimizerConfig};
 use ganscope::engine::burn::TensorCol;
 use ganscope::engine::host::{Dual, Source};
 use ganscope::loss::{d_terms, g_term};
 use ganscope::nets::{BatchFeatures, Mlp};
-use ganscope::objective::Column;
 use ganscope::optim::Optimizer;
 use ganscope::penalty::zero_centred;
 use ganscope::tensor_util::to_vec;

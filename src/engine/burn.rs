@@ -5,9 +5,10 @@
 
 use super::{Engine, EngineKind, UpdateStats};
 use crate::batch::{DBatch, GBatch};
+use crate::column::Column;
 use crate::config::{Config, OptimizerConfig};
 use crate::nets::{BatchFeatures, Layer, Mlp, Params, Trace};
-use crate::objective::{Column, Objective, PointSet, Tape, d_objective, g_objective};
+use crate::objective::{Objective, PointSet, Tape, d_objective, g_objective};
 use crate::optim::Optimizer;
 use crate::tensor_util::{matrix, scalar, to_vec};
 use burn::tensor::{Device, Tensor, activation};

@@ -7,9 +7,10 @@
 use super::host_mlp::{Acts, HostGrads, HostMlp, Rows, add_grads, chunked, recycle, scratch};
 use super::{Engine, EngineKind, UpdateStats};
 use crate::batch::{DBatch, GBatch};
+use crate::column::Column;
 use crate::config::{Config, OptimizerConfig};
 use crate::nets::Params;
-use crate::objective::{Column, Objective, PointSet, Tape, d_objective, g_objective};
+use crate::objective::{Objective, PointSet, Tape, d_objective, g_objective};
 use crate::optim::Optimizer;
 use std::ops::Range;
 

@@ -12,7 +12,7 @@ pub mod schedule;
 pub mod state;
 pub mod view;
 
-pub use evaluate::{Metrics, StepStats};
+pub use crate::metrics::{Metrics, StepStats};
 
 use crate::backend::Compute;
 use crate::batch::TrainRng;

@@ -1,0 +1,70 @@
+//! `ganscope bench`: the training loop alone, timed (no evaluation, no surface).
+
+use super::{Cli, ConfigArgs};
+use anyhow::Result;
+use clap::Args;
+use ganscope::trainer::Trainer;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub cfg: ConfigArgs,
+    #[arg(long, default_value_t = 500)]
+    pub steps: u64,
+    #[arg(long, default_value_t = 50)]
+    pub warmup: u64,
+    /// Also log the resident memory to stderr every N timed steps (to check that a long run
+    /// stays flat within one process).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub rss_every: Option<u64>,
+}
+
+pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
+    let cfg = args.cfg.load()?;
+    let compute = cli.compute.select()?;
+    let info = compute.info.clone();
+    let mut trainer = Trainer::new(cfg.clone(), compute)?;
+    trainer.record = false;
+    for _ in 0..args.warmup {
+        trainer.step()?;
+    }
+    let t = Instant::now();
+    for i in 1..=args.steps {
+        trainer.step()?;
+        if args.rss_every.is_some_and(|n| i.is_multiple_of(n)) {
+            eprintln!("step {i}: RSS {:.1} MiB", ganscope::run::rss_mib().unwrap_or(f64::NAN));
+        }
+    }
+    // Make sure queued device work is done before stopping the clock.
+    let _ = trainer.compute().device.sync();
+    let secs = t.elapsed().as_secs_f64();
+    let sps = args.steps as f64 / secs;
+    let rss_mib = ganscope::run::rss_mib();
+    outln!(
+        "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, {}, RSS {})",
+        args.steps,
+        info.backend,
+        info.adapter,
+        trainer.engine_kind().describe(),
+        rss_mib.map_or("unknown".into(), |m| format!("{m:.1} MiB"))
+    );
+    outln!(
+        "{}",
+        serde_json::json!({
+            "impl": "ganscope",
+            "steps": args.steps,
+            "seconds": secs,
+            "steps_per_second": sps,
+            "backend": info.backend,
+            "adapter": info.adapter,
+            "threads": rayon::current_num_threads(),
+            "engine": trainer.engine_kind(),
+            "batch_size": cfg.train.batch_size,
+            "loss": cfg.loss.kind,
+            "d_steps": cfg.schedule.d_steps,
+            "rss_mib": rss_mib,
+        })
+    );
+    Ok(())
+}
