@@ -11,6 +11,8 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    #[cfg(feature = "gui")]
+    ganscope::app::mark_process_start();
     let args = cli::Cli::parse();
     let result = args.compute.apply_threads().and_then(|()| match &args.command {
         Some(cli::Command::Presets) => cli::config::presets_cmd(),

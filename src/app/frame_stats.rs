@@ -1,7 +1,22 @@
 //! How fast the window draws: frame times (only while training animates it), the rolling
 //! window they are kept in, and the software rasteriser's share of the cores.
 
+use std::sync::OnceLock;
 use std::time::Instant;
+
+/// When the process started (`main` marks it first thing): the time to the first frame is
+/// measured from here.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Marks the process start (the first call wins).
+pub fn mark_process_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// Milliseconds since the process started, if `mark_process_start` was called.
+pub(super) fn since_process_start_ms() -> Option<f32> {
+    STARTED.get().map(|t| t.elapsed().as_secs_f32() * 1000.0)
+}
 
 /// Rolling frame-time statistics for the status bar: the interval between frames.
 #[derive(Default)]

@@ -31,8 +31,8 @@ use controls::ControlsPanel;
 use data_view::{DataView, Layers};
 use dirac_view::DiracView;
 use eframe::egui;
-pub use frame_stats::software_raster_threads;
 use frame_stats::{FrameTimes, Rolling, software_renderer};
+pub use frame_stats::{mark_process_start, software_raster_threads};
 use screenshot::ScreenshotJob;
 use side_plots::{History, Sections, SidePlots};
 use std::path::PathBuf;
@@ -179,6 +179,9 @@ pub struct GanscopeApp {
     build_ms: Rolling,
     cpu_ms: Rolling,
     frame_start: Option<Instant>,
+    /// Frames begun so far, and when the first was on screen (ms after the process started).
+    frames: u64,
+    first_frame_ms: Option<f32>,
     /// Threads Mesa's rasteriser draws on, when the window is drawn by the CPU.
     raster_threads: Option<usize>,
     /// Steps/s of the latest snapshot taken while training (for the screenshot log).
@@ -250,6 +253,8 @@ impl GanscopeApp {
             build_ms: Rolling::default(),
             cpu_ms: Rolling::default(),
             frame_start: None,
+            frames: 0,
+            first_frame_ms: None,
             raster_threads,
             train_rate: 0.0,
             show_help: false,
@@ -355,6 +360,11 @@ impl eframe::App for GanscopeApp {
         let animating = self.snapshot.as_ref().is_some_and(|s| s.running);
         self.frame_times.tick(animating);
         self.frame_start = Some(Instant::now());
+        // The first frame has been painted once the second begins.
+        self.frames += 1;
+        if self.frames == 2 {
+            self.first_frame_ms = frame_stats::since_process_start_ms();
+        }
         if let Some(cpu) = frame.info().cpu_usage {
             self.cpu_ms.push(cpu * 1000.0);
         }

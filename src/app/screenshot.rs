@@ -48,6 +48,9 @@ impl GanscopeApp {
                     self.train_rate,
                     crate::run::rss_mib().unwrap_or(f64::NAN)
                 );
+                if let Some(ms) = self.first_frame_ms {
+                    eprintln!("window: first frame on screen {ms:.0} ms after the process started");
+                }
                 if let Some(s) = &self.snapshot {
                     let b = &s.backend;
                     eprintln!(
