@@ -18,6 +18,7 @@ pub mod diffusion;
 pub mod dirac;
 pub mod engine;
 pub mod fsio;
+pub mod lesson;
 pub mod loss;
 pub mod metrics;
 pub mod minibatch;

@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         Some(cli::Command::Sweep(a)) => cli::sweep::sweep_cmd(&args, a),
         Some(cli::Command::Render(a)) => cli::render::render_cmd(&args, a),
         Some(cli::Command::Symptoms(a)) => cli::symptoms::symptoms_cmd(a),
+        Some(cli::Command::Lesson(a)) => cli::lesson::lesson_cmd(&args, a),
         None => cli::window::window_cmd(&args),
     });
     match result {

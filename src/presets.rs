@@ -90,6 +90,23 @@ fn every_seed() -> f64 {
     1.0
 }
 
+/// The metrics a promise (or a lesson's caption) can name, as `metric` reads them.
+pub const METRIC_NAMES: &[&str] = &[
+    "modes_covered",
+    "hq_fraction",
+    "reverse_kl",
+    "dominant_share",
+    "label_accuracy",
+    "nfe_per_sample",
+    "sample_ms_per_1000",
+    "d_real",
+    "d_fake",
+    "g_grad_norm",
+    "d_grad_norm",
+    "kl_grid",
+    "js_grid",
+];
+
 /// A metric of one evaluation, by its CSV name (None when the dataset has no modes).
 pub fn metric(m: &Metrics, name: &str) -> Option<f64> {
     Some(match name {
@@ -99,9 +116,13 @@ pub fn metric(m: &Metrics, name: &str) -> Option<f64> {
         "dominant_share" => m.dominant_share?,
         "label_accuracy" => m.label_accuracy?,
         "nfe_per_sample" => m.nfe_per_sample as f64,
+        "sample_ms_per_1000" => m.sample_ms_per_1000,
         // The latest recorded D update's (the trainer must record on the step evaluated).
         "d_real" => m.d_real as f64,
         "d_fake" => m.d_fake as f64,
+        // Norms of the latest recorded updates' gradients (as d_real: recorded on the step).
+        "g_grad_norm" => m.g_grad_norm as f64,
+        "d_grad_norm" => m.d_grad_norm as f64,
         "kl_grid" => m.kl_grid,
         "js_grid" => m.js_grid,
         _ => return None,
@@ -278,6 +299,22 @@ and = [{ metric = "modes_covered", at_most = 2 }]"#,
         assert_eq!(d.judge(&[eval(1, 0.9, 0), eval(1, 0.9, 3), eval(1, 0.9, 0)]).unwrap(), (2.0, false));
         let bad: Promise = toml::from_str("steps = 1\nseeds = [0, 1, 2]\nmetric = \"modez\"\nat_least = 1").unwrap();
         assert!(bad.judge(&[eval(1, 1.0, 0)]).unwrap_err().contains("modez"));
+    }
+
+    #[test]
+    fn every_metric_name_is_read() {
+        let m = Metrics {
+            modes_covered: Some(3),
+            hq_fraction: Some(0.5),
+            reverse_kl: Some(0.1),
+            dominant_share: Some(0.4),
+            label_accuracy: Some(0.9),
+            ..Default::default()
+        };
+        for name in METRIC_NAMES {
+            assert!(metric(&m, name).is_some(), "{name}");
+        }
+        assert!(metric(&m, "modez").is_none());
     }
 
     #[test]

@@ -97,6 +97,19 @@ pub fn run(
     trainer: &mut Trainer,
     steps: u64,
     eval_every: u64,
+    on_eval: impl FnMut(&Metrics),
+    on_progress: impl FnMut(u64),
+) -> Result<RunOutput, TrainError> {
+    run_with(trainer, steps, eval_every, |_| Ok(()), on_eval, on_progress)
+}
+
+/// `run`, with `before_step` called between two steps (before each, after the last
+/// evaluation of the step before): a lesson fires its cues there.
+pub fn run_with(
+    trainer: &mut Trainer,
+    steps: u64,
+    eval_every: u64,
+    mut before_step: impl FnMut(&mut Trainer) -> Result<(), TrainError>,
     mut on_eval: impl FnMut(&Metrics),
     mut on_progress: impl FnMut(u64),
 ) -> Result<RunOutput, TrainError> {
@@ -107,6 +120,7 @@ pub fn run(
     let end = first + steps;
     let mut samples = Vec::new();
     while trainer.steps_done() < end {
+        before_step(trainer)?;
         let next = trainer.steps_done() + 1;
         let eval_now = next.is_multiple_of(eval_every) || next == end;
         // Read losses back only on the step an evaluation reports.
@@ -223,10 +237,22 @@ pub fn csv_row(m: &Metrics) -> String {
 
 /// Writes every evaluation as the metrics CSV.
 pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()> {
+    write_metrics_csv_with_cue(path, history, None)
+}
+
+/// The metrics CSV of a lesson: a last column, `cue`, holds the number (from 0) of the cue
+/// whose settings trained the step (`Lesson::segment_of`).
+pub fn write_metrics_csv_with_cue(path: &Path, history: &[Metrics], lesson: Option<&crate::lesson::Lesson>) -> std::io::Result<()> {
     crate::fsio::write_atomic_with(path, |f| {
-        writeln!(f, "{CSV_HEADER}")?;
+        match lesson {
+            None => writeln!(f, "{CSV_HEADER}")?,
+            Some(_) => writeln!(f, "{CSV_HEADER},cue")?,
+        }
         for m in history {
-            writeln!(f, "{}", csv_row(m))?;
+            match lesson {
+                None => writeln!(f, "{}", csv_row(m))?,
+                Some(l) => writeln!(f, "{},{}", csv_row(m), l.segment_of(m.step).map(|c| c.to_string()).unwrap_or_default())?,
+            }
         }
         Ok(())
     })

@@ -20,12 +20,22 @@ const MAX_TOML: u64 = 1 << 20;
 /// A share string that cannot be opened, with what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ShareError {
-    /// It does not start with `gs<version>:`.
-    #[error("not a ganscope share string: it must start with `{PREFIX}` (got `{0}`)")]
-    Prefix(String),
+    /// It does not start with the expected prefix (`gs1:` for a run, `gl1:` for a lesson).
+    #[error("not a ganscope share string: it must start with `{want}` (got `{got}`)")]
+    Prefix {
+        /// The prefix wanted.
+        want: &'static str,
+        /// What the text starts with.
+        got: String,
+    },
     /// A version this ganscope does not read.
-    #[error("share string version `{0}` is not one this ganscope reads (it reads `{PREFIX}`); it may come from a newer ganscope")]
-    Version(String),
+    #[error("share string version `{got}` is not one this ganscope reads (it reads `{want}`); it may come from a newer ganscope")]
+    Version {
+        /// The prefix wanted.
+        want: &'static str,
+        /// The version found.
+        got: String,
+    },
     /// The base64 is damaged.
     #[error("share string damaged: its text is not URL-safe base64 ({0})")]
     Decode(base64::DecodeError),
@@ -42,10 +52,15 @@ pub enum ShareError {
 
 /// The share string of `cfg`.
 pub fn encode(cfg: &Config) -> String {
+    pack(PREFIX, &cfg.to_toml())
+}
+
+/// `prefix` then URL-safe base64 of `text` deflated (run and lesson share strings alike).
+pub fn pack(prefix: &str, text: &str) -> String {
     let mut z = DeflateEncoder::new(Vec::new(), Compression::best());
-    z.write_all(cfg.to_toml().as_bytes()).expect("writing to memory");
+    z.write_all(text.as_bytes()).expect("writing to memory");
     let bytes = z.finish().expect("writing to memory");
-    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The config a share string holds. Surrounding whitespace (from a copy-paste) is ignored.
@@ -56,17 +71,23 @@ pub fn decode(text: &str) -> Result<Config, ShareError> {
 
 /// The TOML a share string holds, before it is read as a config.
 pub fn decode_toml(text: &str) -> Result<String, ShareError> {
+    unpack(PREFIX, text)
+}
+
+/// The text a share string with `prefix` (`gs1:`, `gl1:`) holds.
+pub fn unpack(prefix: &'static str, text: &str) -> Result<String, ShareError> {
     let text = text.trim();
-    let Some(body) = text.strip_prefix(PREFIX) else {
+    let Some(body) = text.strip_prefix(prefix) else {
         // `gs7:…` is ours, from another version; anything else is not a share string at all.
+        let kind = &prefix[..2];
         if let Some((head, _)) = text.split_once(':')
             && head.len() <= 4
-            && head.starts_with("gs")
+            && head.starts_with(kind)
             && head[2..].chars().all(|c| c.is_ascii_digit())
         {
-            return Err(ShareError::Version(format!("{head}:")));
+            return Err(ShareError::Version { want: prefix, got: format!("{head}:") });
         }
-        return Err(ShareError::Prefix(text.chars().take(12).collect()));
+        return Err(ShareError::Prefix { want: prefix, got: text.chars().take(12).collect() });
     };
     let bytes = URL_SAFE_NO_PAD.decode(body).map_err(ShareError::Decode)?;
     let mut out = Vec::new();

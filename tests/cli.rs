@@ -486,3 +486,49 @@ fn a_sweep_survives_a_killed_job_and_a_damaged_summary() {
     let o = std::process::Command::new("bash").arg(&script).env("SLURM_ARRAY_TASK_ID", "6").output().unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no job line 7"));
 }
+
+#[test]
+fn a_lesson_runs_headless_shares_and_bad_files_name_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = run_ok(ganscope().args(["lesson", "--list"]));
+    for name in ganscope::lesson::names() {
+        assert!(list.contains(name), "{list}");
+    }
+    // Headless: the metrics CSV gains a `cue` column, the cue whose settings trained the step.
+    let csv = dir.path().join("m.csv");
+    let l = ganscope::lesson::load("circling").unwrap();
+    run_ok(ganscope().args(["train", "--lesson", "circling", "--seed", "9", "--metrics-out"]).arg(&csv));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.last(), Some(&"cue"));
+    let rows: Vec<(u64, String)> = lines
+        .map(|r| {
+            let cells: Vec<&str> = r.split(',').collect();
+            (cells[0].parse().unwrap(), cells.last().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(rows.last().unwrap().0, l.steps, "the lesson's length");
+    for (step, cue) in &rows {
+        assert_eq!(cue, &l.segment_of(*step).map(|c| c.to_string()).unwrap_or_default(), "step {step}");
+    }
+    assert!(rows.iter().map(|r| &r.1).collect::<std::collections::BTreeSet<_>>().len() >= 2, "more than one cue shows");
+    // Share strings: a lesson's and back.
+    let share = run_ok(ganscope().args(["lesson", "circling", "--share"]));
+    assert!(share.trim().starts_with("gl1:"));
+    let back = run_ok(ganscope().args(["lesson", "--share", share.trim()]));
+    assert_eq!(back.trim_end(), l.text.trim_end());
+    assert!(run_ok(ganscope().args(["lesson", share.trim()])).contains(&l.title));
+    // A bad file: the line and the key, and nothing runs.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[lesson]\ntitle = \"x\"\npreset = \"r1\"\nseeds = [0]\nsteps = 200\n\n[[cue]]\nstep = 100\nset = [\"generator.depth=3\"]\n",
+    )
+    .unwrap();
+    let err = run_err(ganscope().args(["train", "--lesson"]).arg(&bad).arg("--metrics-out").arg(dir.path().join("x.csv")));
+    assert!(err.contains("line 9") && err.contains("generator.depth=3") && err.contains("new networks"), "{err}");
+    assert!(!dir.path().join("x.csv").exists());
+    let err = run_err(ganscope().args(["train", "--lesson", "no-such-lesson"]));
+    assert!(err.contains("unknown lesson `no-such-lesson`"), "{err}");
+}

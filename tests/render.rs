@@ -194,3 +194,69 @@ fn covered_and_missed_modes_differ_in_lightness() {
     eprintln!("L*: covered {covered:.1}, missed {missed:.1}");
     assert!((covered - missed).abs() >= 15.0, "covered L* {covered:.1} vs missed L* {missed:.1}: told apart by hue alone");
 }
+
+/// A lesson file with a caption at step 0 and a pause cue at step 200.
+const LESSON: &str = r#"[lesson]
+title = "A small lesson"
+preset = "oscillation"
+seeds = [0, 1, 2, 3, 4]
+steps = 400
+
+[[cue]]
+step = 0
+caption = "Simultaneous updates."
+layers = "real,fake"
+
+[[cue]]
+step = 200
+set = ["schedule.mode=alternating"]
+pause = true
+caption = "Alternating updates."
+layers = "surface,real,fake"
+[[cue.promise]]
+metric = "js_grid"
+at_least = 0.0
+"#;
+
+fn render_lesson(lesson: &Path, out: &Path) {
+    let o = Command::new(env!("CARGO_BIN_EXE_ganscope"))
+        .env("GANSCOPE_NO_GPU_PROBE", "1")
+        .args(["--backend", "cpu", "render", "--lesson"])
+        .arg(lesson)
+        .args(["--every", "100", "--size", "320x240", "--fps", "10", "--hold", "1", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_lesson_renders_with_its_captions_and_holds_at_its_pause_byte_identically() {
+    if common::skip_display_test("render (needs a graphics adapter)") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lesson = dir.path().join("small.toml");
+    std::fs::write(&lesson, LESSON).unwrap();
+    // PNG frames: 5 stills (steps 0 … 400 every 100), the one at the pause cue held 1 s at 10 fps.
+    let frames = dir.path().join("frames/");
+    render_lesson(&lesson, &frames);
+    let mut names: Vec<String> = std::fs::read_dir(&frames).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names.len(), 5 + 10, "{names:?}");
+    let frame = |k: usize| std::fs::read(frames.join(format!("frame_{k:05}.png"))).unwrap();
+    // Held: the frames after the cue's still are that still; the caption changed with the cue.
+    assert!((3..=12).all(|k| frame(k) == frame(2)), "the pause cue's still is held");
+    assert_ne!(frame(1), frame(2));
+    assert_ne!(frame(12), frame(13));
+    // Two MP4 renders of the lesson are the same bytes.
+    let have = Command::new("ffmpeg").arg("-version").output().is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(std::env::var_os("CI").is_none(), "CI installs ffmpeg (.ci/run)");
+        return;
+    }
+    let (a, b) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
+    render_lesson(&lesson, &a);
+    render_lesson(&lesson, &b);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap(), "byte-identical MP4 reruns");
+}

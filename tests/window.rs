@@ -577,3 +577,49 @@ fn every_character_the_window_can_show_has_a_glyph() {
     assert!(chars.len() > 20, "the scan found the texts: {} characters", chars.len());
     assert!(missing.is_empty(), "no glyph for: {}", missing.join(", "));
 }
+
+#[test]
+fn a_lesson_plays_from_its_menu_pauses_at_its_cue_and_goes_back() {
+    let mut h = harness("ns-ring");
+    let l = ganscope::lesson::load("circling").unwrap();
+    let pause = l.cues.iter().find(|c| c.pause).expect("the lesson has a pause cue").clone();
+    h.get_by_label("Lesson").click();
+    h.run_steps(2);
+    h.get_by_label(&format!("{} ({} steps)", l.title, l.steps)).click();
+    wait_for(&mut h, "the lesson starts", |a| a.snapshot().is_some_and(|s| s.lesson.as_ref().is_some_and(|x| x.lesson.name == "circling")));
+    // The first cue's caption is shown, and its layers.
+    let first = l.caption_at(0, None).unwrap();
+    let shown = first.split('{').next().unwrap().trim().to_string();
+    assert!(h.query_by_label_contains(&shown).is_some(), "caption on screen: {shown}");
+    if let Some(names) = l.layers_at(0) {
+        assert_eq!(h.state().layers().fake, names.contains("fake"));
+    }
+    h.get_by_label("Play").click();
+    wait_for(&mut h, "the pause cue", |a| a.snapshot().is_some_and(|s| s.lesson.as_ref().is_some_and(|x| x.waiting)));
+    let s = h.state().snapshot().unwrap();
+    assert_eq!(s.step, pause.step, "stopped exactly at the pause cue");
+    assert!(!s.running);
+    // The controls show the cue's settings.
+    let mut scripted = l.config.clone();
+    for c in l.cues.iter().take_while(|c| c.step <= pause.step) {
+        scripted.set_all(&c.set).unwrap();
+    }
+    assert_eq!(h.state().edited_config().schedule, scripted.schedule);
+    assert_eq!(h.state().edited_config().reg, scripted.reg);
+    // Next goes on; Back returns to the cue.
+    h.get_by_label("Next").click();
+    wait_for(&mut h, "past the cue", |a| step_of(a) > pause.step);
+    h.get_by_label("Pause").click();
+    wait_for(&mut h, "the pause", |a| a.snapshot().is_some_and(|s| !s.running));
+    h.get_by_label("Back").click();
+    wait_for(&mut h, "back at the cue", |a| step_of(a) == pause.step);
+    // C copies the lesson's share string.
+    h.key_press(eframe::egui::Key::C);
+    h.run_steps(2);
+    assert!(h.state().notice().is_some_and(|n| n.contains("lesson's share string")), "{:?}", h.state().notice());
+    // Ending the lesson keeps the run going without cues.
+    h.get_by_label("Lesson").click();
+    h.run_steps(2);
+    h.get_by_label("End the lesson").click();
+    wait_for(&mut h, "the lesson ended", |a| a.snapshot().is_some_and(|s| s.lesson.is_none()));
+}

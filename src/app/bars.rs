@@ -33,10 +33,11 @@ impl GanscopeApp {
             if !dirac && ui.button("Step").on_hover_text("S: one training step").clicked() {
                 out.push(Intent::Worker(Command::Step));
             }
-            if ui.button("Previous preset").on_hover_text("P").clicked() {
+            let what = if !dirac && self.playing_lesson().is_some() { "lesson" } else { "preset" };
+            if ui.button(format!("Previous {what}")).on_hover_text("P").clicked() {
                 out.push(Intent::StepPreset(-1));
             }
-            if ui.button("Next preset").on_hover_text("N").clicked() {
+            if ui.button(format!("Next {what}")).on_hover_text("N").clicked() {
                 out.push(Intent::StepPreset(1));
             }
             if ui.button("Exit presentation").on_hover_text("F11").clicked() {
@@ -52,6 +53,8 @@ impl GanscopeApp {
             }
             if !dirac {
                 ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
+                let playing = self.playing_lesson();
+                super::lesson_strip::menu(ui, playing.as_ref(), &mut out);
             }
             self.recording_badge(ui);
         });

@@ -83,7 +83,7 @@ impl Compare {
                     self.history.clear();
                 }
                 Event::Rewound { step } => self.history.truncate_after(step),
-                Event::Forked(_) => {}
+                Event::Forked(_) | Event::Cue { .. } => {}
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
         }

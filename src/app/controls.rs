@@ -268,11 +268,33 @@ fn timeline_ui(ui: &mut Ui, s: &Snapshot, out: &mut Vec<Intent>) {
     if r.changed() && t.steps[idx] != s.step {
         out.push(Intent::Worker(Command::Rewind(t.steps[idx])));
     }
+    if let Some(l) = &s.lesson {
+        cue_marks(ui, r.rect, &t.steps, &l.lesson);
+    }
     let mut note = format!("{} checkpoints, {:.1} MB", t.steps.len(), t.bytes as f64 / 1e6);
     if let Some(f) = t.forked_at {
         note += &format!(" · forked at step {f}: a knob changed there");
     }
     ui.small(note);
+}
+
+/// A lesson's cues as marks under the timeline's slider, at their checkpoints.
+fn cue_marks(ui: &Ui, slider: egui::Rect, steps: &[u64], lesson: &crate::lesson::Lesson) {
+    let last = steps.len().saturating_sub(1).max(1) as f32;
+    // The slider's rail, without its label.
+    let rail = egui::Rect::from_min_size(slider.min, egui::vec2(ui.spacing().slider_width, slider.height()));
+    let colour = ui.visuals().strong_text_color();
+    for c in &lesson.cues {
+        if let Some(i) = steps.iter().position(|&s| s == c.step) {
+            let x = egui::lerp(rail.x_range(), i as f32 / last);
+            let y = rail.bottom();
+            ui.painter().add(egui::Shape::convex_polygon(
+                vec![egui::pos2(x, y - 5.0), egui::pos2(x - 4.0, y + 2.0), egui::pos2(x + 4.0, y + 2.0)],
+                colour,
+                egui::Stroke::NONE,
+            ));
+        }
+    }
 }
 
 fn rebuild_button(ui: &mut Ui, changed: bool, label: &str) -> bool {

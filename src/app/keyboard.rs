@@ -30,6 +30,9 @@ impl GanscopeApp {
             if i.key_pressed(egui::Key::R) {
                 out.push(Intent::Worker(Command::Reset));
             }
+            if i.key_pressed(egui::Key::B) {
+                out.push(Intent::LessonBack);
+            }
             if i.key_pressed(egui::Key::N) {
                 preset_step = 1;
             }

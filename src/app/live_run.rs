@@ -49,6 +49,7 @@ impl GanscopeApp {
     pub fn poll(&mut self) {
         let Some(w) = &self.worker else { return };
         let mut forked = None;
+        let mut cues = Vec::new();
         for e in w.events() {
             match e {
                 Event::Metrics(m) => {
@@ -69,6 +70,7 @@ impl GanscopeApp {
                     self.history.truncate_after(step);
                     self.metrics_log.retain(|m| m.step <= step);
                 }
+                Event::Cue { index, config } => cues.push((index, config)),
                 Event::Forked(state) => forked = Some(state),
                 Event::Crashed(msg) => self.crashed = Some(msg),
             }
@@ -82,6 +84,12 @@ impl GanscopeApp {
         }
         if let Some(state) = forked {
             self.start_fork(*state);
+        }
+        if self.snapshot.as_ref().is_some_and(|s| s.lesson.is_some()) {
+            self.lesson = None; // the worker's snapshots say where it stands now
+        }
+        for (index, config) in cues {
+            self.on_cue(index, &config);
         }
         if let Some(c) = &mut self.compare {
             c.poll();

@@ -17,6 +17,7 @@ mod frame_stats;
 mod inspect;
 mod key;
 mod keyboard;
+mod lesson_strip;
 mod live_run;
 mod recorder;
 pub mod render;
@@ -56,8 +57,13 @@ pub enum Intent {
     TogglePlay,
     /// The preset `n` places further in the tab's menu.
     StepPreset(isize),
-    /// Copy the running config as a share string to the system clipboard.
+    /// Copy the running config (or the lesson being played) as a share string to the system
+    /// clipboard.
     CopyShare,
+    /// Play this shipped lesson from step 0 (None: end the lesson playing).
+    Lesson(Option<String>),
+    /// Back to the lesson's previous cue.
+    LessonBack,
 }
 
 /// The window's two labs.
@@ -110,7 +116,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Space", "play / pause"),
     ("S", "one step"),
     ("R", "reset"),
-    ("N / P", "next / previous preset"),
+    ("N / P", "next / previous preset (lesson, while one plays)"),
+    ("B", "back to the lesson's previous cue"),
     ("1 – 7", "toggle layers: surface, real, fake, arrows, G manifold, gradient field, mode circles"),
     ("F11", "presentation mode"),
     ("F9", "start / stop recording"),
@@ -139,6 +146,8 @@ pub struct Launch {
     pub record: Option<PathBuf>,
     /// What draws the window.
     pub renderer: Renderer,
+    /// Play this lesson from the start.
+    pub lesson: Option<crate::lesson::Lesson>,
 }
 
 /// What draws the window: OpenGL (egui_glow) or wgpu (egui_wgpu).
@@ -205,6 +214,8 @@ pub struct GanscopeApp {
     side_rect: Option<egui::Rect>,
     /// The "Record & export" panel's file dialogs.
     browsers: export::Browsers,
+    /// The lesson asked for, until the worker's snapshots say where it stands.
+    lesson: Option<crate::worker::LessonStatus>,
 }
 
 impl GanscopeApp {
@@ -267,6 +278,7 @@ impl GanscopeApp {
             side_rect: None,
             browsers: export::Browsers::default(),
             screenshot: launch.screenshot.map(|(path, steps)| ScreenshotJob::new(path, steps)),
+            lesson: None,
         };
         // Presentation's zoom is egui's, which egui keeps between sessions: a window closed
         // while presenting would otherwise open zoomed and not presenting.
@@ -293,6 +305,9 @@ impl GanscopeApp {
         } else if app.screenshot.is_some() {
             // A shot of the lab, whatever tab the last session left open.
             app.state.tab = Tab::Lab;
+        }
+        if let Some(lesson) = launch.lesson {
+            app.play_lesson(Some(lesson), &cc.egui_ctx);
         }
         app.send(Command::SetView(app.state.layers.request()));
         if let Some(job) = &app.screenshot {
@@ -333,10 +348,28 @@ impl GanscopeApp {
                 let running = self.snapshot.as_ref().is_some_and(|s| s.running);
                 self.apply(Intent::Worker(if running { Command::Pause } else { Command::Play }), ctx);
             }
-            Intent::CopyShare => {
-                let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
-                ctx.copy_text(crate::share::encode(&cfg));
-                self.notice = Some(("Copied the run's share string to the clipboard".into(), Instant::now()));
+            Intent::CopyShare => match self.playing_lesson() {
+                Some(l) => {
+                    ctx.copy_text(crate::lesson::share(&l.lesson));
+                    self.notice = Some((format!("Copied the lesson's share string ({}) to the clipboard", l.lesson.name), Instant::now()));
+                }
+                None => {
+                    let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
+                    ctx.copy_text(crate::share::encode(&cfg));
+                    self.notice = Some(("Copied the run's share string to the clipboard".into(), Instant::now()));
+                }
+            },
+            Intent::Lesson(name) => {
+                let lesson = name.map(|n| crate::lesson::load(&n));
+                match lesson.transpose() {
+                    Ok(l) => self.play_lesson(l, ctx),
+                    Err(e) => self.notice = Some((e.to_string(), Instant::now())),
+                }
+            }
+            Intent::LessonBack => self.send(Command::LessonBack),
+            Intent::StepPreset(n) if self.playing_lesson().is_some() => {
+                let next = self.neighbour_lesson(n);
+                self.play_lesson(next, ctx);
             }
             Intent::StepPreset(n) if self.state.tab == Tab::Dirac => self.dirac.step_preset(n),
             Intent::StepPreset(n) => {
@@ -344,6 +377,14 @@ impl GanscopeApp {
                 self.controls.choose_preset(&name);
                 self.apply(Intent::Worker(Command::LoadPreset(name)), ctx);
             }
+        }
+    }
+
+    /// The lesson being played, as the latest snapshot says (or as just asked for).
+    fn playing_lesson(&self) -> Option<crate::worker::LessonStatus> {
+        match &self.snapshot {
+            Some(s) if s.lesson.is_some() => s.lesson.clone(),
+            _ => self.lesson.clone(),
         }
     }
 
@@ -408,6 +449,8 @@ impl eframe::App for GanscopeApp {
                 if ui.button("Record & export").on_hover_text("PNGs, recordings (GIF, APNG, MP4), CSVs, the config as TOML.").clicked() {
                     self.show_export = !self.show_export;
                 }
+                let playing = self.playing_lesson();
+                lesson_strip::menu(ui, playing.as_ref(), &mut intents);
                 self.recording_badge(ui);
             });
         });
@@ -460,7 +503,10 @@ impl eframe::App for GanscopeApp {
             {
                 ui.label(egui::RichText::new(msg).italics());
             }
-            if self.state.present
+            let lesson = self.snapshot.as_ref().and_then(|s| s.lesson.clone().map(|l| (s, l)));
+            if let Some((snap, status)) = &lesson {
+                lesson_strip::strip(ui, snap, status, &self.history, &mut intents_after);
+            } else if self.state.present
                 && self.state.caption
                 && let Ok(p) = crate::presets::get(self.controls.preset())
             {

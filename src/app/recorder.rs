@@ -43,6 +43,7 @@ pub fn mp4_unavailable() -> Option<String> {
 }
 
 /// One frame, RGBA.
+#[derive(Clone)]
 pub struct Frame {
     pub width: u32,
     pub height: u32,
@@ -288,7 +289,9 @@ fn encode_into(rx: Receiver<Msg>, path: &Path, format: Format, fps: f32) -> Resu
                             "-",
                         ])
                         // `-f mp4`: the temporary file's name says nothing of the container.
-                        .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-f", "mp4"])
+                        // Bit-exact muxing (no encoder version or time stamps in the file) and
+                        // x264's deterministic default: the same frames give the same bytes.
+                        .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-fflags", "+bitexact", "-f", "mp4"])
                         .arg(path)
                         .stdin(std::process::Stdio::piped())
                         .spawn()

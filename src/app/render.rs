@@ -32,6 +32,11 @@ pub struct RenderOptions {
     pub out: PathBuf,
     /// The caption's title (the preset's).
     pub title: String,
+    /// A lesson: its cues fire at their steps, its captions are drawn from their step on, its
+    /// layers and plots replace `layers` and `plots` from their cue on.
+    pub lesson: Option<crate::lesson::Lesson>,
+    /// Seconds of frames a pause cue holds the picture still.
+    pub hold: f32,
 }
 
 /// Where the output goes, from the path's form.
@@ -59,15 +64,12 @@ impl Output {
     }
 }
 
-/// Names accepted by `--layers`.
-pub const LAYER_NAMES: &[&str] = &["surface", "real", "fake", "arrows", "manifold", "field", "modes"];
-/// Names accepted by `--plots`.
-pub const PLOT_NAMES: &[&str] = &["symptoms", "losses", "modes", "divergences", "gradients", "histogram", "interpolation"];
+pub use crate::trainer::view::{LAYER_NAMES, PLOT_NAMES};
 
 /// `surface,real,…` → the layers shown (every other layer hidden).
 pub fn parse_layers(list: &str) -> Result<Layers, String> {
     let mut l = Layers { surface: false, real: false, fake: false, arrows: false, manifold: false, field: false, modes: false };
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in crate::trainer::view::parse_layer_names(list)? {
         let flag = match name {
             "surface" => &mut l.surface,
             "real" => &mut l.real,
@@ -75,8 +77,7 @@ pub fn parse_layers(list: &str) -> Result<Layers, String> {
             "arrows" => &mut l.arrows,
             "manifold" => &mut l.manifold,
             "field" => &mut l.field,
-            "modes" => &mut l.modes,
-            _ => return Err(format!("unknown layer `{name}` (one of: {})", LAYER_NAMES.join(", "))),
+            _ => &mut l.modes,
         };
         *flag = true;
     }
@@ -85,17 +86,9 @@ pub fn parse_layers(list: &str) -> Result<Layers, String> {
 
 /// `losses,modes,…` → the side plots shown; an empty list shows none.
 pub fn parse_plots(list: &str) -> Result<Option<Sections>, String> {
-    let mut s = Sections {
-        symptoms: false,
-        losses: false,
-        modes: false,
-        divergences: false,
-        gradients: false,
-        histogram: false,
-        interpolation: false,
-    };
+    let mut s = Sections::none();
     let mut any = false;
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in crate::trainer::view::parse_plot_names(list)? {
         let flag = match name {
             "symptoms" => &mut s.symptoms,
             "losses" => &mut s.losses,
@@ -103,8 +96,7 @@ pub fn parse_plots(list: &str) -> Result<Option<Sections>, String> {
             "divergences" => &mut s.divergences,
             "gradients" => &mut s.gradients,
             "histogram" => &mut s.histogram,
-            "interpolation" => &mut s.interpolation,
-            _ => return Err(format!("unknown plot `{name}` (one of: {})", PLOT_NAMES.join(", "))),
+            _ => &mut s.interpolation,
         };
         *flag = true;
         any = true;
@@ -116,31 +108,61 @@ pub fn parse_plots(list: &str) -> Result<Option<Sections>, String> {
 struct Still {
     snap: Snapshot,
     metrics: Vec<Metrics>,
+    /// The lesson's caption on screen, and what it shows.
+    caption: Option<String>,
+    layers: Layers,
+    plots: Option<Sections>,
+    /// A pause cue fired since the previous still: hold this one.
+    held: bool,
 }
 
 /// Trains `opts.steps` steps, keeping a still every `opts.every` (and at step 0), with the
 /// evaluations (every `train.eval_every`) that fall before each. `progress(done, total)`.
 fn stills(mut trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(u64, u64)) -> Result<Vec<Still>, String> {
-    let mut req = opts.layers.request();
-    req.n_fake = 2000;
     let real = Snapshot::reals_of(&trainer);
     let config = Arc::new(trainer.config().clone());
     let eval_every = trainer.config().train.eval_every.max(1);
-    let still = |t: &Trainer, metrics: Vec<Metrics>| {
+    let lesson = opts.lesson.as_ref();
+    let mut latest: Option<Metrics> = None;
+    let mut still = |t: &Trainer, metrics: Vec<Metrics>, held: bool| {
+        let step = t.steps_done();
+        let layers = lesson.and_then(|l| l.layers_at(step)).and_then(|n| parse_layers(n).ok()).unwrap_or_else(|| opts.layers.clone());
+        let plots = match lesson.and_then(|l| l.plots_at(step)) {
+            Some(names) => parse_plots(names).unwrap_or(None),
+            None => opts.plots.clone(),
+        };
+        let mut req = layers.request();
+        req.n_fake = 2000;
         let mut view = t.view_fast(&req);
         view.slow = Arc::new(t.view_slow(&req));
-        Still { snap: Snapshot::of(t, view, real.clone(), config.clone()), metrics }
+        latest = metrics.last().cloned().or(latest.take());
+        let caption = lesson.and_then(|l| l.caption_at(step, latest.as_ref()));
+        let mut snap = Snapshot::of(t, view, real.clone(), Arc::new(t.config().clone()));
+        snap.config = if lesson.is_some() { snap.config } else { config.clone() };
+        Still { snap, metrics, caption, layers, plots, held }
     };
     let evaluate = |t: &Trainer| t.evaluate().map(|(m, _)| m).map_err(|e| format!("step {}: {e}", t.steps_done()));
-    let mut out = vec![still(&trainer, vec![evaluate(&trainer)?])];
+    let mut script = crate::lesson::Script::default();
+    let mut fire = |t: &mut Trainer| -> Result<bool, String> {
+        let Some(l) = lesson else { return Ok(false) };
+        let fired = script.fire_due(l, t).map_err(|e| format!("step {}: {e}", t.steps_done()))?;
+        Ok(fired.iter().any(|&i| l.cues[i].pause))
+    };
+    let first_eval = evaluate(&trainer)?;
+    let mut held = fire(&mut trainer)?;
+    let mut out = vec![still(&trainer, vec![first_eval], held)];
+    held = false;
     let mut pending = Vec::new();
     for step in 1..=opts.steps {
         trainer.step().map_err(|e| format!("training stopped at step {step}: {e}"))?;
         if step % eval_every == 0 {
             pending.push(evaluate(&trainer)?);
         }
+        // Cues fire between two updates, after the step's evaluation (as headless).
+        held |= fire(&mut trainer)?;
         if step % opts.every == 0 {
-            out.push(still(&trainer, std::mem::take(&mut pending)));
+            out.push(still(&trainer, std::mem::take(&mut pending), held));
+            held = false;
             progress(step, opts.steps);
         }
     }
@@ -173,6 +195,8 @@ fn fix_colour_scale(stills: &mut [Still]) {
 /// What one rendered frame shows: caption, data view, side plots.
 struct Scene {
     title: String,
+    /// A lesson's caption.
+    caption: Option<String>,
     snap: Option<Snapshot>,
     history: History,
     layers: Layers,
@@ -187,6 +211,9 @@ impl Scene {
         egui::Frame::central_panel(ui.style()).show(ui, |ui| {
             ui.set_min_size(ui.available_size());
             ui.label(egui::RichText::new(format!("{} · step {step}", self.title)).strong().size(16.0));
+            if let Some(c) = &self.caption {
+                ui.label(egui::RichText::new(c).size(18.0));
+            }
             let snap = self.snap.as_ref();
             match &self.plots {
                 None => self.view.ui(ui, snap, &self.layers, f32::INFINITY),
@@ -228,6 +255,7 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
 
     let scene = Scene {
         title: opts.title.clone(),
+        caption: None,
         snap: None,
         history: History::default(),
         layers: opts.layers.clone(),
@@ -265,6 +293,7 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
         }
     };
     let mut draw_ms = Vec::with_capacity(stills.len());
+    let mut written = 0usize;
     for (k, still) in stills.into_iter().enumerate() {
         let s = harness.state_mut();
         for m in &still.metrics {
@@ -272,6 +301,10 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
         }
         s.history.absorb(&still.snap);
         s.snap = Some(still.snap);
+        s.caption = still.caption;
+        s.layers = still.layers;
+        s.plots = still.plots;
+        let copies = if still.held { 1 + (opts.hold * opts.fps).round() as usize } else { 1 };
         // Two passes: the first may only lay out (egui discards passes whose size changed).
         let t0 = std::time::Instant::now();
         harness.run_steps(2);
@@ -279,20 +312,23 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
         draw_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let (w, h) = img.dimensions();
         let frame = Frame { width: w, height: h, rgba: img.into_raw() };
-        match &video {
-            Some((_, sink)) => {
-                if let Err(e) = sink.push_wait(frame) {
-                    // The encoder stopped: its own error says why.
-                    let (rec, sink) = video.take().expect("a video");
-                    drop(sink);
-                    return Err(rec.finish().err().unwrap_or(e));
+        for _ in 0..copies {
+            match &video {
+                Some((_, sink)) => {
+                    if let Err(e) = sink.push_wait(frame.clone()) {
+                        // The encoder stopped: its own error says why.
+                        let (rec, sink) = video.take().expect("a video");
+                        drop(sink);
+                        return Err(rec.finish().err().unwrap_or(e));
+                    }
+                }
+                None => {
+                    let path = opts.out.join(format!("frame_{written:05}.png"));
+                    image::save_buffer(&path, &frame.rgba, w, h, image::ColorType::Rgba8)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 }
             }
-            None => {
-                let path = opts.out.join(format!("frame_{k:05}.png"));
-                image::save_buffer(&path, &frame.rgba, w, h, image::ColorType::Rgba8)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            }
+            written += 1;
         }
         progress("drawing", k as u64 + 1, total);
     }
@@ -301,5 +337,5 @@ pub fn render(trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(&str, u6
         rec.finish()?;
     }
     draw_ms.sort_by(f64::total_cmp);
-    Ok(RenderReport { frames: total as usize, draw_ms_median: draw_ms[draw_ms.len() / 2] })
+    Ok(RenderReport { frames: written, draw_ms_median: draw_ms[draw_ms.len() / 2] })
 }

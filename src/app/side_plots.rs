@@ -54,6 +54,8 @@ pub struct History {
     pub symptoms: Vec<crate::symptoms::Symptom>,
     /// Network evaluations per sample and ms per 1,000 samples, at the latest evaluation.
     pub sampling: Option<(usize, f64)>,
+    /// The latest evaluation (a lesson's caption fills its `{metric}`s from it).
+    latest: Option<Metrics>,
     last_visit_step: Option<u64>,
 }
 
@@ -81,6 +83,12 @@ impl History {
             s.0.retain(|p| p[0] <= x);
         }
         self.last_visit_step = self.last_visit_step.filter(|&v| v <= step);
+        self.latest = self.latest.take().filter(|m| m.step <= step);
+    }
+
+    /// The latest evaluation.
+    pub fn latest_metrics(&self) -> Option<&Metrics> {
+        self.latest.as_ref()
     }
 
     /// One evaluation's metrics.
@@ -98,6 +106,7 @@ impl History {
         self.kl.push(x, m.kl_grid);
         self.js.push(x, m.js_grid);
         self.input_grad.push(x, m.d_input_grad_norm as f64);
+        self.latest = Some(m.clone());
     }
 
     /// A snapshot's per-frame values (losses, norms, the mode-visit strip).
@@ -150,6 +159,11 @@ impl Default for Sections {
 }
 
 impl Sections {
+    /// No side plot.
+    pub fn none() -> Self {
+        Self { symptoms: false, losses: false, modes: false, divergences: false, gradients: false, histogram: false, interpolation: false }
+    }
+
     /// Checkboxes for each section.
     pub fn menu(&mut self, ui: &mut Ui) {
         ui.checkbox(&mut self.symptoms, "Symptoms of mode collapse");

@@ -23,6 +23,7 @@ pub mod bench;
 pub mod config;
 pub mod dirac;
 pub mod eval;
+pub mod lesson;
 pub mod render;
 pub mod sweep;
 pub mod symptoms;
@@ -40,6 +41,9 @@ pub struct Cli {
     /// Window: open on the run a share string holds (`ganscope config … --share`).
     #[arg(long, value_name = "STRING", conflicts_with = "preset")]
     pub share: Option<String>,
+    /// Window: play a lesson (a shipped lesson's name, a .toml file or a `gl1:` share string).
+    #[arg(long, value_name = "LESSON", conflicts_with_all = ["preset", "share", "dirac"])]
+    pub lesson: Option<String>,
     /// Window: record the window from the start to FILE (.gif, .png for APNG, .mp4 with ffmpeg);
     /// F9 stops, closing the window finishes it.
     #[arg(long, value_name = "FILE")]
@@ -160,6 +164,9 @@ pub enum Command {
     /// Render a run to a GIF, APNG, MP4 or PNG frames: frame k after exactly k·K steps, drawn
     /// by the window's own code offscreen.
     Render(render::RenderArgs),
+    /// Lessons: runs that change themselves on cue. List them, share one, or check its
+    /// promises headless.
+    Lesson(lesson::LessonArgs),
     /// The symptoms of mode collapse: their thresholds, or (--calibrate) how often each lights
     /// on healthy and on collapsed runs.
     Symptoms(symptoms::SymptomsArgs),

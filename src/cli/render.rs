@@ -16,9 +16,16 @@ pub struct RenderArgs {
     pub cfg: ConfigArgs,
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Steps to train.
-    #[arg(long)]
-    pub steps: u64,
+    /// Steps to train (default with --lesson: the lesson's length).
+    #[arg(long, required_unless_present = "lesson")]
+    pub steps: Option<u64>,
+    /// Render a lesson (a shipped lesson's name, a .toml file or a `gl1:` share string): its
+    /// cues fire at their steps, its captions are drawn into the frames from their step on.
+    #[arg(long, value_name = "LESSON", conflicts_with_all = ["preset", "config"])]
+    pub lesson: Option<String>,
+    /// With --lesson: seconds a pause cue holds the picture still.
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub hold: f32,
     /// A frame every K steps (and one at step 0): `--steps 600 --every 20` gives 31 frames.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
     pub every: u64,
@@ -51,16 +58,29 @@ fn parse_size(s: &str) -> Result<[u32; 2]> {
 #[cfg(feature = "gui")]
 pub fn render_cmd(cli: &Cli, args: &RenderArgs) -> Result<()> {
     use ganscope::app::render::{self, RenderOptions};
-    let mut cfg = args.cfg.load()?;
+    let lesson = args.lesson.as_deref().map(super::lesson::load).transpose()?;
+    let mut cfg = match &lesson {
+        Some(l) => {
+            let mut cfg = l.config.clone();
+            cfg.set_all(&args.cfg.set)?;
+            cfg
+        }
+        None => args.cfg.load()?,
+    };
     if let Some(seed) = args.seed {
         cfg.train.seed = seed;
     }
-    let title = match &args.cfg.preset {
-        Some(name) => presets::get(name).map(|p| p.meta.title.clone()).unwrap_or_else(|_| name.clone()),
-        None => args.cfg.config.as_ref().map_or_else(|| "ganscope".into(), |p| p.display().to_string()),
+    let title = match (&lesson, &args.cfg.preset) {
+        (Some(l), _) => l.title.clone(),
+        (None, Some(name)) => presets::get(name).map(|p| p.meta.title.clone()).unwrap_or_else(|_| name.clone()),
+        (None, None) => args.cfg.config.as_ref().map_or_else(|| "ganscope".into(), |p| p.display().to_string()),
     };
+    if !(0.0..=60.0).contains(&args.hold) {
+        bail!("--hold {} is outside 0 … 60 seconds", args.hold);
+    }
+    let steps = args.steps.or(lesson.as_ref().map(|l| l.steps)).expect("clap asks for --steps without --lesson");
     let opts = RenderOptions {
-        steps: args.steps,
+        steps,
         every: args.every,
         size: parse_size(&args.size)?,
         fps: args.fps,
@@ -68,6 +88,8 @@ pub fn render_cmd(cli: &Cli, args: &RenderArgs) -> Result<()> {
         plots: render::parse_plots(&args.plots).map_err(anyhow::Error::msg)?,
         out: args.out.clone(),
         title,
+        lesson,
+        hold: args.hold,
     };
     if !(1.0..=60.0).contains(&opts.fps) {
         bail!("--fps {} is outside 1 … 60", opts.fps);
@@ -75,7 +97,7 @@ pub fn render_cmd(cli: &Cli, args: &RenderArgs) -> Result<()> {
     render::Output::of(&opts.out).map_err(anyhow::Error::msg)?;
     let trainer = Trainer::new(cfg, cli.compute.select()?)?;
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| {
-        let b = indicatif::ProgressBar::new(args.steps);
+        let b = indicatif::ProgressBar::new(steps);
         b.set_style(indicatif::ProgressStyle::with_template("{msg:9} {bar:40} {pos}/{len}  eta {eta}").expect("valid template"));
         b
     });

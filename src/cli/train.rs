@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use ganscope::config::Config;
 use ganscope::fsio;
-use ganscope::run::{self, write_metrics_csv, write_samples_csv};
+use ganscope::run::{self, write_metrics_csv_with_cue, write_samples_csv};
 use ganscope::trainer::Trainer;
 use ganscope::trainer::state::TrainState;
 use std::path::PathBuf;
@@ -35,6 +35,10 @@ pub struct TrainArgs {
     /// what keeps the networks (loss, regularisers, learning rates, schedule, noise).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["preset", "config"])]
     pub resume: Option<PathBuf>,
+    /// Run a lesson (a shipped lesson's name, a .toml file or a `gl1:` share string): its
+    /// config, its cues at their steps, its length; the metrics CSV gains a `cue` column.
+    #[arg(long, value_name = "LESSON", conflicts_with_all = ["preset", "config", "resume"])]
+    pub lesson: Option<String>,
 }
 
 pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
@@ -49,6 +53,7 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
         }
         Ok(())
     };
+    let lesson = args.lesson.as_deref().map(super::lesson::load).transpose()?;
     let compute = cli.compute.select()?;
     let info = compute.info.clone();
     let mut trainer = match &args.resume {
@@ -61,12 +66,24 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
             .with_context(|| format!("cannot resume from {}", path.display()))?
         }
         None => {
-            let mut cfg = args.cfg.load()?;
+            let mut cfg = match &lesson {
+                Some(l) => {
+                    let mut cfg = l.config.clone();
+                    cfg.set_all(&args.cfg.set)?;
+                    cfg
+                }
+                None => args.cfg.load()?,
+            };
             tweak(&mut cfg)?;
+            if let Some(l) = &lesson
+                && cfg.train.eval_every != l.config.train.eval_every
+            {
+                anyhow::bail!("a lesson keeps its train.eval_every ({}): its cues fall on evaluations", l.config.train.eval_every);
+            }
             Trainer::new(cfg, compute)?
         }
     };
-    let steps = args.steps.unwrap_or(trainer.config().train.steps);
+    let steps = args.steps.or(lesson.as_ref().map(|l| l.steps)).unwrap_or(trainer.config().train.steps);
     let eval_every = trainer.config().train.eval_every;
     eprintln!(
         "backend: {} — {}{}; engine: {}",
@@ -84,10 +101,15 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
     } else {
         None
     };
-    let out = run::run(
+    let mut script = ganscope::lesson::Script::default();
+    let out = run::run_with(
         &mut trainer,
         steps,
         eval_every,
+        |t| match &lesson {
+            Some(l) => script.fire_due(l, t).map(drop),
+            None => Ok(()),
+        },
         |m| {
             if let Some(b) = &bar {
                 let modes = m.modes_covered.map(|c| format!("modes {c}/{} ", m.modes_total.unwrap_or(0))).unwrap_or_default();
@@ -107,7 +129,7 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
         trainer.save_state()?.write(p).with_context(|| format!("cannot save the state to {}", p.display()))?;
     }
     if let Some(p) = &args.metrics_out {
-        write_metrics_csv(p, &out.history).with_context(|| format!("cannot write {}", p.display()))?;
+        write_metrics_csv_with_cue(p, &out.history, lesson.as_ref()).with_context(|| format!("cannot write {}", p.display()))?;
     }
     if let Some(p) = &args.samples_out {
         write_samples_csv(p, &out.samples).with_context(|| format!("cannot write {}", p.display()))?;

@@ -13,6 +13,7 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
     if let Some(name) = &args.preset {
         presets::get(name)?;
     }
+    let lesson = args.lesson.as_deref().map(super::lesson::load).transpose()?;
     let shared = match &args.share {
         Some(text) => Some(ganscope::share::decode(text)?),
         None => None,
@@ -46,6 +47,7 @@ pub fn window_cmd(args: &Cli) -> Result<()> {
             RendererArg::Glow => ganscope::app::Renderer::Glow,
             RendererArg::Wgpu => ganscope::app::Renderer::Wgpu,
         },
+        lesson,
     })
 }
 

@@ -7,6 +7,30 @@ use crate::config::LatentKind;
 use crate::trainer::Trainer;
 use std::sync::Arc;
 
+/// The data view's layers, by the names `--layers` and lesson cues use.
+pub const LAYER_NAMES: &[&str] = &["surface", "real", "fake", "arrows", "manifold", "field", "modes"];
+/// The side plots, by the names `--plots` and lesson cues use.
+pub const PLOT_NAMES: &[&str] = &["symptoms", "losses", "modes", "divergences", "gradients", "histogram", "interpolation"];
+
+/// `surface,real,…` → the names, each checked against `known`.
+fn names_in<'a>(list: &'a str, known: &[&str], what: &str) -> Result<Vec<&'a str>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| if known.contains(&n) { Ok(n) } else { Err(format!("unknown {what} `{n}` (one of: {})", known.join(", "))) })
+        .collect()
+}
+
+/// The layer names of a `--layers` list, or an error naming the unknown one.
+pub fn parse_layer_names(list: &str) -> Result<Vec<&str>, String> {
+    names_in(list, LAYER_NAMES, "layer")
+}
+
+/// The plot names of a `--plots` list, or an error naming the unknown one.
+pub fn parse_plot_names(list: &str) -> Result<Vec<&str>, String> {
+    names_in(list, PLOT_NAMES, "plot")
+}
+
 /// One frame's worth of view data.
 #[derive(Clone, Debug, Default)]
 pub struct ViewData {

@@ -5,6 +5,7 @@
 //! thread panics, the panic's message arrives as `Event::Crashed` and the window can start a
 //! new worker.
 
+mod lesson;
 mod thread;
 mod timeline;
 
@@ -64,6 +65,10 @@ pub enum Command {
     Rewind(u64),
     /// Send the whole training state as `Event::Forked` (to start a copy beside this run).
     Fork,
+    /// Play this lesson from step 0 (its config, its cues at their steps); None ends it.
+    Lesson(Option<Arc<crate::lesson::Lesson>>),
+    /// Back to the previous cue's checkpoint, with the lesson's scripted settings.
+    LessonBack,
     /// Test hook: make the training thread panic (to test that the window survives it).
     #[doc(hidden)]
     Panic,
@@ -107,6 +112,21 @@ pub struct Snapshot {
     pub stats: StepStats,
     /// The checkpoints the timeline can go back to.
     pub timeline: Arc<Timeline>,
+    /// The lesson being played, and where it stands.
+    pub lesson: Option<LessonStatus>,
+}
+
+/// Where a lesson being played stands.
+#[derive(Clone, Debug)]
+pub struct LessonStatus {
+    /// The lesson.
+    pub lesson: Arc<crate::lesson::Lesson>,
+    /// The latest cue fired (what is on screen).
+    pub cue: Option<usize>,
+    /// A knob was changed by hand since the latest cue or Back.
+    pub off_script: bool,
+    /// Stopped at a pause cue: Play (Next) goes on.
+    pub waiting: bool,
 }
 
 impl Snapshot {
@@ -135,6 +155,7 @@ impl Snapshot {
             instance_std: trainer.instance_std(),
             stats: trainer.last_stats().clone(),
             timeline: Arc::default(),
+            lesson: None,
         }
     }
 
@@ -176,6 +197,14 @@ pub enum Event {
     Rewound {
         /// The step now shown.
         step: u64,
+    },
+    /// A lesson's cue fired, or the lesson went back to one (Back, the timeline): the cue now
+    /// on screen and the config in force.
+    Cue {
+        /// The cue (None: before the first).
+        index: Option<usize>,
+        /// The config in force.
+        config: Arc<Config>,
     },
     /// The whole training state, as asked by `Command::Fork`.
     Forked(Box<crate::trainer::state::TrainState>),

@@ -22,10 +22,10 @@ pub(super) struct Channels {
 }
 
 pub(super) struct Worker {
-    trainer: Trainer,
+    pub(super) trainer: Trainer,
     ch: Channels,
     repaint: Box<dyn Fn() + Send>,
-    running: bool,
+    pub(super) running: bool,
     speed: Speed,
     /// Pause when the step counter reaches this (frame-exact stops for screenshots).
     pause_at: Option<u64>,
@@ -34,7 +34,7 @@ pub(super) struct Worker {
     run_id: u64,
     dirty: bool,
     real: Arc<Vec<[f32; 2]>>,
-    config: Arc<Config>,
+    pub(super) config: Arc<Config>,
     /// (time, steps) of the start of the current rate window.
     rate_mark: (Instant, u64),
     rate: f64,
@@ -44,6 +44,8 @@ pub(super) struct Worker {
     /// Set after a rewind while later checkpoints are kept (scrubbing back and forth): the
     /// next update overwrites that future.
     in_past: bool,
+    /// The lesson being played.
+    pub(super) lesson: Option<super::lesson::LessonRun>,
 }
 
 /// While training runs, the view is computed in two parts on two clocks so that together they
@@ -95,6 +97,7 @@ impl Worker {
             cadence: ViewCadence::default(),
             checkpoints: Checkpoints::default(),
             in_past: false,
+            lesson: None,
         };
         w.on_restart();
         w
@@ -111,8 +114,14 @@ impl Worker {
         self.rate_mark = (Instant::now(), self.trainer.steps_done());
         self.checkpoints = Checkpoints::default();
         self.in_past = false;
-        self.checkpoint();
+        if let Some(run) = &mut self.lesson {
+            run.script = crate::lesson::Script::default();
+            run.waiting = false;
+            run.off_script = false;
+        }
         self.evaluate();
+        self.fire_cues();
+        self.checkpoint();
     }
 
     /// Keeps the training state for the timeline.
@@ -131,7 +140,7 @@ impl Worker {
     }
 
     /// Back to the checkpoint at `step` (or the latest before it).
-    fn rewind(&mut self, step: u64) {
+    pub(super) fn rewind(&mut self, step: u64) {
         let Some(state) = self.checkpoints.ring.iter().rev().find(|c| c.step <= step).cloned() else {
             return self.send_event(Event::Notice(format!("No checkpoint at or before step {step}.")));
         };
@@ -189,6 +198,9 @@ impl Worker {
             Command::Play => {
                 if self.diverged.is_none() {
                     self.running = true;
+                    if let Some(run) = &mut self.lesson {
+                        run.waiting = false;
+                    }
                     self.rate_mark = (Instant::now(), self.trainer.steps_done());
                 }
             }
@@ -210,9 +222,13 @@ impl Worker {
             Command::Speed(s) => self.speed = s,
             Command::PauseAt(step) => self.pause_at = step,
             Command::SetConfig(cfg) => {
+                if *cfg != *self.trainer.config() {
+                    self.leave_script();
+                }
                 let why = self.trainer.config().diff(&cfg).why.join(", ");
                 match self.trainer.set_config(*cfg) {
                     Ok(true) => {
+                        self.lesson = None;
                         self.send_event(Event::Notice(format!("Changed {why}: networks rebuilt, run restarted at step 0.")));
                         self.on_restart();
                     }
@@ -228,17 +244,33 @@ impl Worker {
                     Err(e) => self.send_event(Event::Notice(format!("Could not apply the change: {e}"))),
                 }
             }
-            Command::Reset => self.restart(self.trainer.config().clone(), "Reset: fresh weights from the seed."),
-            Command::Restart(cfg, why) => self.restart(*cfg, &why),
+            Command::Reset => match &self.lesson {
+                Some(run) => {
+                    let mut start = run.start.clone();
+                    start.train.seed = self.trainer.config().train.seed;
+                    self.restart(start, "Reset: the lesson starts again.");
+                }
+                None => self.restart(self.trainer.config().clone(), "Reset: fresh weights from the seed."),
+            },
+            Command::Restart(cfg, why) => {
+                self.lesson = None;
+                self.restart(*cfg, &why)
+            }
+            Command::Lesson(l) => self.start_lesson(l),
+            Command::LessonBack => self.lesson_back(),
             Command::LoadPreset(name) => match presets::get(&name) {
                 Ok(p) => {
+                    self.lesson = None;
                     let title = p.meta.title.clone();
                     self.restart(p.config, &format!("Loaded preset: {title}"))
                 }
                 Err(e) => self.send_event(Event::Notice(e.to_string())),
             },
             Command::SetView(v) => self.view_req = v,
-            Command::Rewind(step) => self.rewind(step),
+            Command::Rewind(step) => {
+                self.rewind(step);
+                self.lesson_rewound(self.trainer.steps_done());
+            }
             Command::Fork => match self.trainer.save_state() {
                 Ok(s) => self.send_event(Event::Forked(Box::new(s))),
                 Err(e) => self.send_event(Event::Notice(format!("Cannot fork now: {e}"))),
@@ -250,7 +282,7 @@ impl Worker {
         self.dirty = true;
     }
 
-    fn restart(&mut self, cfg: Config, msg: &str) {
+    pub(super) fn restart(&mut self, cfg: Config, msg: &str) {
         match Trainer::new(cfg, self.trainer.asked().clone()) {
             Ok(t) => {
                 self.trainer = t;
@@ -261,7 +293,7 @@ impl Worker {
         }
     }
 
-    fn send_event(&self, e: Event) {
+    pub(super) fn send_event(&self, e: Event) {
         // The window is gone when this fails; the worker's loop ends at its next command.
         let _ = self.ch.events.send(e);
     }
@@ -279,8 +311,12 @@ impl Worker {
             return;
         }
         let step = self.trainer.steps_done();
-        if step.is_multiple_of(self.trainer.config().train.eval_every) {
+        let due = step.is_multiple_of(self.trainer.config().train.eval_every);
+        if due {
             self.evaluate();
+        }
+        self.fire_cues();
+        if due {
             self.checkpoint();
         }
         if self.pause_at.is_some_and(|n| step >= n) {
@@ -290,7 +326,7 @@ impl Worker {
     }
 
     /// A diverged run pauses itself and says why.
-    fn diverge(&mut self, e: crate::trainer::TrainError) {
+    pub(super) fn diverge(&mut self, e: crate::trainer::TrainError) {
         self.running = false;
         self.diverged = Some(e.to_string());
         self.send_event(Event::Notice(format!("Paused: {e}")));
@@ -378,6 +414,7 @@ impl Worker {
         snap.run = self.run_id;
         snap.diverged = self.diverged.clone();
         snap.timeline = Arc::new(self.checkpoints.timeline());
+        snap.lesson = self.lesson_status();
         // Newest wins: if the window has not taken the previous snapshot, replace it (all it
         // carried that must not be lost went as events).
         if let Err(TrySendError::Full(snap)) = self.ch.snapshots.try_send(snap) {
