@@ -458,8 +458,12 @@ pub fn share(lesson: &Lesson) -> String {
 /// The lesson a share string holds.
 pub fn unshare(text: &str) -> Result<Lesson, String> {
     let toml = crate::share::unpack(SHARE_PREFIX, text).map_err(|e| e.to_string())?;
-    let name = toml.lines().next().and_then(|l| l.strip_prefix("# lesson: ")).unwrap_or("shared").trim().to_string();
-    Lesson::parse(&name, &toml).map_err(|e| e.to_string())
+    // The name rides on a first line of its own; the file follows as it was (its line numbers).
+    let (name, file) = match toml.split_once('\n') {
+        Some((head, rest)) if head.starts_with("# lesson: ") => (head["# lesson: ".len()..].trim().to_string(), rest.to_string()),
+        _ => ("shared".to_string(), toml),
+    };
+    Lesson::parse(&name, &file).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -46,14 +46,8 @@ pub(super) fn strip(ui: &mut Ui, snap: &Snapshot, status: &LessonStatus, history
         if ui.button("Back").on_hover_text("B: to the previous cue's checkpoint, with the lesson's settings there").clicked() {
             out.push(Intent::LessonBack);
         }
-        let next = if status.waiting {
-            "Next"
-        } else if snap.running {
-            "Pause"
-        } else {
-            "Play"
-        };
-        if ui.button(next).on_hover_text("Space").clicked() {
+        // Play / Pause are the run's own buttons; the strip adds Next at a pause cue.
+        if status.waiting && ui.button("Next").on_hover_text("Space: on from the pause cue").clicked() {
             out.push(Intent::TogglePlay);
         }
     });

@@ -36,7 +36,7 @@ fn err(text: &str) -> String {
 fn a_good_lesson_loads_whole() {
     let l = Lesson::parse("t", GOOD).unwrap();
     assert_eq!(l.cues.len(), 3);
-    assert_eq!(l.cues[1].line, 13);
+    assert_eq!((l.cues[0].line, l.cues[1].line, l.cues[2].line), (7, 12, 22));
     // The promise was completed from its segment: from cue 1 to cue 2, the lesson's seeds.
     let p = &l.cues[1].promise[0];
     assert_eq!((p.from_step, p.steps, p.seeds.clone()), (Some(200), 400, vec![0, 1, 2]));
@@ -58,28 +58,28 @@ fn a_good_lesson_loads_whole() {
 fn bad_lessons_name_the_line_and_the_key() {
     // A key that needs new networks.
     let e = err(&GOOD.replace("reg.r1=1.0", "generator.width=64"));
-    assert!(e.contains("line 25") && e.contains("generator.width=64") && e.contains("new networks"), "{e}");
+    assert!(e.contains("line 24") && e.contains("generator.width=64") && e.contains("new networks"), "{e}");
     // An unknown key, a bad value.
     let e = err(&GOOD.replace("reg.r1=1.0", "reg.r9=1.0"));
-    assert!(e.contains("line 25") && e.contains("reg.r9"), "{e}");
+    assert!(e.contains("line 24") && e.contains("reg.r9"), "{e}");
     let e = err(&GOOD.replace("schedule.mode=alternating", "schedule.mode=sideways"));
     assert!(e.contains("line 14") && e.contains("sideways"), "{e}");
     // Cues out of order, off the evaluation grid, past the end.
     let e = err(&GOOD.replace("step = 400", "step = 100"));
-    assert!(e.contains("line 23") && e.contains("step order"), "{e}");
+    assert!(e.contains("line 22") && e.contains("step order"), "{e}");
     let e = err(&GOOD.replace("step = 400", "step = 450"));
     assert!(e.contains("eval_every"), "{e}");
     let e = err(&GOOD.replace("step = 400", "step = 700"));
     assert!(e.contains("past the lesson's end"), "{e}");
     // An unknown field, layer, caption metric; a promise outside its segment.
     let e = err(&GOOD.replace("pause = true", "pasue = true"));
-    assert!(e.contains("line 1") && e.contains("pasue"), "{e}");
+    assert!(e.contains("line 15") && e.contains("pasue"), "{e}");
     let e = err(&GOOD.replace("real,fake", "real,fakes"));
-    assert!(e.contains("line 8") && e.contains("fakes"), "{e}");
+    assert!(e.contains("line 7") && e.contains("fakes"), "{e}");
     let e = err(&GOOD.replace("{js_grid}", "{jsgrid}"));
     assert!(e.contains("jsgrid"), "{e}");
     let e = err(&GOOD.replace("fraction = 0.5", "fraction = 0.5\nsteps = 500"));
-    assert!(e.contains("line 18") && e.contains("past its segment"), "{e}");
+    assert!(e.contains("line 17") && e.contains("past its segment"), "{e}");
     let e = err(&GOOD.replace("metric = \"js_grid\"", "metric = \"jsgrid\""));
     assert!(e.contains("unknown metric `jsgrid`"), "{e}");
     // No start, an unknown preset, broken TOML.
