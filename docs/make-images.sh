@@ -17,6 +17,6 @@ xvfb-run -a -s "-screen 0 1440x900x24" "$bin" --preset wgan-gp --backend cpu --s
 "$bin" --backend cpu render --preset collapse --steps 3000 --every 150 --size 300x340 --plots "" \
     --fps 4 --out docs/collapse.gif
 # A lesson: the collapse, a pause at the cure (held 2 s), WGAN-GP spreading the samples.
-"$bin" --backend cpu render --lesson collapse-cure --every 200 --size 520x420 --plots "" \
+"$bin" --backend cpu render --lesson collapse-cure --every 200 --size 640x560 --plots "" \
     --fps 4 --hold 2 --out docs/lesson.gif
 ls -l docs/screenshot.png docs/collapse.gif docs/lesson.gif

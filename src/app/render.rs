@@ -33,8 +33,12 @@ pub struct RenderOptions {
     /// The caption's title (the preset's).
     pub title: String,
     /// A lesson: its cues fire at their steps, its captions are drawn from their step on, its
-    /// layers and plots replace `layers` and `plots` from their cue on.
+    /// layers and plots replace `layers` and `plots` from their cue on (unless `fixed_view`).
     pub lesson: Option<crate::lesson::Lesson>,
+    /// `layers` was asked for: it holds over the lesson's cues.
+    pub fixed_layers: bool,
+    /// `plots` was asked for: it holds over the lesson's cues.
+    pub fixed_plots: bool,
     /// Seconds of frames a pause cue holds the picture still.
     pub hold: f32,
 }
@@ -123,11 +127,12 @@ fn stills(mut trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(u64, u64
     let config = Arc::new(trainer.config().clone());
     let eval_every = trainer.config().train.eval_every.max(1);
     let lesson = opts.lesson.as_ref();
+    let (layers_of, plots_of) = (lesson.filter(|_| !opts.fixed_layers), lesson.filter(|_| !opts.fixed_plots));
     let mut latest: Option<Metrics> = None;
     let mut still = |t: &Trainer, metrics: Vec<Metrics>, held: bool| {
         let step = t.steps_done();
-        let layers = lesson.and_then(|l| l.layers_at(step)).and_then(|n| parse_layers(n).ok()).unwrap_or_else(|| opts.layers.clone());
-        let plots = match lesson.and_then(|l| l.plots_at(step)) {
+        let layers = layers_of.and_then(|l| l.layers_at(step)).and_then(|n| parse_layers(n).ok()).unwrap_or_else(|| opts.layers.clone());
+        let plots = match plots_of.and_then(|l| l.plots_at(step)) {
             Some(names) => parse_plots(names).unwrap_or(None),
             None => opts.plots.clone(),
         };
@@ -173,22 +178,26 @@ fn stills(mut trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(u64, u64
 /// of their highest. (The full range would let a few early frames with extreme critic values
 /// wash out the rest; values beyond the scale take its end colours.)
 fn fix_colour_scale(stills: &mut [Still]) {
-    let slows: Vec<&SlowLayers> = stills.iter().map(|s| &*s.snap.view.slow).filter(|s| s.surface_n > 0).collect();
-    if slows.is_empty() {
-        return;
-    }
-    let median = |mut v: Vec<f32>| {
-        v.sort_by(f32::total_cmp);
-        v[v.len() / 2]
-    };
-    let lo = median(slows.iter().map(|s| s.surface_min).collect());
-    let hi = median(slows.iter().map(|s| s.surface_max).collect());
-    let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
-    for s in stills {
-        let mut view = (*s.snap.view).clone();
-        let slow = SlowLayers { surface_min: lo, surface_max: hi, ..(*view.slow).clone() };
-        view.slow = Arc::new(slow);
-        s.snap.view = Arc::new(view);
+    // A lesson may switch from a probability surface to a critic's values: one scale per kind.
+    for is_prob in [false, true] {
+        let slows: Vec<&SlowLayers> =
+            stills.iter().map(|s| &*s.snap.view.slow).filter(|s| s.surface_n > 0 && s.surface_is_prob == is_prob).collect();
+        if slows.is_empty() {
+            continue;
+        }
+        let median = |mut v: Vec<f32>| {
+            v.sort_by(f32::total_cmp);
+            v[v.len() / 2]
+        };
+        let lo = median(slows.iter().map(|s| s.surface_min).collect());
+        let hi = median(slows.iter().map(|s| s.surface_max).collect());
+        let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+        for s in stills.iter_mut().filter(|s| s.snap.view.slow.surface_is_prob == is_prob) {
+            let mut view = (*s.snap.view).clone();
+            let slow = SlowLayers { surface_min: lo, surface_max: hi, ..(*view.slow).clone() };
+            view.slow = Arc::new(slow);
+            s.snap.view = Arc::new(view);
+        }
     }
 }
 

@@ -38,13 +38,15 @@ pub struct RenderArgs {
     /// Frames per second of the video.
     #[arg(long, default_value_t = 10.0)]
     pub fps: f32,
-    /// The data view's layers: surface, real, fake, arrows, manifold, field, modes.
-    #[arg(long, default_value = "surface,real,fake,arrows,modes")]
-    pub layers: String,
+    /// The data view's layers: surface, real, fake, arrows, manifold, field, modes (default
+    /// surface,real,fake,arrows,modes; given, it holds over a lesson's cues).
+    #[arg(long)]
+    pub layers: Option<String>,
     /// Side plots beside the data view: symptoms, losses, modes, divergences, gradients,
-    /// histogram, interpolation ("" for the data view alone).
-    #[arg(long, default_value = "losses,modes")]
-    pub plots: String,
+    /// histogram, interpolation ("" for the data view alone; default losses,modes; given, it
+    /// holds over a lesson's cues).
+    #[arg(long)]
+    pub plots: Option<String>,
 }
 
 /// `800x600` → [800, 600].
@@ -84,8 +86,10 @@ pub fn render_cmd(cli: &Cli, args: &RenderArgs) -> Result<()> {
         every: args.every,
         size: parse_size(&args.size)?,
         fps: args.fps,
-        layers: render::parse_layers(&args.layers).map_err(anyhow::Error::msg)?,
-        plots: render::parse_plots(&args.plots).map_err(anyhow::Error::msg)?,
+        layers: render::parse_layers(args.layers.as_deref().unwrap_or("surface,real,fake,arrows,modes")).map_err(anyhow::Error::msg)?,
+        plots: render::parse_plots(args.plots.as_deref().unwrap_or("losses,modes")).map_err(anyhow::Error::msg)?,
+        fixed_layers: args.layers.is_some(),
+        fixed_plots: args.plots.is_some(),
         out: args.out.clone(),
         title,
         lesson,
