@@ -152,6 +152,16 @@ pub fn load(name_or_path: &str) -> Result<Lesson, LessonError> {
     Lesson::parse(&name, &text)
 }
 
+/// A lesson from what a user typed: a shipped lesson's name, a `.toml` path or a `gl1:` share
+/// string.
+pub fn load_any(what: &str) -> Result<Lesson, String> {
+    let t = what.trim();
+    if t.starts_with("gl") && t.split_once(':').is_some_and(|(head, _)| head.len() <= 4) {
+        return unshare(t);
+    }
+    load(t).map_err(|e| e.to_string())
+}
+
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1

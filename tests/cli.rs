@@ -515,6 +515,7 @@ fn a_lesson_runs_headless_shares_and_bad_files_name_their_line() {
     assert!(rows.iter().map(|r| &r.1).collect::<std::collections::BTreeSet<_>>().len() >= 2, "more than one cue shows");
     // Share strings: a lesson's and back.
     let share = run_ok(ganscope().args(["lesson", "circling", "--share"]));
+    assert_eq!(share, run_ok(ganscope().args(["lesson", "--share", "circling"])), "either order");
     assert!(share.trim().starts_with("gl1:"));
     let back = run_ok(ganscope().args(["lesson", "--share", share.trim()]));
     assert_eq!(back.trim_end(), l.text.trim_end());

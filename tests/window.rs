@@ -623,3 +623,29 @@ fn a_lesson_plays_from_its_menu_pauses_at_its_cue_and_goes_back() {
     h.get_by_label("End the lesson").click();
     wait_for(&mut h, "the lesson ended", |a| a.snapshot().is_some_and(|s| s.lesson.is_none()));
 }
+
+#[test]
+fn a_lesson_share_string_plays_the_lesson_in_another_window() {
+    let launch = Launch { lesson: Some(ganscope::lesson::load("saturation").unwrap()), backend: BackendChoice::Cpu, ..Default::default() };
+    let mut h = Harness::builder().with_size(eframe::egui::vec2(1400.0, 1000.0)).build_eframe(move |cc| GanscopeApp::new(cc, launch));
+    wait_for(&mut h, "the lesson from the command line", |a| a.snapshot().is_some_and(|s| s.lesson.is_some()));
+    h.get_by_label("Share").click();
+    h.run_steps(2);
+    h.get_by_label("Copy the lesson's share string").click();
+    h.run_steps(2);
+    let copied = h.get_by_label("Copied:").value().expect("the copied string is shown");
+    assert_eq!(copied, ganscope::lesson::share(&ganscope::lesson::load("saturation").unwrap()));
+
+    let mut other = harness("ns-ring");
+    wait_for(&mut other, "first snapshot", |a| a.snapshot().is_some());
+    other.get_by_label("Share").click();
+    other.run_steps(2);
+    other.get_by_label("Paste a share string:").click();
+    other.run_steps(1);
+    other.get_by_label("Paste a share string:").type_text(&copied);
+    other.run_steps(1);
+    other.get_by_label("Open share string").click();
+    wait_for(&mut other, "the shared lesson plays", |a| {
+        a.snapshot().is_some_and(|s| s.lesson.as_ref().is_some_and(|l| l.lesson.name == "saturation") && s.config.optim.g.lr == 0.1)
+    });
+}

@@ -29,7 +29,16 @@ struct SharePanel {
 }
 
 impl SharePanel {
-    fn ui(&mut self, ui: &mut Ui, running: &Config, out: &mut Vec<Intent>) {
+    fn ui(&mut self, ui: &mut Ui, running: &Config, lesson: Option<&crate::lesson::Lesson>, out: &mut Vec<Intent>) {
+        if let Some(l) = lesson
+            && ui
+                .button("Copy the lesson's share string")
+                .on_hover_text("The lesson being played — its start and every cue — as one line (gl1:…).")
+                .clicked()
+        {
+            self.copied = crate::lesson::share(l);
+            ui.ctx().copy_text(self.copied.clone());
+        }
         if ui
             .button("Copy share string")
             .on_hover_text("The whole run — every setting and the seed — as one line to paste anywhere.")
@@ -42,8 +51,22 @@ impl SharePanel {
             ui.add(egui::TextEdit::singleline(&mut self.copied.as_str()).desired_width(f32::INFINITY)).labelled_by(ui.label("Copied:").id);
         }
         let paste = ui.label("Paste a share string:");
-        ui.add(egui::TextEdit::singleline(&mut self.pasted).hint_text("gs1:…").desired_width(f32::INFINITY)).labelled_by(paste.id);
-        if ui.button("Open share string").on_hover_text("Start the run the string describes (from step 0).").clicked() {
+        ui.add(egui::TextEdit::singleline(&mut self.pasted).hint_text("gs1:… or gl1:…").desired_width(f32::INFINITY)).labelled_by(paste.id);
+        if ui
+            .button("Open share string")
+            .on_hover_text("Start the run (gs1:) or the lesson (gl1:) the string describes, from step 0.")
+            .clicked()
+        {
+            if self.pasted.trim().starts_with("gl") {
+                match crate::lesson::unshare(&self.pasted) {
+                    Ok(_) => {
+                        self.error = None;
+                        out.push(Intent::Lesson(Some(self.pasted.trim().to_string())));
+                    }
+                    Err(e) => self.error = Some(e),
+                }
+                return;
+            }
             match crate::share::decode(&self.pasted) {
                 Ok(cfg) => {
                     self.error = None;
@@ -92,7 +115,8 @@ impl ControlsPanel {
         ui.separator();
         egui::CollapsingHeader::new("Share").default_open(false).show(ui, |ui| {
             let running = snap.map_or_else(|| self.applied.clone(), |s| (*s.config).clone());
-            self.share.ui(ui, &running, &mut out);
+            let lesson = snap.and_then(|s| s.lesson.as_ref()).map(|l| l.lesson.clone());
+            self.share.ui(ui, &running, lesson.as_deref(), &mut out);
         });
         egui::CollapsingHeader::new("Layers").default_open(true).show(ui, |ui| layers_ui(ui, layers));
         egui::CollapsingHeader::new("Objective").default_open(true).show(ui, |ui| objective_ui(ui, &mut self.edit));

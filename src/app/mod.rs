@@ -60,7 +60,8 @@ pub enum Intent {
     /// Copy the running config (or the lesson being played) as a share string to the system
     /// clipboard.
     CopyShare,
-    /// Play this shipped lesson from step 0 (None: end the lesson playing).
+    /// Play this lesson (a shipped one's name, a path, a `gl1:` share string) from step 0
+    /// (None: end the lesson playing).
     Lesson(Option<String>),
     /// Back to the lesson's previous cue.
     LessonBack,
@@ -360,7 +361,7 @@ impl GanscopeApp {
                 }
             },
             Intent::Lesson(name) => {
-                let lesson = name.map(|n| crate::lesson::load(&n));
+                let lesson = name.map(|n| crate::lesson::load_any(&n));
                 match lesson.transpose() {
                     Ok(l) => self.play_lesson(l, ctx),
                     Err(e) => self.notice = Some((e.to_string(), Instant::now())),

@@ -13,7 +13,8 @@ pub struct LessonArgs {
     /// List the lessons that ship.
     #[arg(long)]
     pub list: bool,
-    /// With a lesson: print its share string. With a STRING: print the lesson file it holds.
+    /// With a lesson (`lesson NAME --share` or `lesson --share NAME`): print its share string.
+    /// With a share STRING: print the lesson file it holds.
     #[arg(long, value_name = "STRING", num_args = 0..=1)]
     pub share: Option<Option<String>>,
     /// Run the lesson headless on its seeds (or --seeds) and judge every promise; exits with an
@@ -27,10 +28,7 @@ pub struct LessonArgs {
 
 /// A lesson by name, path or share string.
 pub fn load(what: &str) -> Result<Lesson> {
-    if what.trim_start().starts_with("gl") && what.contains(':') && !what.ends_with(".toml") {
-        return lesson::unshare(what).map_err(anyhow::Error::msg);
-    }
-    Ok(lesson::load(what)?)
+    lesson::load_any(what).map_err(anyhow::Error::msg)
 }
 
 pub fn lesson_cmd(cli: &super::Cli, args: &LessonArgs) -> Result<()> {
@@ -44,8 +42,13 @@ pub fn lesson_cmd(cli: &super::Cli, args: &LessonArgs) -> Result<()> {
         if args.lesson.is_some() {
             bail!("--share STRING prints the lesson a share string holds; give no lesson name with it");
         }
-        let l = lesson::unshare(text).map_err(anyhow::Error::msg)?;
-        outln!("{}", l.text.trim_end());
+        if text.trim().starts_with("gl") && text.contains(':') {
+            let l = lesson::unshare(text).map_err(anyhow::Error::msg)?;
+            outln!("{}", l.text.trim_end());
+        } else {
+            // `--share NAME`: the share string of that lesson.
+            outln!("{}", lesson::share(&load(text)?));
+        }
         return Ok(());
     }
     let Some(name) = &args.lesson else {
