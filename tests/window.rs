@@ -224,6 +224,18 @@ fn the_trilemma_trains_a_diffusion_model_beside_the_gan() {
 
 /// The share string round-trips through the window: copy it on one run, open it on another,
 /// and the second trains the first one's config.
+/// Pastes `text` into the Share section of a fresh window and opens it.
+fn open_share_string(h: &mut Harness<'static, GanscopeApp>, text: &str) {
+    wait_for(h, "first snapshot", |a| a.snapshot().is_some());
+    h.get_by_label("Share").click();
+    h.run_steps(2);
+    h.get_by_label("Paste a share string:").click();
+    h.run_steps(1);
+    h.get_by_label("Paste a share string:").type_text(text);
+    h.run_steps(1);
+    h.get_by_label("Open share string").click();
+}
+
 #[test]
 fn a_share_string_round_trips_through_the_window() {
     let mut h = harness("wgan-gp");
@@ -245,14 +257,7 @@ fn a_share_string_round_trips_through_the_window() {
     assert!(h.query_by_label_contains("damaged").is_some(), "a damaged string is named");
 
     let mut other = harness("ns-ring");
-    wait_for(&mut other, "first snapshot", |a| a.snapshot().is_some());
-    other.get_by_label("Share").click();
-    other.run_steps(2);
-    other.get_by_label("Paste a share string:").click();
-    other.run_steps(1);
-    other.get_by_label("Paste a share string:").type_text(&copied);
-    other.run_steps(1);
-    other.get_by_label("Open share string").click();
+    open_share_string(&mut other, &copied);
     wait_for(&mut other, "the shared config in the trainer", |a| a.snapshot().is_some_and(|s| *s.config == want));
 }
 
@@ -637,14 +642,7 @@ fn a_lesson_share_string_plays_the_lesson_in_another_window() {
     assert_eq!(copied, ganscope::lesson::share(&ganscope::lesson::load("saturation").unwrap()));
 
     let mut other = harness("ns-ring");
-    wait_for(&mut other, "first snapshot", |a| a.snapshot().is_some());
-    other.get_by_label("Share").click();
-    other.run_steps(2);
-    other.get_by_label("Paste a share string:").click();
-    other.run_steps(1);
-    other.get_by_label("Paste a share string:").type_text(&copied);
-    other.run_steps(1);
-    other.get_by_label("Open share string").click();
+    open_share_string(&mut other, &copied);
     wait_for(&mut other, "the shared lesson plays", |a| {
         a.snapshot().is_some_and(|s| s.lesson.as_ref().is_some_and(|l| l.lesson.name == "saturation") && s.config.optim.g.lr == 0.1)
     });

@@ -186,6 +186,14 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
+    /// The config: a lesson's start (with `--set` on it), or `load`'s.
+    pub fn load_for(&self, lesson: Option<&ganscope::lesson::Lesson>) -> Result<Config> {
+        let Some(l) = lesson else { return self.load() };
+        let mut cfg = l.config.clone();
+        cfg.set_all(&self.set)?;
+        Ok(cfg)
+    }
+
     pub fn load(&self) -> Result<Config> {
         let mut cfg = match (&self.preset, &self.config) {
             (Some(name), _) => presets::get(name)?.config,

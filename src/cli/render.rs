@@ -61,14 +61,7 @@ fn parse_size(s: &str) -> Result<[u32; 2]> {
 pub fn render_cmd(cli: &Cli, args: &RenderArgs) -> Result<()> {
     use ganscope::app::render::{self, RenderOptions};
     let lesson = args.lesson.as_deref().map(super::lesson::load).transpose()?;
-    let mut cfg = match &lesson {
-        Some(l) => {
-            let mut cfg = l.config.clone();
-            cfg.set_all(&args.cfg.set)?;
-            cfg
-        }
-        None => args.cfg.load()?,
-    };
+    let mut cfg = args.cfg.load_for(lesson.as_ref())?;
     if let Some(seed) = args.seed {
         cfg.train.seed = seed;
     }

@@ -66,14 +66,7 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
             .with_context(|| format!("cannot resume from {}", path.display()))?
         }
         None => {
-            let mut cfg = match &lesson {
-                Some(l) => {
-                    let mut cfg = l.config.clone();
-                    cfg.set_all(&args.cfg.set)?;
-                    cfg
-                }
-                None => args.cfg.load()?,
-            };
+            let mut cfg = args.cfg.load_for(lesson.as_ref())?;
             tweak(&mut cfg)?;
             if let Some(l) = &lesson
                 && cfg.train.eval_every != l.config.train.eval_every
