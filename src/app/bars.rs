@@ -26,7 +26,7 @@ impl GanscopeApp {
         let mut out = Vec::new();
         let dirac = self.state.tab == Tab::Dirac;
         ui.horizontal_wrapped(|ui| {
-            let running = if dirac { self.dirac.playing() } else { self.snapshot.as_ref().is_some_and(|s| s.running) };
+            let running = if dirac { self.dirac.playing() } else { self.live.snapshot.as_ref().is_some_and(|s| s.running) };
             if ui.button(if running { "Pause" } else { "Play" }).on_hover_text("Space").clicked() {
                 out.push(Intent::TogglePlay);
             }
@@ -63,7 +63,7 @@ impl GanscopeApp {
 
     pub(super) fn status_bar(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            if let Some(s) = &self.snapshot {
+            if let Some(s) = &self.live.snapshot {
                 let gpu = match (&s.backend.backend_choice, s.backend.backend.as_str()) {
                     (Some(r), "cpu") => format!("CPU ({:.0} steps/s vs {:.0} on the GPU)", r.cpu_steps_per_second, r.gpu_steps_per_second),
                     (Some(r), _) => format!("GPU ({:.0} steps/s vs {:.0} on the CPU)", r.gpu_steps_per_second, r.cpu_steps_per_second),

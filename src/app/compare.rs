@@ -3,8 +3,9 @@
 //! speed and layers go to both runs, and an overlay plot draws both runs' metrics in two colours.
 
 use super::data_view::{DataView, Layers};
+use super::live_run::LiveRun;
 use super::side_plots::History;
-use crate::worker::{Command, Event, Snapshot, WorkerHandle, WorkerOptions};
+use crate::worker::{Command, Snapshot, WorkerHandle, WorkerOptions};
 use eframe::egui::{self, Color32, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
@@ -14,12 +15,8 @@ pub const RIGHT: Color32 = Color32::from_rgb(60, 150, 235);
 
 pub struct Compare {
     pub preset: String,
-    worker: WorkerHandle,
-    run: u64,
-    snapshot: Option<Snapshot>,
-    pub history: History,
+    live: LiveRun,
     view: DataView,
-    crashed: Option<String>,
     /// B's knob changes, as `key=value` assignments.
     edit: String,
     edit_error: Option<String>,
@@ -42,17 +39,7 @@ impl Compare {
     }
 
     fn with(preset: String, worker: WorkerHandle) -> Self {
-        Self {
-            preset,
-            worker,
-            run: 0,
-            snapshot: None,
-            history: History::default(),
-            view: DataView::with_id(1),
-            crashed: None,
-            edit: String::new(),
-            edit_error: None,
-        }
+        Self { preset, live: LiveRun::new(worker), view: DataView::with_id(1), edit: String::new(), edit_error: None }
     }
 
     /// Commands that act on both runs.
@@ -61,36 +48,26 @@ impl Compare {
             c,
             Command::Play | Command::Pause | Command::Step | Command::Reset | Command::Speed(_) | Command::SetView(_) | Command::PauseAt(_)
         ) {
-            self.worker.send(c.clone());
+            self.live.send(c.clone());
         }
     }
 
     pub fn send(&self, c: Command) {
-        self.worker.send(c);
+        self.live.send(c);
     }
 
     pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_ref()
+        self.live.snapshot.as_ref()
+    }
+
+    /// Its curves.
+    pub fn history(&self) -> &History {
+        &self.live.history
     }
 
     pub fn poll(&mut self) {
-        for e in self.worker.events() {
-            match e {
-                Event::Metrics(m) => self.history.absorb_metrics(&m),
-                Event::Notice(_) => {}
-                Event::Restarted { run, .. } => {
-                    self.run = run;
-                    self.history.clear();
-                }
-                Event::Rewound { step } => self.history.truncate_after(step),
-                Event::Forked(_) | Event::Cue { .. } => {}
-                Event::Crashed(msg) => self.crashed = Some(msg),
-            }
-        }
-        if let Some(s) = self.worker.latest().filter(|s| s.run >= self.run) {
-            self.history.absorb(&s);
-            self.snapshot = Some(s);
-        }
+        // B's notices, restarts and cues change nothing outside its own view.
+        let _ = self.live.poll();
     }
 
     /// The run's data view, at most `side` wide, with a field that changes B's knobs.
@@ -101,14 +78,13 @@ impl Compare {
                 .labelled_by(label.id)
                 .on_hover_text("Settings of this run only, as key=value (the keys of `ganscope config`), separated by spaces.");
             if ui.button("Apply to B").clicked()
-                && let Some(s) = &self.snapshot
+                && let Some(mut cfg) = self.live.config()
             {
-                let mut cfg = (*s.config).clone();
                 let sets: Vec<&str> = self.edit.split_whitespace().collect();
                 match cfg.set_all(&sets) {
                     Ok(()) => {
                         self.edit_error = None;
-                        self.worker.send(Command::SetConfig(Box::new(cfg)));
+                        self.live.send(Command::SetConfig(Box::new(cfg)));
                     }
                     Err(e) => self.edit_error = Some(e.to_string()),
                 }
@@ -117,10 +93,10 @@ impl Compare {
         if let Some(e) = &self.edit_error {
             ui.colored_label(Color32::RED, e);
         }
-        if let Some(msg) = &self.crashed {
+        if let Some(msg) = &self.live.crashed {
             ui.colored_label(Color32::RED, format!("This run stopped with an error: {msg}"));
         }
-        self.view.ui(ui, self.snapshot.as_ref(), layers, side);
+        self.view.ui(ui, self.live.snapshot.as_ref(), layers, side);
     }
 }
 

@@ -34,7 +34,7 @@ impl GanscopeApp {
                 } else {
                     d.save(&path).map_err(|e| format!("could not write {}: {e}", path.display()))
                 };
-                let mut cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
+                let mut cfg = self.live.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
                 let applied = ready.and_then(|()| {
                     cfg.data.kind = crate::config::DataKind::Points;
                     cfg.data.points_file = path.clone();

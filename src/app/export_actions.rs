@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 impl GanscopeApp {
     /// A file name for this run's outputs: preset and step.
     pub(super) fn output_name(&self, what: &str, ext: &str) -> std::path::PathBuf {
-        let step = self.snapshot.as_ref().map_or(0, |s| s.step);
+        let step = self.live.snapshot.as_ref().map_or(0, |s| s.step);
         export::file_in(&self.state.export.folder, &format!("ganscope-{}-step{step}{what}.{ext}", self.controls.preset()))
     }
 
@@ -92,14 +92,15 @@ impl GanscopeApp {
             }
             A::MetricsCsv => {
                 let path = self.output_name("-metrics", "csv");
-                match crate::run::write_metrics_csv(&path, &self.metrics_log) {
-                    Ok(()) => say(self, format!("Wrote {} ({} evaluations)", path.display(), self.metrics_log.len())),
+                match crate::run::write_metrics_csv(&path, &self.live.metrics_log) {
+                    Ok(()) => say(self, format!("Wrote {} ({} evaluations)", path.display(), self.live.metrics_log.len())),
                     Err(e) => say(self, format!("Could not write {}: {e}", path.display())),
                 }
             }
             A::SamplesCsv => {
                 let path = self.output_name("-samples", "csv");
-                let fakes: Vec<f32> = self.snapshot.as_ref().map(|s| s.view.fake.iter().flatten().copied().collect()).unwrap_or_default();
+                let fakes: Vec<f32> =
+                    self.live.snapshot.as_ref().map(|s| s.view.fake.iter().flatten().copied().collect()).unwrap_or_default();
                 match crate::run::write_samples_csv(&path, &fakes) {
                     Ok(()) => say(self, format!("Wrote {} ({} samples)", path.display(), fakes.len() / 2)),
                     Err(e) => say(self, format!("Could not write {}: {e}", path.display())),
@@ -107,7 +108,7 @@ impl GanscopeApp {
             }
             A::SaveConfig => {
                 let path = std::path::PathBuf::from(&self.state.export.config_path);
-                let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
+                let cfg = self.live.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
                 match crate::fsio::write_atomic(&path, cfg.to_toml()) {
                     Ok(()) => say(self, format!("Saved the config to {}", path.display())),
                     Err(e) => say(self, format!("Could not write {}: {e}", path.display())),

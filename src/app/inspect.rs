@@ -20,7 +20,7 @@ impl GanscopeApp {
 
     /// The "modes covered" side plot's points, (step, modes) (for tests).
     pub fn modes_covered_series(&self) -> &[[f64; 2]] {
-        &self.history.modes.0
+        &self.live.history.modes.0
     }
 
     /// The tab shown (for tests).
@@ -55,7 +55,7 @@ impl GanscopeApp {
     }
 
     pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_ref()
+        self.live.snapshot.as_ref()
     }
 
     /// The layers shown (for tests).

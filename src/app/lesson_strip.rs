@@ -64,7 +64,7 @@ impl GanscopeApp {
     /// the cue's layers and plots are shown.
     pub(super) fn on_cue(&mut self, index: Option<usize>, config: &crate::config::Config) {
         self.controls.sync(config);
-        let Some(status) = self.snapshot.as_ref().and_then(|s| s.lesson.clone()).or_else(|| self.lesson.clone()) else { return };
+        let Some(status) = self.live.snapshot.as_ref().and_then(|s| s.lesson.clone()).or_else(|| self.lesson.clone()) else { return };
         let Some(i) = index else { return };
         let step = status.lesson.cues[i].step;
         if let Some(layers) = status.lesson.layers_at(step)
@@ -92,9 +92,7 @@ impl GanscopeApp {
             self.start_compare(c, ctx);
         }
         self.lesson = Some(LessonStatus { lesson: lesson.clone(), cue: None, off_script: false, waiting: false });
-        if let Some(w) = &self.worker {
-            w.send(crate::worker::Command::Lesson(Some(lesson)));
-        }
+        self.live.send(crate::worker::Command::Lesson(Some(lesson)));
     }
 
     /// The lesson `offset` places after the one playing (N / P while a lesson plays).

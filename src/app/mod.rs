@@ -15,6 +15,7 @@ mod export_actions;
 mod file_dialog;
 mod frame_stats;
 mod inspect;
+mod intents;
 mod key;
 mod keyboard;
 mod lesson_strip;
@@ -27,45 +28,19 @@ mod side_plots;
 use crate::backend::BackendChoice;
 use crate::config::Config;
 use crate::engine::EngineChoice;
-use crate::worker::{Command, Snapshot, Speed, WorkerHandle, WorkerOptions};
+use crate::worker::{Command, Speed, WorkerHandle, WorkerOptions};
 use controls::ControlsPanel;
 use data_view::{DataView, Layers};
 use dirac_view::DiracView;
 use eframe::egui;
 use frame_stats::{FrameTimes, Rolling, software_renderer};
 pub use frame_stats::{mark_process_start, software_raster_threads};
+pub use intents::Intent;
 use screenshot::ScreenshotJob;
-use side_plots::{History, Sections, SidePlots};
+use side_plots::{Sections, SidePlots};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What the panels ask for; applied once at the end of the frame.
-#[must_use]
-#[derive(Debug, Clone)]
-pub enum Intent {
-    Worker(Command),
-    /// Send the edited config to the trainer.
-    ApplyConfig(Box<Config>),
-    /// Show this Dirac-GAN preset in the Dirac-GAN tab.
-    OpenDirac(String),
-    /// Train this preset beside the current run, side by side.
-    Compare(String),
-    /// Close the side-by-side run.
-    CloseCompare,
-    /// Play or pause what the tab shows (the run, or the Dirac path's animation).
-    TogglePlay,
-    /// The preset `n` places further in the tab's menu.
-    StepPreset(isize),
-    /// Copy the running config (or the lesson being played) as a share string to the system
-    /// clipboard.
-    CopyShare,
-    /// Play this lesson (a shipped one's name, a path, a `gl1:` share string) from step 0
-    /// (None: end the lesson playing).
-    Lesson(Option<String>),
-    /// Back to the lesson's previous cue.
-    LessonBack,
-}
 
 /// The window's two labs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -166,15 +141,10 @@ pub enum Renderer {
 
 pub struct GanscopeApp {
     state: State,
-    worker: Option<WorkerHandle>,
     worker_opts: WorkerOptions,
-    /// The worker's current run (snapshots of older runs are dropped).
-    run: u64,
-    /// The training thread's panic message, when it died.
-    crashed: Option<String>,
+    /// The main run: its worker, newest snapshot, curves and evaluations.
+    live: live_run::LiveRun,
     start_error: Option<String>,
-    snapshot: Option<Snapshot>,
-    history: History,
     controls: ControlsPanel,
     data_view: DataView,
     side: SidePlots,
@@ -205,8 +175,6 @@ pub struct GanscopeApp {
     recorder: Option<recorder::Recorder>,
     /// The "Record and export" window is open.
     show_export: bool,
-    /// Every evaluation of the current run (for "Export metrics CSV").
-    metrics_log: Vec<crate::trainer::Metrics>,
     /// Why MP4 cannot be recorded here, if it cannot.
     mp4_unavailable: Option<String>,
     /// Messages from the screenshot callbacks (they run on the render thread).
@@ -242,20 +210,16 @@ impl GanscopeApp {
         let threads = raster_threads.map(|r| rayon::current_num_threads().saturating_sub(r).max(1));
         let worker_opts = WorkerOptions { backend: launch.backend, probe_gpu: launch.probe_gpu, engine: launch.engine, threads };
         let worker = WorkerHandle::spawn(cfg.clone(), &worker_opts, Box::new(move || ctx.request_repaint()));
-        let (worker, start_error) = match worker {
-            Ok(w) => (Some(w), start_error),
-            Err(e) => (None, Some(format!("Could not start training: {e:#}"))),
+        let (live, start_error) = match worker {
+            Ok(w) => (live_run::LiveRun::new(w), start_error),
+            Err(e) => (live_run::LiveRun::default(), Some(format!("Could not start training: {e:#}"))),
         };
         let mut app = Self {
             controls: ControlsPanel::new(cfg, &preset_name),
             state,
-            worker,
+            live,
             worker_opts,
-            run: 0,
-            crashed: None,
             start_error,
-            snapshot: None,
-            history: History::default(),
             data_view: DataView::with_drawing(),
             side: SidePlots,
             dirac: DiracView::default(),
@@ -273,7 +237,6 @@ impl GanscopeApp {
             ctx: cc.egui_ctx.clone(),
             recorder: None,
             show_export: false,
-            metrics_log: Vec::new(),
             mp4_unavailable: export::mp4_check(),
             pending_notice: Arc::default(),
             side_rect: None,
@@ -322,68 +285,9 @@ impl GanscopeApp {
         app
     }
 
-    fn apply(&mut self, intent: Intent, ctx: &egui::Context) {
-        match intent {
-            Intent::Worker(c) => {
-                if let Command::Speed(s) = &c {
-                    self.state.speed = *s;
-                }
-                if let Command::LoadPreset(name) = &c {
-                    // A preset that names a partner opens it beside itself; any other closes it.
-                    self.compare = None;
-                    if let Some(partner) = crate::presets::get(name).ok().and_then(|p| p.meta.compare) {
-                        self.start_compare(&partner, ctx);
-                    }
-                }
-                self.send(c)
-            }
-            Intent::Compare(name) => self.start_compare(&name, ctx),
-            Intent::CloseCompare => self.compare = None,
-            Intent::ApplyConfig(cfg) => self.send(Command::SetConfig(cfg)),
-            Intent::OpenDirac(name) => {
-                self.dirac.load_preset(&name);
-                self.state.tab = Tab::Dirac;
-            }
-            Intent::TogglePlay if self.state.tab == Tab::Dirac => self.dirac.toggle_play(),
-            Intent::TogglePlay => {
-                let running = self.snapshot.as_ref().is_some_and(|s| s.running);
-                self.apply(Intent::Worker(if running { Command::Pause } else { Command::Play }), ctx);
-            }
-            Intent::CopyShare => match self.playing_lesson() {
-                Some(l) => {
-                    ctx.copy_text(crate::lesson::share(&l.lesson));
-                    self.notice = Some((format!("Copied the lesson's share string ({}) to the clipboard", l.lesson.name), Instant::now()));
-                }
-                None => {
-                    let cfg = self.snapshot.as_ref().map_or_else(|| self.controls.config().clone(), |s| (*s.config).clone());
-                    ctx.copy_text(crate::share::encode(&cfg));
-                    self.notice = Some(("Copied the run's share string to the clipboard".into(), Instant::now()));
-                }
-            },
-            Intent::Lesson(name) => {
-                let lesson = name.map(|n| crate::lesson::load_any(&n));
-                match lesson.transpose() {
-                    Ok(l) => self.play_lesson(l, ctx),
-                    Err(e) => self.notice = Some((e.to_string(), Instant::now())),
-                }
-            }
-            Intent::LessonBack => self.send(Command::LessonBack),
-            Intent::StepPreset(n) if self.playing_lesson().is_some() => {
-                let next = self.neighbour_lesson(n);
-                self.play_lesson(next, ctx);
-            }
-            Intent::StepPreset(n) if self.state.tab == Tab::Dirac => self.dirac.step_preset(n),
-            Intent::StepPreset(n) => {
-                let name = self.neighbour_preset(n);
-                self.controls.choose_preset(&name);
-                self.apply(Intent::Worker(Command::LoadPreset(name)), ctx);
-            }
-        }
-    }
-
     /// The lesson being played, as the latest snapshot says (or as just asked for).
     fn playing_lesson(&self) -> Option<crate::worker::LessonStatus> {
-        match &self.snapshot {
+        match &self.live.snapshot {
             Some(s) if s.lesson.is_some() => s.lesson.clone(),
             _ => self.lesson.clone(),
         }
@@ -399,7 +303,7 @@ impl GanscopeApp {
 impl eframe::App for GanscopeApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         // Timed only while the previous frame was animating (training ran).
-        let animating = self.snapshot.as_ref().is_some_and(|s| s.running);
+        let animating = self.live.snapshot.as_ref().is_some_and(|s| s.running);
         self.frame_times.tick(animating);
         self.frame_start = Some(Instant::now());
         // The first frame has been painted once the second begins.
@@ -468,19 +372,19 @@ impl eframe::App for GanscopeApp {
         if !self.state.present {
             egui::Panel::left("controls").resizable(true).default_size(300.0).show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    intents.extend(self.controls.ui(ui, self.snapshot.as_ref(), &mut self.state.layers));
+                    intents.extend(self.controls.ui(ui, self.live.snapshot.as_ref(), &mut self.state.layers));
                 });
             });
         }
         let side_panel = egui::Panel::right("side plots").resizable(true).default_size(380.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 if let Some(c) = &self.compare {
-                    compare::overlay_plot(ui, &self.history, &c.history);
+                    compare::overlay_plot(ui, &self.live.history, c.history());
                 }
                 if !self.state.present {
                     ui.menu_button("Side plots", |ui| self.state.sections.menu(ui));
                 }
-                self.side.ui(ui, &self.history, self.snapshot.as_ref(), &self.state.sections)
+                self.side.ui(ui, &self.live.history, self.live.snapshot.as_ref(), &self.state.sections)
             });
         });
         self.side_rect = Some(side_panel.response.rect);
@@ -488,13 +392,13 @@ impl eframe::App for GanscopeApp {
             if let Some(e) = &self.start_error {
                 ui.colored_label(egui::Color32::RED, e);
             }
-            if let Some(msg) = &self.crashed {
+            if let Some(msg) = &self.live.crashed {
                 ui.colored_label(egui::Color32::RED, format!("The training thread stopped with an error: {msg}"));
                 if ui.button("Restart training").on_hover_text("Start a new training thread on the settings shown at the left.").clicked() {
                     restart = true;
                 }
             }
-            if let Some(s) = &self.snapshot
+            if let Some(s) = &self.live.snapshot
                 && let Some(d) = &s.diverged
             {
                 ui.colored_label(egui::Color32::from_rgb(220, 60, 60), format!("Diverged: {d}  — press Reset (R) to start again."));
@@ -504,9 +408,9 @@ impl eframe::App for GanscopeApp {
             {
                 ui.label(egui::RichText::new(msg).italics());
             }
-            let lesson = self.snapshot.as_ref().and_then(|s| s.lesson.clone().map(|l| (s, l)));
+            let lesson = self.live.snapshot.as_ref().and_then(|s| s.lesson.clone().map(|l| (s, l)));
             if let Some((snap, status)) = &lesson {
-                lesson_strip::strip(ui, snap, status, &self.history, &mut intents_after);
+                lesson_strip::strip(ui, snap, status, &self.live.history, &mut intents_after);
             } else if self.state.present
                 && self.state.caption
                 && let Ok(p) = crate::presets::get(self.controls.preset())
@@ -515,16 +419,16 @@ impl eframe::App for GanscopeApp {
                 ui.label(&p.meta.explain);
             }
             match &mut self.compare {
-                None => self.data_view.ui(ui, self.snapshot.as_ref(), &self.state.layers, f32::INFINITY),
+                None => self.data_view.ui(ui, self.live.snapshot.as_ref(), &self.state.layers, f32::INFINITY),
                 Some(c) => {
                     let preset = self.controls.preset().to_string();
                     let mut close = false;
                     // Each view gets half the width (a wide legend must not push the other aside).
                     let side = (ui.available_width() - 2.0 * ui.spacing().item_spacing.x) / 2.0;
                     ui.columns(2, |cols| {
-                        compare::caption(&mut cols[0], &preset, self.snapshot.as_ref(), &self.history, compare::LEFT);
-                        self.data_view.ui(&mut cols[0], self.snapshot.as_ref(), &self.state.layers, side);
-                        compare::caption(&mut cols[1], &c.preset, c.snapshot(), &c.history, compare::RIGHT);
+                        compare::caption(&mut cols[0], &preset, self.live.snapshot.as_ref(), &self.live.history, compare::LEFT);
+                        self.data_view.ui(&mut cols[0], self.live.snapshot.as_ref(), &self.state.layers, side);
+                        compare::caption(&mut cols[1], &c.preset, c.snapshot(), c.history(), compare::RIGHT);
                         close = cols[1].button("Close the side-by-side run").clicked();
                         c.ui(&mut cols[1], &self.state.layers, side);
                     });

@@ -27,13 +27,13 @@ impl GanscopeApp {
     /// Once a frame in screenshot mode.
     pub(super) fn screenshot_tick(&mut self, ctx: &egui::Context) {
         let Some(job) = &mut self.screenshot else { return };
-        let step = self.snapshot.as_ref().map_or(0, |s| s.step);
+        let step = self.live.snapshot.as_ref().map_or(0, |s| s.step);
         if step >= 10_000 && !job.rss_logged {
             // For the memory-stability check: compare with the RSS logged at the end.
             job.rss_logged = true;
             eprintln!("window: RSS {:.1} MiB at step {step}", crate::run::rss_mib().unwrap_or(f64::NAN));
         }
-        let paused = self.snapshot.as_ref().is_some_and(|s| !s.running);
+        let paused = self.live.snapshot.as_ref().is_some_and(|s| !s.running);
         if step >= job.steps && paused && !job.requested {
             // Let a few frames draw the final state before the shot.
             job.frames_after_target += 1;
@@ -51,7 +51,7 @@ impl GanscopeApp {
                 if let Some(ms) = self.first_frame_ms {
                     eprintln!("window: first frame on screen {ms:.0} ms after the process started");
                 }
-                if let Some(s) = &self.snapshot {
+                if let Some(s) = &self.live.snapshot {
                     let b = &s.backend;
                     eprintln!(
                         "window: trained on {} ({}){}",
