@@ -240,18 +240,18 @@ pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()
     write_metrics_csv_with_cue(path, history, None)
 }
 
-/// The metrics CSV of a lesson: a last column, `cue`, holds the number (from 0) of the cue
-/// whose settings trained the step (`Lesson::segment_of`).
-pub fn write_metrics_csv_with_cue(path: &Path, history: &[Metrics], lesson: Option<&crate::lesson::Lesson>) -> std::io::Result<()> {
+/// The metrics CSV of a lesson: a last column, `cue`, holds `cue_of(step)`, the number (from
+/// 0) of the cue whose settings trained the step (`Lesson::segment_of`).
+pub fn write_metrics_csv_with_cue(path: &Path, history: &[Metrics], cue_of: Option<&dyn Fn(u64) -> Option<usize>>) -> std::io::Result<()> {
     crate::fsio::write_atomic_with(path, |f| {
-        match lesson {
+        match cue_of {
             None => writeln!(f, "{CSV_HEADER}")?,
             Some(_) => writeln!(f, "{CSV_HEADER},cue")?,
         }
         for m in history {
-            match lesson {
+            match cue_of {
                 None => writeln!(f, "{}", csv_row(m))?,
-                Some(l) => writeln!(f, "{},{}", csv_row(m), l.segment_of(m.step).map(|c| c.to_string()).unwrap_or_default())?,
+                Some(cue) => writeln!(f, "{},{}", csv_row(m), cue(m.step).map(|c| c.to_string()).unwrap_or_default())?,
             }
         }
         Ok(())

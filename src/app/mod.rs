@@ -22,6 +22,7 @@ mod lesson_strip;
 mod live_run;
 mod recorder;
 pub mod render;
+mod runs;
 mod screenshot;
 mod side_plots;
 

@@ -122,7 +122,9 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
         trainer.save_state()?.write(p).with_context(|| format!("cannot save the state to {}", p.display()))?;
     }
     if let Some(p) = &args.metrics_out {
-        write_metrics_csv_with_cue(p, &out.history, lesson.as_ref()).with_context(|| format!("cannot write {}", p.display()))?;
+        let cue_of = lesson.as_ref().map(|l| move |step| l.segment_of(step));
+        write_metrics_csv_with_cue(p, &out.history, cue_of.as_ref().map(|f| f as &dyn Fn(u64) -> Option<usize>))
+            .with_context(|| format!("cannot write {}", p.display()))?;
     }
     if let Some(p) = &args.samples_out {
         write_samples_csv(p, &out.samples).with_context(|| format!("cannot write {}", p.display()))?;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::timeline::Checkpoints;
 use super::*;
+use crate::lesson::{Lesson, Script};
 
 /// The worker's ends of the channels.
 pub(super) struct Channels {
@@ -22,10 +23,10 @@ pub(super) struct Channels {
 }
 
 pub(super) struct Worker {
-    pub(super) trainer: Trainer,
+    trainer: Trainer,
     ch: Channels,
     repaint: Box<dyn Fn() + Send>,
-    pub(super) running: bool,
+    running: bool,
     speed: Speed,
     /// Pause when the step counter reaches this (frame-exact stops for screenshots).
     pause_at: Option<u64>,
@@ -34,7 +35,7 @@ pub(super) struct Worker {
     run_id: u64,
     dirty: bool,
     real: Arc<Vec<[f32; 2]>>,
-    pub(super) config: Arc<Config>,
+    config: Arc<Config>,
     /// (time, steps) of the start of the current rate window.
     rate_mark: (Instant, u64),
     rate: f64,
@@ -45,7 +46,7 @@ pub(super) struct Worker {
     /// next update overwrites that future.
     in_past: bool,
     /// The lesson being played.
-    pub(super) lesson: Option<super::lesson::LessonRun>,
+    lesson: Option<super::lesson::LessonRun>,
 }
 
 /// While training runs, the view is computed in two parts on two clocks so that together they
@@ -140,7 +141,7 @@ impl Worker {
     }
 
     /// Back to the checkpoint at `step` (or the latest before it).
-    pub(super) fn rewind(&mut self, step: u64) {
+    fn rewind(&mut self, step: u64) {
         let Some(state) = self.checkpoints.ring.iter().rev().find(|c| c.step <= step).cloned() else {
             return self.send_event(Event::Notice(format!("No checkpoint at or before step {step}.")));
         };
@@ -282,7 +283,7 @@ impl Worker {
         self.dirty = true;
     }
 
-    pub(super) fn restart(&mut self, cfg: Config, msg: &str) {
+    fn restart(&mut self, cfg: Config, msg: &str) {
         match Trainer::new(cfg, self.trainer.asked().clone()) {
             Ok(t) => {
                 self.trainer = t;
@@ -293,7 +294,7 @@ impl Worker {
         }
     }
 
-    pub(super) fn send_event(&self, e: Event) {
+    fn send_event(&self, e: Event) {
         // The window is gone when this fails; the worker's loop ends at its next command.
         let _ = self.ch.events.send(e);
     }
@@ -326,7 +327,7 @@ impl Worker {
     }
 
     /// A diverged run pauses itself and says why.
-    pub(super) fn diverge(&mut self, e: crate::trainer::TrainError) {
+    fn diverge(&mut self, e: crate::trainer::TrainError) {
         self.running = false;
         self.diverged = Some(e.to_string());
         self.send_event(Event::Notice(format!("Paused: {e}")));
@@ -423,5 +424,95 @@ impl Worker {
         }
         (self.repaint)();
         self.dirty = false;
+    }
+}
+
+/// A lesson played by this thread (`lesson.rs` holds where it stands).
+impl Worker {
+    /// Starts `lesson` from step 0 (None: the run goes on without one).
+    fn start_lesson(&mut self, lesson: Option<Arc<Lesson>>) {
+        let Some(lesson) = lesson else {
+            self.lesson = None;
+            return;
+        };
+        let start = lesson.config.clone();
+        self.lesson = Some(super::lesson::LessonRun {
+            lesson: lesson.clone(),
+            script: Script::default(),
+            start: start.clone(),
+            off_script: false,
+            waiting: false,
+        });
+        self.restart(start, &format!("Lesson: {}", lesson.title));
+    }
+
+    /// Fires the cues due at the current step (called between two updates, after the step's
+    /// evaluation and before its checkpoint, so the checkpoint holds the cue's settings).
+    fn fire_cues(&mut self) {
+        let Some(run) = &mut self.lesson else { return };
+        let lesson = run.lesson.clone();
+        let fired = match run.script.fire_due(&lesson, &mut self.trainer) {
+            Ok(f) => f,
+            Err(e) => return self.diverge(e),
+        };
+        let Some(&last) = fired.last() else { return };
+        if fired.iter().any(|&i| lesson.cues[i].pause) {
+            self.running = false;
+            run.waiting = true;
+        }
+        self.config = Arc::new(self.trainer.config().clone());
+        self.send_event(Event::Cue { index: Some(last), config: self.config.clone() });
+    }
+
+    /// Back: to the checkpoint of the latest cue before the current step, with the lesson's
+    /// scripted settings there (a knob changed by hand is undone).
+    fn lesson_back(&mut self) {
+        let Some(run) = &self.lesson else { return };
+        let (lesson, start) = (run.lesson.clone(), run.start.clone());
+        let now = self.trainer.steps_done();
+        let Some(i) = lesson.cues.iter().rposition(|c| c.step < now).or(lesson.cue_at(now)) else { return };
+        let step = lesson.cues[i].step;
+        self.rewind(step);
+        if self.trainer.steps_done() != step {
+            return; // no checkpoint there (the ring dropped it): rewind said so
+        }
+        let mut scripted = lesson.config_at(&start, step);
+        scripted.train.seed = self.trainer.config().train.seed;
+        if let Err(e) = self.trainer.set_config(scripted) {
+            return self.diverge(e);
+        }
+        self.config = Arc::new(self.trainer.config().clone());
+        if let Some(run) = &mut self.lesson {
+            run.script = Script::at(&lesson, step, true);
+            run.off_script = false;
+            run.waiting = false;
+        }
+        self.send_event(Event::Cue { index: Some(i), config: self.config.clone() });
+    }
+
+    /// After a timeline rewind: the cues up to the step shown have fired.
+    fn lesson_rewound(&mut self, step: u64) {
+        if let Some(run) = &mut self.lesson {
+            run.script = Script::at(&run.lesson, step, true);
+            run.waiting = false;
+            let index = run.lesson.cue_at(step);
+            self.send_event(Event::Cue { index, config: self.config.clone() });
+        }
+    }
+
+    /// A knob changed by hand while a lesson plays.
+    fn leave_script(&mut self) {
+        if let Some(run) = &mut self.lesson
+            && !run.off_script
+        {
+            run.off_script = true;
+            self.send_event(Event::Notice(
+                "Off the lesson's script: your change stays until a cue sets that knob; Back returns to the script.".into(),
+            ));
+        }
+    }
+
+    fn lesson_status(&self) -> Option<LessonStatus> {
+        Some(self.lesson.as_ref()?.status(self.trainer.steps_done()))
     }
 }
