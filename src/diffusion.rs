@@ -8,12 +8,10 @@
 //! It runs on the host engine's MLP (`engine::host_mlp`), as an `Engine` whose generator is
 //! the sampler and whose "discriminator" queries give the denoiser's direction.
 
-use crate::batch::{DBatch, GBatch};
 use crate::config::{BetaSchedule, Config, ModelConfig, OptimizerConfig, Sampler};
+use crate::engine::UpdateStats;
 use crate::engine::host_mlp::{HostMlp, chunked};
-use crate::engine::{Engine, EngineKind, UpdateStats};
 use crate::nets::Params;
-use crate::objective::Objective;
 use crate::optim::Optimizer;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -271,57 +269,36 @@ impl Diffusion {
     }
 }
 
-/// The diffusion model in the trainer's engine slot. Training goes through `train_step`
-/// (the trainer routes it); `generate` samples, and the discriminator queries answer with the
-/// denoiser's direction at the last step, −ε_θ(x, 1): where the model pushes a point.
-impl Engine for Diffusion {
-    fn kind(&self) -> EngineKind {
-        EngineKind::Host
-    }
-    fn d_gradients(&mut self, _: &DBatch, _: &Objective, _: bool) -> Option<UpdateStats> {
-        None
-    }
-    fn g_gradients(&mut self, _: &GBatch, _: &Objective, _: bool) -> Option<UpdateStats> {
-        None
-    }
-    fn apply_d(&mut self, _: &OptimizerConfig, _: Option<f32>) {}
-    fn apply_g(&mut self, opt: &OptimizerConfig) {
-        self.apply(opt);
-    }
-    fn save_d(&mut self) {}
-    fn restore_d(&mut self) {}
-    fn generate(&self, z: &[f32]) -> Vec<f32> {
-        self.sample(z)
-    }
-    fn d_values(&self, pts: &[f32]) -> Vec<f32> {
-        vec![0.0; pts.len() / 2]
-    }
-    fn d_at(&self, pts: &[f32]) -> (Vec<f32>, Vec<f32>) {
+/// What the trainer asks of a model besides training (`trainer::Model`): samples, the
+/// denoiser's direction where a GAN's D would be queried, the weights and their state.
+impl Diffusion {
+    /// Where the model pushes points `[n, 2]`: −ε_θ(x, 1), the denoiser's direction at the last
+    /// step (the view's arrows).
+    pub fn direction(&self, pts: &[f32]) -> Vec<f32> {
         let n = pts.len() / 2;
-        let eps = self.predict_noise(pts, &vec![1; n]);
-        (vec![0.0; n], eps.into_iter().map(|e| -e).collect())
+        self.predict_noise(pts, &vec![1; n]).into_iter().map(|e| -e).collect()
     }
-    fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+
+    /// The denoiser's parameters, in the order w0, b0, w1, b1, …
+    pub fn weights(&self) -> Vec<Vec<f32>> {
         let mut net = self.net.clone();
-        (net.params_mut().into_iter().map(|v| v.clone()).collect(), Vec::new())
+        net.params_mut().into_iter().map(|v| v.clone()).collect()
     }
-    fn as_diffusion(&mut self) -> Option<&mut Diffusion> {
-        Some(self)
+
+    /// The denoiser and its optimizer's state, in a saved run's record (G's slots).
+    pub fn export_state(&self) -> crate::engine::EngineState {
+        crate::engine::EngineState { g: self.weights(), g_opt: self.opt.export(), ..Default::default() }
     }
-    fn export_state(&self) -> crate::engine::EngineState {
-        crate::engine::EngineState { g: self.weights().0, g_opt: self.opt.export(), ..Default::default() }
-    }
-    fn import_state(&mut self, s: crate::engine::EngineState) -> Result<(), String> {
-        crate::engine::check_shapes("the denoiser", &self.weights().0, &s.g)?;
+
+    /// Takes a saved state; an error (naming the mismatch) leaves the model untouched.
+    pub fn import_state(&mut self, s: crate::engine::EngineState) -> Result<(), String> {
+        crate::engine::check_shapes("the denoiser", &self.weights(), &s.g)?;
         for (p, v) in self.net.params_mut().into_iter().zip(s.g) {
             *p = v;
         }
         self.net.refresh();
         self.opt.import(s.g_opt);
         Ok(())
-    }
-    fn nfe_per_sample(&self) -> usize {
-        self.nfe()
     }
 }
 

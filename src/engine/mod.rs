@@ -136,14 +136,6 @@ pub trait Engine: Send {
     fn export_state(&self) -> EngineState;
     /// Takes a saved state; an error (naming the mismatch) leaves the engine untouched.
     fn import_state(&mut self, s: EngineState) -> Result<(), String>;
-    /// The diffusion model, when this engine is one (`model.kind = diffusion`).
-    fn as_diffusion(&mut self) -> Option<&mut crate::diffusion::Diffusion> {
-        None
-    }
-    /// Network evaluations per generated sample (a GAN's generator: one).
-    fn nfe_per_sample(&self) -> usize {
-        1
-    }
 }
 
 /// Why the host engine cannot run `cfg` on this device, if it cannot.
@@ -163,7 +155,8 @@ pub fn host_unsupported(cfg: &Config, on_cpu: bool) -> Option<String> {
     None
 }
 
-/// Builds the engine `choice` asks for, with fresh networks drawn from `init_rng`.
+/// Builds the GAN engine `choice` asks for, with fresh networks drawn from `init_rng` (a
+/// diffusion model is built beside it: `trainer::Model`).
 pub fn build(
     cfg: &Config,
     choice: EngineChoice,
@@ -171,13 +164,6 @@ pub fn build(
     on_cpu: bool,
     init_rng: &mut StdRng,
 ) -> Result<Box<dyn Engine>, EngineError> {
-    if cfg.model.kind == crate::config::ModelKind::Diffusion {
-        // The denoiser is a plain MLP on the host (fast on the CPU; no burn counterpart yet).
-        if choice == EngineChoice::Burn {
-            return Err(EngineError::DiffusionHostOnly);
-        }
-        return Ok(Box::new(crate::diffusion::Diffusion::new(cfg, init_rng)));
-    }
     let unsupported = host_unsupported(cfg, on_cpu);
     let host = match (choice, unsupported) {
         (EngineChoice::Burn, _) => false,

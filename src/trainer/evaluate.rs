@@ -91,12 +91,12 @@ impl Trainer {
             }
         }
         let started = std::time::Instant::now();
-        let fake = self.engine().generate(self.eval_z());
+        let fake = self.model().generate(self.eval_z());
         let sample_ms_per_1000 = started.elapsed().as_secs_f64() * 1000.0 * 1000.0 / (fake.len() / 2).max(1) as f64;
         if let Some(i) = fake.iter().position(|v| !v.is_finite()) {
             return Err(TrainError::Diverged { step: self.steps_done(), what: format!("generator output (sample {})", i / 2) });
         }
-        let (_, grads) = self.engine().d_at(&self.labelled(&fake, Some(self.eval_z())));
+        let (_, grads) = self.model().d_at(&self.labelled(&fake, Some(self.eval_z())));
         let n = (grads.len() / 2).max(1);
         let d_input_grad_norm = grads.chunks_exact(2).map(|g| (g[0] * g[0] + g[1] * g[1]).sqrt()).sum::<f32>() / n as f32;
         let stats: Option<ModeStats> = self.target().modes().map(|m| mode_stats(m, &fake));

@@ -8,6 +8,7 @@
 //! - `view.rs`: what the window draws, computed here.
 
 pub mod evaluate;
+pub mod model;
 pub mod schedule;
 pub mod state;
 pub mod view;
@@ -19,8 +20,9 @@ use crate::batch::TrainRng;
 use crate::batch::{DBatch, Draw, GBatch};
 use crate::config::{Anneal, Config, LossKind, ModelKind};
 use crate::data::Target;
-use crate::engine::{self, Engine, EngineKind, UpdateStats};
+use crate::engine::{Engine, EngineKind, UpdateStats};
 use crate::objective::Objective;
+pub use model::Model;
 use rand::{SeedableRng, rngs::StdRng};
 use schedule::Update;
 use serde::Serialize;
@@ -64,7 +66,7 @@ pub struct Trainer {
     asked: Compute,
     target: Target,
     half_width: f32,
-    engine: Box<dyn Engine>,
+    model: Model,
     rng: TrainRng,
     step: u64,
     /// Position in the current step's plan (slow motion stops between updates).
@@ -99,7 +101,7 @@ impl Trainer {
         // e.g. changing the batch size does not change the initial weights.
         let mut init_rng = StdRng::seed_from_u64(cfg.train.seed);
         let rng = TrainRng::seed_from_u64(cfg.train.seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
-        let engine = engine::build(&cfg, compute.engine, &compute.device, compute.info.backend == "cpu", &mut init_rng)?;
+        let model = Model::build(&cfg, compute.engine, &compute.device, compute.info.backend == "cpu", &mut init_rng)?;
         let eval_z = evaluate::eval_latents(&cfg);
         let real_eval = evaluate::reference_set(&cfg, &target);
         Ok(Self {
@@ -108,7 +110,7 @@ impl Trainer {
             compute,
             target,
             half_width,
-            engine,
+            model,
             rng,
             step: 0,
             cursor: 0,
@@ -143,7 +145,7 @@ impl Trainer {
     }
     /// The engine that runs this config.
     pub fn engine_kind(&self) -> EngineKind {
-        self.engine.kind()
+        self.model.kind()
     }
     /// The target distribution.
     pub fn target(&self) -> &Target {
@@ -163,8 +165,8 @@ impl Trainer {
     pub(crate) fn real_eval(&self) -> &[f32] {
         &self.real_eval
     }
-    pub(crate) fn engine(&self) -> &dyn Engine {
-        self.engine.as_ref()
+    pub(crate) fn model(&self) -> &Model {
+        &self.model
     }
 
     /// Applies a new configuration between two updates. What `Config::diff` calls an
@@ -224,7 +226,7 @@ impl Trainer {
     /// Runs `f` on a thread of rayon's pool when the host engine trains: its batch chunks then
     /// fork with a cheap join instead of waking the pool from outside several times an update.
     fn on_pool<T: Send>(&mut self, f: impl FnOnce(&mut Self) -> T + Send) -> T {
-        if self.engine.kind() == EngineKind::Host { rayon::scope(|_| f(self)) } else { f(self) }
+        if self.model.kind() == EngineKind::Host { rayon::scope(|_| f(self)) } else { f(self) }
     }
 
     fn next_update(&mut self) -> Result<(), TrainError> {
@@ -247,9 +249,8 @@ impl Trainer {
     /// A diffusion model's step: one denoising update on a batch of real points.
     fn diffusion_update(&mut self) -> Result<(), TrainError> {
         let x0 = self.target.sample(&mut self.rng, self.cfg.train.batch_size);
-        let opt = self.cfg.optim.g.clone();
-        let model = self.engine.as_diffusion().expect("model.kind = diffusion builds the diffusion engine");
-        let s = model.train_step(&x0, &mut self.rng, &opt);
+        let Model::Diffusion(model) = &mut self.model else { unreachable!("model.kind = diffusion builds a diffusion model") };
+        let s = model.train_step(&x0, &mut self.rng, &self.cfg.optim.g);
         (self.last.g_loss, self.last.g_grad_norm) = (s.loss, s.grad_norm);
         self.check("the denoising loss", s.loss)?;
         self.cursor = 0;
@@ -260,7 +261,7 @@ impl Trainer {
     /// Network evaluations per generated sample: 1 for a GAN, the sampler's steps for a
     /// diffusion model.
     pub fn nfe_per_sample(&self) -> usize {
-        self.engine.nfe_per_sample()
+        self.model.nfe_per_sample()
     }
 
     fn d_batch(&mut self, o: &Objective) -> DBatch {
@@ -285,8 +286,9 @@ impl Trainer {
                     self.kept_g = Some(self.g_gradients(&o));
                 }
                 let b = self.d_batch(&o);
-                let stats = self.engine.d_gradients(&b, &o, self.record);
-                self.engine.apply_d(&self.cfg.optim.d, self.clip());
+                let stats = gan(&mut self.model).d_gradients(&b, &o, self.record);
+                let clip = self.clip();
+                gan(&mut self.model).apply_d(&self.cfg.optim.d, clip);
                 if let Some(s) = stats {
                     (self.last.d_loss, self.last.d_real, self.last.d_fake, self.last.d_grad_norm) =
                         (s.loss, s.d_real, s.d_fake, s.grad_norm);
@@ -298,7 +300,7 @@ impl Trainer {
                     (true, Some(stats)) => stats,
                     _ => self.g_gradients(&o),
                 };
-                self.engine.apply_g(&self.cfg.optim.g);
+                gan(&mut self.model).apply_g(&self.cfg.optim.g);
                 if let Some(s) = stats {
                     (self.last.g_loss, self.last.g_grad_norm) = (s.loss, s.grad_norm);
                     self.check("G loss", s.loss)?;
@@ -315,17 +317,18 @@ impl Trainer {
     fn g_gradients(&mut self, o: &Objective) -> Option<UpdateStats> {
         let k = self.cfg.schedule.unroll;
         if k > 0 {
-            self.engine.save_d();
+            gan(&mut self.model).save_d();
             for _ in 0..k {
                 let b = self.d_batch(o);
-                self.engine.d_gradients(&b, o, false);
-                self.engine.apply_d(&self.cfg.optim.d, self.clip());
+                gan(&mut self.model).d_gradients(&b, o, false);
+                let clip = self.clip();
+                gan(&mut self.model).apply_d(&self.cfg.optim.d, clip);
             }
         }
         let b = self.g_batch();
-        let stats = self.engine.g_gradients(&b, o, self.record);
+        let stats = gan(&mut self.model).g_gradients(&b, o, self.record);
         if k > 0 {
-            self.engine.restore_d();
+            gan(&mut self.model).restore_d();
         }
         stats
     }
@@ -336,12 +339,20 @@ impl Trainer {
 
     /// G applied to latents `z` (`[n, latent]`).
     pub fn generate(&self, z: &[f32]) -> Vec<f32> {
-        self.engine.generate(z)
+        self.model.generate(z)
     }
 
     /// Both networks' parameters on the host.
     pub fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        self.engine.weights()
+        self.model.weights()
+    }
+}
+
+/// The GAN's engine (only GAN updates call it).
+fn gan(model: &mut Model) -> &mut dyn Engine {
+    match model {
+        Model::Gan(e) => e.as_mut(),
+        Model::Diffusion(_) => unreachable!("a diffusion model trains through diffusion_update"),
     }
 }
 

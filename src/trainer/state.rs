@@ -130,7 +130,7 @@ impl Trainer {
             config: self.cfg.to_toml(),
             step: self.step,
             rng: RngState { seed: self.rng.get_seed(), stream: self.rng.get_stream(), word_pos: self.rng.get_word_pos().to_string() },
-            engine: self.engine.export_state(),
+            engine: self.model.export_state(),
             last: self.last.clone(),
             history,
         })
@@ -166,7 +166,7 @@ impl Trainer {
             state.rng.word_pos.parse().map_err(|_| StateError::NotState(format!("bad word_pos `{}`", state.rng.word_pos)))?;
         // Built on the saved config (same networks), then switched to the changed one.
         let mut t = Trainer::on(saved, compute)?;
-        t.engine.import_state(state.engine).map_err(StateError::Mismatch)?;
+        t.model.import_state(state.engine).map_err(StateError::Mismatch)?;
         let mut rng = TrainRng::from_seed(state.rng.seed);
         rng.set_stream(state.rng.stream);
         rng.set_word_pos(word_pos);

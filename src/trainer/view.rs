@@ -134,7 +134,7 @@ impl Trainer {
         let dim = self.g_input_dim();
         let n_fake = req.n_fake.min(self.eval_z().len() / dim);
         let fake = self.generate(&self.eval_z()[..n_fake * dim]);
-        let (_, arrows) = self.engine().d_at(&self.labelled(&fake, Some(&self.eval_z()[..n_fake * dim])));
+        let (_, arrows) = self.model().d_at(&self.labelled(&fake, Some(&self.eval_z()[..n_fake * dim])));
         ViewData {
             step: self.steps_done(),
             half_width: self.half_width(),
@@ -154,7 +154,7 @@ impl Trainer {
         if req.surface && self.config().model.kind == crate::config::ModelKind::Gan {
             let n = self.config().view.surface_n;
             // Values only: the surface needs no gradient.
-            let mut vals = self.engine().d_values(&self.labelled(&grid_points(n, h), None));
+            let mut vals = self.model().d_values(&self.labelled(&grid_points(n, h), None));
             if logistic {
                 vals.iter_mut().for_each(|v| *v = 1.0 / (1.0 + (-*v).exp()));
             }
@@ -169,7 +169,7 @@ impl Trainer {
         }
         if req.field_n > 0 {
             let pts = grid_points(req.field_n, h);
-            let (_, g) = self.engine().d_at(&self.labelled(&pts, None));
+            let (_, g) = self.model().d_at(&self.labelled(&pts, None));
             out.field = pairs(&pts).into_iter().zip(pairs(&g)).collect();
         }
         if req.manifold_n > 1 {
