@@ -2,8 +2,11 @@
 # Side-by-side: ganscope bench vs the same work in PyTorch eager, PyTorch + torch.compile
 # (inductor, CPU) and JAX jit, alternating, ROUNDS rounds each.
 # Usage: bench/compare.sh [workload...]   (workloads: mlp128, gan-toy, r1; default: all)
-#   PEERS="pytorch torch-compile jax" (default: all three); PYTHON=python3 (with torch / jax)
+#   PEERS="pytorch torch-compile jax" (default: all three; PEERS="" for ganscope alone);
+#   PYTHON=python3 (with torch / jax)
 # Needs the peers: pip install torch jax (CPU wheels are enough).
+# gan-toy also runs examples/gemm_peak in each round (the same products alone) and prints how
+# close ganscope comes to that ceiling: a gan_toy WGAN-GP step is ≈ 16.2 GFLOP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -11,11 +14,13 @@ STEPS=${STEPS:-300}
 WARMUP=${WARMUP:-30}
 THREADS=${THREADS:-2}
 PYTHON=${PYTHON:-python3}
-PEERS=${PEERS:-pytorch torch-compile jax}
+PEERS=${PEERS-pytorch torch-compile jax}
 BIN=${BIN:-target/release/ganscope}
 [ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"
 [ -x "$BIN" ] || { cargo build --release; BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"; }
 export GANSCOPE_NO_GPU_PROBE=1 RAYON_NUM_THREADS=$THREADS
+GEMM_PEAK="${CARGO_TARGET_DIR:-target}/release/examples/gemm_peak"
+GAN_TOY_GFLOP_PER_STEP=16.2
 
 workload_args() {
   case "$1" in
@@ -49,7 +54,8 @@ for w in "${workloads[@]}"; do
   # shellcheck disable=SC2086
   "$BIN" config $args > "$cfg"
   declare -A runs=()
-  ours=(); vs_fastest=()
+  ours=(); vs_fastest=(); peaks=()
+  if [ "$w" = gan-toy ] && [ ! -x "$GEMM_PEAK" ]; then cargo build --release --quiet --example gemm_peak; fi
   for r in $(seq "$ROUNDS"); do
     # shellcheck disable=SC2086
     a=$("$BIN" bench $args --steps "$STEPS" --warmup "$WARMUP" --backend cpu | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])')
@@ -62,8 +68,15 @@ for w in "${workloads[@]}"; do
       line+=", $p $b"
       fastest=$(python3 -c "print(max($fastest, $b))")
     done
-    vs_fastest+=("$(python3 -c "print($a/$fastest)")")
-    echo "$line steps/s"
+    if [ "$fastest" != 0 ]; then vs_fastest+=("$(python3 -c "print($a/$fastest)")"); fi
+    if [ "$w" = gan-toy ]; then
+      # The best of gemm_peak's rounds, alternating with ganscope's.
+      peak=$("$GEMM_PEAK" "$THREADS" | python3 -c 'import sys,re; print(max(float(re.search(r"([0-9.]+) GFLOP/s", l).group(1)) for l in sys.stdin))')
+      peaks+=("$peak")
+      echo "$line steps/s; gemm peak $peak GFLOP/s"
+    else
+      echo "$line steps/s"
+    fi
   done
   echo "$w: ganscope       $(stats "${ours[@]}") steps/s"
   for p in $PEERS; do
@@ -73,7 +86,17 @@ for w in "${workloads[@]}"; do
     for i in "${!ours[@]}"; do ratios+=("$(python3 -c "print(${ours[$i]}/${theirs[$i]})")"); done
     printf '%s: %-14s %s steps/s; ganscope/%s %s\n' "$w" "$p" "$(stats "${theirs[@]}")" "$p" "$(stats "${ratios[@]}")"
   done
-  echo "$w: ganscope / fastest peer of each round  $(stats "${vs_fastest[@]}")"
+  [ ${#vs_fastest[@]} -eq 0 ] || echo "$w: ganscope / fastest peer of each round  $(stats "${vs_fastest[@]}")"
+  if [ "$w" = gan-toy ]; then
+    python3 - "$GAN_TOY_GFLOP_PER_STEP" "${#ours[@]}" "${ours[@]}" "${peaks[@]}" <<'PY'
+import statistics as s, sys
+g, n = float(sys.argv[1]), int(sys.argv[2])
+ours, peaks = [float(x) for x in sys.argv[3:3 + n]], [float(x) for x in sys.argv[3 + n:]]
+ach = [g * o for o in ours]
+shares = sorted(a / p for a, p in zip(ach, peaks))
+print(f"gan-toy: ganscope at {100 * s.median(shares):.0f} % of the gemm peak ({s.median(ach):.0f} of {s.median(peaks):.0f} GFLOP/s; rounds {100 * shares[0]:.0f}-{100 * shares[-1]:.0f} %)")
+PY
+  fi
   unset runs
   rm -f "$cfg"
 done
