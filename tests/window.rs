@@ -647,3 +647,17 @@ fn a_lesson_share_string_plays_the_lesson_in_another_window() {
         a.snapshot().is_some_and(|s| s.lesson.as_ref().is_some_and(|l| l.lesson.name == "saturation") && s.config.optim.g.lr == 0.1)
     });
 }
+
+#[test]
+fn every_lesson_starts_in_the_window_on_its_first_cue() {
+    for l in ganscope::lesson::all() {
+        let launch = Launch { lesson: Some(l.clone()), backend: BackendChoice::Cpu, ..Default::default() };
+        let mut h = Harness::builder().with_size(eframe::egui::vec2(1400.0, 1000.0)).build_eframe(move |cc| GanscopeApp::new(cc, launch));
+        wait_for(&mut h, &format!("lesson {} on its first cue", l.name), |a| {
+            a.snapshot().is_some_and(|s| s.lesson.as_ref().is_some_and(|x| x.lesson.name == l.name && x.cue == Some(0)))
+        });
+        let want = l.config_at(&l.config, 0);
+        assert_eq!(*h.state().snapshot().unwrap().config, want, "{}: the trainer runs the lesson's start", l.name);
+        assert_eq!(h.state().compared().map(|(name, _)| name.to_string()), l.compare.clone(), "{}: the run beside it", l.name);
+    }
+}
