@@ -32,6 +32,12 @@ pub enum Intent {
     Lesson(Option<String>),
     /// Back to the lesson's previous cue.
     LessonBack,
+    /// Record, a PNG, a CSV, the config (the Record & export panel, F9, F10).
+    Export(super::export::ExportAction),
+    /// What the drawing toolbar asked for beyond the drawing (use as data, save, import).
+    Draw(super::draw::DrawAction),
+    /// A new training thread after a crash.
+    RestartWorker,
 }
 
 impl GanscopeApp {
@@ -81,6 +87,9 @@ impl GanscopeApp {
                 }
             }
             Intent::LessonBack => self.send(Command::LessonBack),
+            Intent::Export(e) => self.export(e, ctx),
+            Intent::Draw(a) => self.drawn_data(a),
+            Intent::RestartWorker => self.restart_worker(ctx),
             Intent::StepPreset(n) if self.playing_lesson().is_some() => {
                 let next = self.neighbour_lesson(n);
                 self.play_lesson(next, ctx);

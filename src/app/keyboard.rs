@@ -18,7 +18,6 @@ impl GanscopeApp {
             return out;
         }
         let (mut present, mut help, mut preset_step) = (false, false, 0isize);
-        let mut exports = Vec::new();
         let layers = &mut self.state.layers;
         ctx.input(|i| {
             if i.key_pressed(egui::Key::Space) {
@@ -44,10 +43,10 @@ impl GanscopeApp {
                 out.push(Intent::CopyShare);
             }
             if i.key_pressed(egui::Key::F9) {
-                exports.push(export::ExportAction::ToggleRecording);
+                out.push(Intent::Export(export::ExportAction::ToggleRecording));
             }
             if i.key_pressed(egui::Key::F10) {
-                exports.push(export::ExportAction::Png(export::Region::Window));
+                out.push(Intent::Export(export::ExportAction::Png(export::Region::Window)));
             }
             help = i.key_pressed(egui::Key::Questionmark) || i.events.iter().any(|e| matches!(e, egui::Event::Text(t) if t == "?"));
             let toggles: [(egui::Key, &mut bool); 7] = [
@@ -73,9 +72,6 @@ impl GanscopeApp {
         }
         if help {
             self.show_help = !self.show_help;
-        }
-        for e in exports {
-            self.export(e, ctx);
         }
         out
     }

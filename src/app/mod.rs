@@ -325,7 +325,6 @@ impl eframe::App for GanscopeApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut intents = self.keyboard(ui.ctx());
-        let mut restart = false;
         let mut intents_after = Vec::new();
         let mut exports: Vec<export::ExportAction> = Vec::new();
         let layers_before = self.state.layers.clone();
@@ -396,7 +395,7 @@ impl eframe::App for GanscopeApp {
             if let Some(msg) = &self.live.crashed {
                 ui.colored_label(egui::Color32::RED, format!("The training thread stopped with an error: {msg}"));
                 if ui.button("Restart training").on_hover_text("Start a new training thread on the settings shown at the left.").clicked() {
-                    restart = true;
+                    intents_after.push(Intent::RestartWorker);
                 }
             }
             if let Some(s) = &self.live.snapshot
@@ -440,20 +439,14 @@ impl eframe::App for GanscopeApp {
             }
         });
         intents.extend(intents_after);
-        if let Some(a) = self.data_view.draw_action.take() {
-            self.drawn_data(a);
-        }
-        for e in exports {
-            self.export(e, ui.ctx());
-        }
+        intents.extend(self.data_view.draw_action.take().map(Intent::Draw));
+        intents.extend(exports.into_iter().map(Intent::Export));
         if self.state.layers != layers_before {
             intents.push(Intent::Worker(Command::SetView(self.state.layers.request())));
         }
+        // The frame's one intent path: everything asked for is applied here, in order.
         for i in intents {
             self.apply(i, ui.ctx());
-        }
-        if restart {
-            self.restart_worker(ui.ctx());
         }
         if let Some(t) = self.frame_start.take() {
             self.build_ms.push(t.elapsed().as_secs_f32() * 1000.0);
