@@ -33,7 +33,8 @@ pub struct RenderOptions {
     /// The caption's title (the preset's).
     pub title: String,
     /// A lesson: its cues fire at their steps, its captions are drawn from their step on, its
-    /// layers and plots replace `layers` and `plots` from their cue on (unless `fixed_view`).
+    /// layers and plots replace `layers` and `plots` from their cue on (unless `fixed_layers` /
+    /// `fixed_plots`).
     pub lesson: Option<crate::lesson::Lesson>,
     /// `layers` was asked for: it holds over the lesson's cues.
     pub fixed_layers: bool,
@@ -124,7 +125,6 @@ struct Still {
 /// evaluations (every `train.eval_every`) that fall before each. `progress(done, total)`.
 fn stills(mut trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(u64, u64)) -> Result<Vec<Still>, String> {
     let real = Snapshot::reals_of(&trainer);
-    let config = Arc::new(trainer.config().clone());
     let eval_every = trainer.config().train.eval_every.max(1);
     let lesson = opts.lesson.as_ref();
     let (layers_of, plots_of) = (lesson.filter(|_| !opts.fixed_layers), lesson.filter(|_| !opts.fixed_plots));
@@ -142,8 +142,8 @@ fn stills(mut trainer: Trainer, opts: &RenderOptions, progress: &dyn Fn(u64, u64
         view.slow = Arc::new(t.view_slow(&req));
         latest = metrics.last().cloned().or(latest.take());
         let caption = lesson.and_then(|l| l.caption_at(step, latest.as_ref()));
-        let mut snap = Snapshot::of(t, view, real.clone(), Arc::new(t.config().clone()));
-        snap.config = if lesson.is_some() { snap.config } else { config.clone() };
+        // The config in force at this still (a lesson's cues change it).
+        let snap = Snapshot::of(t, view, real.clone(), Arc::new(t.config().clone()));
         Still { snap, metrics, caption, layers, plots, held }
     };
     let evaluate = |t: &Trainer| t.evaluate().map(|(m, _)| m).map_err(|e| format!("step {}: {e}", t.steps_done()));
