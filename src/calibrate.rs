@@ -34,11 +34,12 @@ pub enum Truth {
 
 /// The truth at `m`, where the metrics tell it (None: in between, or data without modes).
 pub fn truth(m: &Metrics) -> Option<Truth> {
-    let (k, covered, hq) = (m.modes_total?, m.modes_covered?, m.hq_fraction?);
+    let s = m.modes.as_ref()?;
+    let (k, covered, hq) = (s.modes_total, s.modes_covered, s.hq_fraction);
     if k < 4 {
         return (hq >= 0.5).then_some(Truth::Healthy);
     }
-    let share = m.dominant_share.unwrap_or(0.0);
+    let share = s.dominant_share;
     if share >= 0.5 || (covered * 4 <= k && hq >= 0.3) {
         Some(Truth::Collapsed)
     } else if covered * 4 >= 3 * k && hq >= 0.3 {
@@ -220,13 +221,17 @@ mod tests {
     use super::*;
 
     fn at(k: usize, covered: usize, hq: f64, share: f64) -> Metrics {
-        Metrics {
-            modes_total: Some(k),
-            modes_covered: Some(covered),
-            hq_fraction: Some(hq),
-            dominant_share: Some(share),
-            ..Default::default()
-        }
+        let modes = crate::metrics::ModeStats {
+            modes_covered: covered,
+            modes_total: k,
+            hq_fraction: hq,
+            reverse_kl: None,
+            per_mode_counts: vec![],
+            per_mode_nearest: vec![],
+            dominant_mode: None,
+            dominant_share: share,
+        };
+        Metrics { modes: Some(modes), ..Default::default() }
     }
 
     #[test]

@@ -335,8 +335,8 @@ fn segment_promise(mut t: toml::Table, from: u64, end: u64, seeds: &[u64]) -> Re
     if p.at_least.is_none() && p.at_most.is_none() {
         return Err(format!("`{}` has neither at_least nor at_most", p.metric));
     }
-    if p.metric != "distinct_dominant_modes" && !presets::METRIC_NAMES.contains(&p.metric.as_str()) {
-        return Err(format!("unknown metric `{}` (one of: distinct_dominant_modes, {})", p.metric, presets::METRIC_NAMES.join(", ")));
+    if p.metric != "distinct_dominant_modes" && !presets::metric_names().contains(&p.metric.as_str()) {
+        return Err(format!("unknown metric `{}` (one of: distinct_dominant_modes, {})", p.metric, presets::metric_names().join(", ")));
     }
     if p.steps > end {
         return Err(format!("it looks up to step {}, past its segment's end at step {end}", p.steps));
@@ -356,8 +356,8 @@ fn placeholders(caption: &str) -> Result<Vec<&str>, String> {
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}').ok_or("a `{` without its `}`")? + open;
         let name = &rest[open + 1..close];
-        if !presets::METRIC_NAMES.contains(&name) {
-            return Err(format!("unknown metric `{{{name}}}` (one of: {})", presets::METRIC_NAMES.join(", ")));
+        if !presets::metric_names().contains(&name) {
+            return Err(format!("unknown metric `{{{name}}}` (one of: {})", presets::metric_names().join(", ")));
         }
         out.push(name);
         rest = &rest[close + 1..];

@@ -13,8 +13,11 @@
 //!   each cell probability gets ε = 1e-6 added and the histogram is renormalised. KL is
 //!   KL(real ‖ fake), natural log; JS is the Jensen–Shannon divergence (≤ ln 2).
 //!
-//! The records: `Metrics` (everything one evaluation measured), `StepStats` (the latest
-//! updates' figures) and `Symptom` (one symptom's state; `symptoms.rs` reads them).
+//! The records: `Metrics` (everything one evaluation measured), with `ModeStats` (coverage)
+//! and `StepStats` (the latest updates' figures) nested in it, and `Symptom` (one symptom's
+//! state; `symptoms.rs` reads them). `table` names its columns.
+
+pub mod table;
 
 use crate::data::Modes;
 use serde::{Deserialize, Serialize};
@@ -30,52 +33,31 @@ pub struct StepStats {
     pub d_real: f32,
     /// Mean D(fake), as `d_real`.
     pub d_fake: f32,
-    /// ‖∇_θ‖ of the latest D and G updates (all parameters).
+    /// ‖∇_θ‖ of the latest D update (all parameters).
     pub d_grad_norm: f32,
     /// ‖∇_θ‖ of the latest G update.
     pub g_grad_norm: f32,
 }
 
-/// Everything measured at one evaluation.
+/// Everything measured at one evaluation: the one record of an evaluation's numbers. Its
+/// columns (the metrics CSV, the summary's figures, the promises' and the sweep's metric names)
+/// are listed once, in `metrics::table`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Steps done.
     pub step: u64,
     /// Wall time since the run started.
     pub seconds: f64,
-    /// Modes that are the nearest centre of at least one high-quality sample (none for data
-    /// without modes).
-    pub modes_covered: Option<usize>,
-    /// Modes of the target.
-    pub modes_total: Option<usize>,
-    /// Share of samples within 3σ of their nearest mode.
-    pub hq_fraction: Option<f64>,
-    /// Reverse KL of the high-quality mode histogram from uniform.
-    pub reverse_kl: Option<f64>,
-    /// High-quality samples per mode.
-    pub per_mode_counts: Option<Vec<usize>>,
-    /// All samples by nearest mode (see `metrics::ModeStats`).
-    pub per_mode_nearest: Option<Vec<usize>>,
-    /// The mode nearest to most samples.
-    pub dominant_mode: Option<usize>,
-    /// That mode's share of all samples.
-    pub dominant_share: Option<f64>,
+    /// Mode coverage of the evaluation batch (none for data without modes).
+    #[serde(flatten)]
+    pub modes: Option<ModeStats>,
     /// KL(real ‖ fake) over the view box's histogram.
     pub kl_grid: f64,
     /// Jensen–Shannon divergence over the view box's histogram.
     pub js_grid: f64,
-    /// Loss of the latest recorded D update.
-    pub d_loss: f32,
-    /// Loss of the latest recorded G update.
-    pub g_loss: f32,
-    /// Mean D(real): a probability for logistic losses, the critic value otherwise.
-    pub d_real: f32,
-    /// Mean D(fake), as `d_real`.
-    pub d_fake: f32,
-    /// ‖∇_θ‖ of the latest D update.
-    pub d_grad_norm: f32,
-    /// ‖∇_θ‖ of the latest G update.
-    pub g_grad_norm: f32,
+    /// What the latest recorded D and G updates measured.
+    #[serde(flatten)]
+    pub updates: StepStats,
     /// Mean ‖∂D/∂x‖ at the evaluation fakes.
     pub d_input_grad_norm: f32,
     /// Wasserstein estimate E D(real) − E D(fake), for WGAN losses.
@@ -124,7 +106,7 @@ pub struct Symptom {
 }
 
 /// Mode coverage of a batch of samples.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModeStats {
     /// Modes that are the nearest centre of at least one high-quality sample.
     pub modes_covered: usize,

@@ -90,43 +90,14 @@ fn every_seed() -> f64 {
     1.0
 }
 
-/// The metrics a promise (or a lesson's caption) can name, as `metric` reads them.
-pub const METRIC_NAMES: &[&str] = &[
-    "modes_covered",
-    "hq_fraction",
-    "reverse_kl",
-    "dominant_share",
-    "label_accuracy",
-    "nfe_per_sample",
-    "sample_ms_per_1000",
-    "d_real",
-    "d_fake",
-    "g_grad_norm",
-    "d_grad_norm",
-    "kl_grid",
-    "js_grid",
-];
+/// The metrics a promise (or a lesson's caption) can name: `metrics::table`'s `PROMISE` columns.
+pub fn metric_names() -> Vec<&'static str> {
+    crate::metrics::table::names(crate::metrics::table::PROMISE)
+}
 
-/// A metric of one evaluation, by its CSV name (None when the dataset has no modes).
+/// A metric of one evaluation, by its CSV name (None when undefined here: no modes, say).
 pub fn metric(m: &Metrics, name: &str) -> Option<f64> {
-    Some(match name {
-        "modes_covered" => m.modes_covered? as f64,
-        "hq_fraction" => m.hq_fraction?,
-        "reverse_kl" => m.reverse_kl?,
-        "dominant_share" => m.dominant_share?,
-        "label_accuracy" => m.label_accuracy?,
-        "nfe_per_sample" => m.nfe_per_sample as f64,
-        "sample_ms_per_1000" => m.sample_ms_per_1000,
-        // The latest recorded D update's (the trainer must record on the step evaluated).
-        "d_real" => m.d_real as f64,
-        "d_fake" => m.d_fake as f64,
-        // Norms of the latest recorded updates' gradients (as d_real: recorded on the step).
-        "g_grad_norm" => m.g_grad_norm as f64,
-        "d_grad_norm" => m.d_grad_norm as f64,
-        "kl_grid" => m.kl_grid,
-        "js_grid" => m.js_grid,
-        _ => return None,
-    })
+    crate::metrics::table::value(m, name)
 }
 
 /// Whether `v` is within the bounds.
@@ -150,7 +121,7 @@ impl Promise {
     pub fn judge(&self, evals: &[Metrics]) -> Result<(f64, bool), String> {
         let value = |m: &Metrics, name: &str| metric(m, name).ok_or_else(|| format!("metric `{name}` is unknown or undefined here"));
         if self.metric == "distinct_dominant_modes" {
-            let mut seen: Vec<usize> = evals.iter().filter_map(|m| m.dominant_mode).collect();
+            let mut seen: Vec<usize> = evals.iter().filter_map(|m| m.modes.as_ref()?.dominant_mode).collect();
             seen.sort_unstable();
             seen.dedup();
             let v = seen.len() as f64;
@@ -272,7 +243,17 @@ mod tests {
     use super::*;
 
     fn eval(modes: usize, share: f64, dominant: usize) -> Metrics {
-        Metrics { modes_covered: Some(modes), dominant_share: Some(share), dominant_mode: Some(dominant), ..Default::default() }
+        let modes = crate::metrics::ModeStats {
+            modes_covered: modes,
+            modes_total: 8,
+            hq_fraction: 1.0,
+            reverse_kl: None,
+            per_mode_counts: vec![],
+            per_mode_nearest: vec![],
+            dominant_mode: Some(dominant),
+            dominant_share: share,
+        };
+        Metrics { modes: Some(modes), ..Default::default() }
     }
 
     #[test]
@@ -304,14 +285,21 @@ and = [{ metric = "modes_covered", at_most = 2 }]"#,
     #[test]
     fn every_metric_name_is_read() {
         let m = Metrics {
-            modes_covered: Some(3),
-            hq_fraction: Some(0.5),
-            reverse_kl: Some(0.1),
-            dominant_share: Some(0.4),
+            modes: Some(crate::metrics::ModeStats {
+                modes_covered: 3,
+                modes_total: 8,
+                hq_fraction: 0.5,
+                reverse_kl: Some(0.1),
+                per_mode_counts: vec![0; 8],
+                per_mode_nearest: vec![0; 8],
+                dominant_mode: Some(0),
+                dominant_share: 0.4,
+            }),
+            critic_gap: Some(0.5),
             label_accuracy: Some(0.9),
             ..Default::default()
         };
-        for name in METRIC_NAMES {
+        for name in metric_names() {
             assert!(metric(&m, name).is_some(), "{name}");
         }
         assert!(metric(&m, "modez").is_none());

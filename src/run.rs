@@ -3,6 +3,7 @@
 
 use crate::backend::BackendInfo;
 use crate::config::Config;
+use crate::metrics::table;
 use crate::trainer::{Metrics, TrainError, Trainer};
 use serde::Serialize;
 use std::io::Write;
@@ -34,51 +35,44 @@ pub struct Summary {
     pub engine: crate::engine::EngineKind,
     /// The run's seed.
     pub seed: u64,
-    /// Modes covered at the last evaluation (none for data without modes).
-    pub modes_covered: Option<usize>,
-    /// Modes of the target.
-    pub modes_total: Option<usize>,
-    /// Share of high-quality samples at the last evaluation.
-    pub hq_fraction: Option<f64>,
-    /// A conditional G's label accuracy at the last evaluation (`Metrics::label_accuracy`).
-    pub label_accuracy: Option<f64>,
-    /// Reverse KL of the high-quality samples' mode histogram from uniform.
-    pub reverse_kl: Option<f64>,
-    /// KL(real ‖ fake) over the view box's histogram.
-    pub kl_grid: f64,
-    /// Jensen–Shannon divergence over the view box's histogram.
-    pub js_grid: f64,
-    /// High-quality samples per mode.
-    pub per_mode_counts: Option<Vec<usize>>,
-    /// All samples by nearest mode.
-    pub per_mode_nearest: Option<Vec<usize>>,
-    /// The mode nearest to most samples.
-    pub dominant_mode: Option<usize>,
-    /// D's loss at the last evaluation.
-    pub d_loss: f32,
-    /// G's loss at the last evaluation.
-    pub g_loss: f32,
-    /// Network evaluations per generated sample (1 for a GAN; T or DDIM's steps for diffusion).
-    pub nfe_per_sample: usize,
-    /// Wall time to draw 1,000 samples, in milliseconds.
-    pub sample_ms_per_1000: f64,
-    /// The five symptoms of mode collapse at the last evaluation: name → {value, present}.
-    pub symptoms: std::collections::BTreeMap<&'static str, SymptomState>,
-    /// Everything measured at the last evaluation.
-    pub final_metrics: Metrics,
+    /// The last evaluation.
+    #[serde(flatten)]
+    pub last: LastEvaluation,
     /// The config that ran.
     pub config: Config,
 }
 
+/// The last evaluation of a run, as its summary writes it: the figures (every `SUMMARY`
+/// column of `metrics::table`) at the top level for a reader of the JSON, the symptoms by name,
+/// then the whole record as `final_metrics`.
+#[derive(Clone, Debug)]
+pub struct LastEvaluation(pub Metrics);
+
 /// A symptom's value and whether it is present.
-#[derive(Clone, Debug, Serialize)]
-pub struct SymptomState {
+#[derive(Serialize)]
+struct SymptomState {
     /// The symptom's measured value.
-    pub value: f64,
+    value: f64,
     /// Whether it crosses its threshold.
-    pub present: bool,
+    present: bool,
     /// Whether it can be read on this run (false: not applicable, never present).
-    pub applicable: bool,
+    applicable: bool,
+}
+
+impl Serialize for LastEvaluation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let m = &self.0;
+        let mut map = s.serialize_map(None)?;
+        for (name, cell) in table::summary_figures(m) {
+            map.serialize_entry(name, &cell)?;
+        }
+        let symptoms: std::collections::BTreeMap<&str, SymptomState> =
+            m.symptoms.iter().map(|s| (s.name, SymptomState { value: s.value, present: s.present, applicable: s.applicable })).collect();
+        map.serialize_entry("symptoms", &symptoms)?;
+        map.serialize_entry("final_metrics", m)?;
+        map.end()
+    }
 }
 
 /// A finished headless run.
@@ -156,83 +150,30 @@ pub fn run_with(
         backend_choice: info.backend_choice.clone(),
         engine: trainer.engine_kind(),
         seed: trainer.config().train.seed,
-        modes_covered: last.modes_covered,
-        modes_total: last.modes_total,
-        hq_fraction: last.hq_fraction,
-        label_accuracy: last.label_accuracy,
-        reverse_kl: last.reverse_kl,
-        kl_grid: last.kl_grid,
-        js_grid: last.js_grid,
-        per_mode_counts: last.per_mode_counts.clone(),
-        per_mode_nearest: last.per_mode_nearest.clone(),
-        dominant_mode: last.dominant_mode,
-        d_loss: last.d_loss,
-        g_loss: last.g_loss,
-        nfe_per_sample: last.nfe_per_sample,
-        sample_ms_per_1000: last.sample_ms_per_1000,
-        symptoms: last
-            .symptoms
-            .iter()
-            .map(|s| (s.name, SymptomState { value: s.value, present: s.present, applicable: s.applicable }))
-            .collect(),
-        final_metrics: last,
+        last: LastEvaluation(last),
         config: trainer.config().clone(),
     };
     Ok(RunOutput { summary, history, samples })
 }
 
-/// Column names of the metrics CSV, one row per evaluation.
-pub const CSV_HEADER: &str = "step,seconds,modes_covered,modes_total,hq_fraction,reverse_kl,kl_grid,js_grid,\
-d_loss,g_loss,d_real,d_fake,d_grad_norm,g_grad_norm,d_input_grad_norm,critic_gap,instance_std,per_mode_counts,\
-dominant_mode,dominant_share,per_mode_nearest,nfe_per_sample,sample_ms_per_1000,label_accuracy,per_label_accuracy,\
-few_templates,few_templates_present,d_loss_oscillates,d_loss_oscillates_present,quality_stalls,quality_stalls_present,\
-flat_interpolation,flat_interpolation_present,peaked_histogram,peaked_histogram_present";
+/// The metrics CSV's header: `metrics::table`'s columns, then each symptom's value and flag.
+pub fn csv_header() -> String {
+    let symptoms = crate::symptoms::NAMES.iter().map(|n| format!(",{n},{n}_present")).collect::<String>();
+    table::names_all().join(",") + &symptoms
+}
 
 /// One metrics-CSV row (columns as in the header).
 pub fn csv_row(m: &Metrics) -> String {
-    fn opt<T: ToString>(v: &Option<T>) -> String {
-        v.as_ref().map(ToString::to_string).unwrap_or_default()
-    }
-    let list =
-        |v: &Option<Vec<usize>>| v.as_ref().map(|c| c.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")).unwrap_or_default();
-    let counts = list(&m.per_mode_counts);
-    format!(
-        "{},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{},{}{}",
-        m.step,
-        m.seconds,
-        opt(&m.modes_covered),
-        opt(&m.modes_total),
-        opt(&m.hq_fraction),
-        opt(&m.reverse_kl),
-        m.kl_grid,
-        m.js_grid,
-        m.d_loss,
-        m.g_loss,
-        m.d_real,
-        m.d_fake,
-        m.d_grad_norm,
-        m.g_grad_norm,
-        m.d_input_grad_norm,
-        opt(&m.critic_gap),
-        m.instance_std,
-        counts,
-        opt(&m.dominant_mode),
-        opt(&m.dominant_share),
-        list(&m.per_mode_nearest),
-        m.nfe_per_sample,
-        m.sample_ms_per_1000,
-        opt(&m.label_accuracy),
-        m.per_label_accuracy.as_ref().map(|v| v.iter().map(|a| format!("{a:.3}")).collect::<Vec<_>>().join(" ")).unwrap_or_default(),
-        crate::symptoms::NAMES
-            .iter()
-            .map(|n| match m.symptoms.iter().find(|s| s.name == *n) {
-                // Not applicable: both cells empty.
-                Some(s) if !s.applicable => ",,".into(),
-                Some(s) => format!(",{},{}", s.value, u8::from(s.present)),
-                None => ",,".into(),
-            })
-            .collect::<String>()
-    )
+    let cells: Vec<String> = table::COLUMNS.iter().map(|c| (c.read)(m).csv()).collect();
+    let symptoms = crate::symptoms::NAMES
+        .iter()
+        .map(|n| match m.symptoms.iter().find(|s| s.name == *n) {
+            // Not applicable: both cells empty.
+            Some(s) if s.applicable => format!(",{},{}", s.value, u8::from(s.present)),
+            _ => ",,".into(),
+        })
+        .collect::<String>();
+    cells.join(",") + &symptoms
 }
 
 /// Writes every evaluation as the metrics CSV.
@@ -245,8 +186,8 @@ pub fn write_metrics_csv(path: &Path, history: &[Metrics]) -> std::io::Result<()
 pub fn write_metrics_csv_with_cue(path: &Path, history: &[Metrics], cue_of: Option<&dyn Fn(u64) -> Option<usize>>) -> std::io::Result<()> {
     crate::fsio::write_atomic_with(path, |f| {
         match cue_of {
-            None => writeln!(f, "{CSV_HEADER}")?,
-            Some(_) => writeln!(f, "{CSV_HEADER},cue")?,
+            None => writeln!(f, "{}", csv_header())?,
+            Some(_) => writeln!(f, "{},cue", csv_header())?,
         }
         for m in history {
             match cue_of {
@@ -274,20 +215,9 @@ pub fn write_samples_csv(path: &Path, samples: &[f32]) -> std::io::Result<()> {
 pub struct SampleScore {
     /// Samples scored.
     pub samples: usize,
-    /// Modes covered.
-    pub modes_covered: Option<usize>,
-    /// Modes of the target.
-    pub modes_total: Option<usize>,
-    /// Share of high-quality samples.
-    pub hq_fraction: Option<f64>,
-    /// Reverse KL of the mode histogram from uniform.
-    pub reverse_kl: Option<f64>,
-    /// High-quality samples per mode.
-    pub per_mode_counts: Option<Vec<usize>>,
-    /// All samples by nearest mode.
-    pub per_mode_nearest: Option<Vec<usize>>,
-    /// The mode nearest to most samples.
-    pub dominant_mode: Option<usize>,
+    /// Mode coverage (none for data without modes).
+    #[serde(flatten)]
+    pub modes: Option<crate::metrics::ModeStats>,
     /// KL(real ‖ fake) over the histogram.
     pub kl_grid: f64,
     /// JS divergence over the histogram.
@@ -301,17 +231,10 @@ pub fn score_samples(cfg: &Config, samples: &[f32]) -> Result<SampleScore, crate
     let target = crate::data::Target::new(&cfg.data)?;
     let h = if cfg.view.half_width > 0.0 { cfg.view.half_width } else { target.fit_half_width() };
     let real = crate::trainer::evaluate::reference_set(cfg, &target);
-    let stats = target.modes().map(|m| crate::metrics::mode_stats(m, samples));
     let (kl_grid, js_grid) = crate::metrics::grid_divergences(&real, samples, h, cfg.view.hist_bins);
     Ok(SampleScore {
         samples: samples.len() / 2,
-        modes_covered: stats.as_ref().map(|s| s.modes_covered),
-        modes_total: stats.as_ref().map(|s| s.modes_total),
-        hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
-        reverse_kl: stats.as_ref().and_then(|s| s.reverse_kl),
-        per_mode_nearest: stats.as_ref().map(|s| s.per_mode_nearest.clone()),
-        dominant_mode: stats.as_ref().and_then(|s| s.dominant_mode),
-        per_mode_counts: stats.map(|s| s.per_mode_counts),
+        modes: target.modes().map(|m| crate::metrics::mode_stats(m, samples)),
         kl_grid,
         js_grid,
         grid: format!("{0}×{0} over [−{1}, {1}]², ε = {2}", cfg.view.hist_bins, h, crate::metrics::HIST_EPS),

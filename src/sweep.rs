@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The final metrics reported per run, in `runs.csv` and `summary.csv` column order.
-pub const METRICS: [&str; 7] = ["modes_covered", "hq_fraction", "reverse_kl", "kl_grid", "js_grid", "d_loss", "g_loss"];
+pub static METRICS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| crate::metrics::table::names(crate::metrics::table::SWEEP));
 
 /// What a sweep is: the swept keys and values, the seeds and the run length.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

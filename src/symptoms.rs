@@ -219,10 +219,10 @@ pub struct Spreads {
 pub fn diagnose(history: &[Metrics], spreads: Spreads, modes: Option<&Modes>, loss: LossKind) -> Vec<Symptom> {
     let recent = &history[history.len().saturating_sub(WINDOW)..];
     let last = recent.last();
-    let nearest = last.and_then(|m| m.per_mode_nearest.as_deref()).filter(|_| modes.is_some());
-    let d: Vec<f64> = recent.iter().map(|m| m.d_loss as f64).collect();
-    let g: Vec<f64> = recent.iter().map(|m| m.g_loss as f64).collect();
-    let q: Vec<f64> = recent.iter().map(|m| m.hq_fraction.unwrap_or(-m.js_grid)).collect();
+    let nearest = last.and_then(|m| m.modes.as_ref()).map(|s| &s.per_mode_nearest[..]).filter(|_| modes.is_some());
+    let d: Vec<f64> = recent.iter().map(|m| m.updates.d_loss as f64).collect();
+    let g: Vec<f64> = recent.iter().map(|m| m.updates.g_loss as f64).collect();
+    let q: Vec<f64> = recent.iter().map(|m| m.modes.as_ref().map_or(-m.js_grid, |s| s.hq_fraction)).collect();
     vec![
         few_templates(nearest, spreads.fake, spreads.real),
         d_loss_oscillates(&d, d_loss_scale(loss)),

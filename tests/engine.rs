@@ -368,7 +368,7 @@ fn every_loss_and_regulariser_trains_finitely() {
             t.step().unwrap();
         }
         let (m, _) = t.evaluate().unwrap();
-        assert!(m.d_loss.is_finite() && m.g_loss.is_finite(), "{loss}: {m:?}");
+        assert!(m.updates.d_loss.is_finite() && m.updates.g_loss.is_finite(), "{loss}: {m:?}");
         assert!(m.d_input_grad_norm.is_finite() && m.d_input_grad_norm > 0.0, "{loss}");
         assert_ne!(t.weights().0, w0.0, "{loss}: G did not move");
         assert_ne!(t.weights().1, w0.1, "{loss}: D did not move");

@@ -111,7 +111,9 @@ fn a_cue_is_the_knob_changed_by_hand_at_its_step() {
             by_hand.push(t.evaluate().unwrap().0);
         }
     }
-    let key = |h: &[Metrics]| h.iter().map(|m| (m.step, m.js_grid.to_bits(), m.d_loss.to_bits(), m.g_loss.to_bits())).collect::<Vec<_>>();
+    let key = |h: &[Metrics]| {
+        h.iter().map(|m| (m.step, m.js_grid.to_bits(), m.updates.d_loss.to_bits(), m.updates.g_loss.to_bits())).collect::<Vec<_>>()
+    };
     assert_eq!(key(&a.history), key(&again.history), "a lesson replays bit for bit");
     assert_eq!(key(&a.history), key(&by_hand), "the cue fired between steps 200 and 201");
     // Without the cue the run differs after step 200 (the cue did something).
@@ -153,7 +155,7 @@ fn the_training_thread_plays_a_lesson_as_headless_does() {
     let mut evals: Vec<Metrics> =
         w.events().into_iter().filter_map(|e| if let Event::Metrics(m) = e { Some(*m) } else { None }).filter(|m| m.step > 0).collect();
     evals.dedup_by_key(|m| m.step);
-    let key = |h: &[Metrics]| h.iter().map(|m| (m.step, m.js_grid.to_bits(), m.d_loss.to_bits())).collect::<Vec<_>>();
+    let key = |h: &[Metrics]| h.iter().map(|m| (m.step, m.js_grid.to_bits(), m.updates.d_loss.to_bits())).collect::<Vec<_>>();
     assert_eq!(key(&evals), key(&headless.history), "the window's run is the headless run");
 
     // A knob by hand leaves the script; Back returns to cue 1's checkpoint with its settings.

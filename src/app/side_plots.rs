@@ -96,9 +96,9 @@ impl History {
         self.symptoms = m.symptoms.clone();
         self.sampling = Some((m.nfe_per_sample, m.sample_ms_per_1000));
         let x = m.step as f64;
-        if let (Some(c), Some(h)) = (m.modes_covered, m.hq_fraction) {
-            self.modes.push(x, c as f64);
-            self.hq.push(x, 100.0 * h);
+        if let Some(s) = &m.modes {
+            self.modes.push(x, s.modes_covered as f64);
+            self.hq.push(x, 100.0 * s.hq_fraction);
         }
         if let Some(a) = m.label_accuracy {
             self.label_acc.push(x, 100.0 * a);

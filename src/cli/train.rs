@@ -105,7 +105,7 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
         },
         |m| {
             if let Some(b) = &bar {
-                let modes = m.modes_covered.map(|c| format!("modes {c}/{} ", m.modes_total.unwrap_or(0))).unwrap_or_default();
+                let modes = m.modes.as_ref().map(|s| format!("modes {}/{} ", s.modes_covered, s.modes_total)).unwrap_or_default();
                 b.set_message(format!("{modes}JS {:.3}", m.js_grid));
             }
         },
@@ -134,14 +134,17 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
         Some(p) => fsio::write_atomic(p, json).with_context(|| format!("cannot write {}", p.display()))?,
         None => {
             let s = &out.summary;
-            let modes = s
-                .modes_covered
-                .map(|c| {
+            let last = &s.last.0;
+            let modes = last
+                .modes
+                .as_ref()
+                .map(|m| {
                     format!(
-                        "modes {c}/{}, HQ {:.1}%, reverse KL {}, ",
-                        s.modes_total.unwrap_or(0),
-                        100.0 * s.hq_fraction.unwrap_or(0.0),
-                        s.reverse_kl.map_or("undefined (no HQ sample)".into(), |v| format!("{v:.3}"))
+                        "modes {}/{}, HQ {:.1}%, reverse KL {}, ",
+                        m.modes_covered,
+                        m.modes_total,
+                        100.0 * m.hq_fraction,
+                        m.reverse_kl.map_or("undefined (no HQ sample)".into(), |v| format!("{v:.3}"))
                     )
                 })
                 .unwrap_or_default();
@@ -151,8 +154,8 @@ pub fn train_cmd(cli: &Cli, args: &TrainArgs) -> Result<()> {
                 s.steps_this_run,
                 s.seconds,
                 s.steps_per_second,
-                s.kl_grid,
-                s.js_grid
+                last.kl_grid,
+                last.js_grid
             );
         }
     }

@@ -99,31 +99,19 @@ impl Trainer {
         let (_, grads) = self.model().d_at(&self.labelled(&fake, Some(self.eval_z())));
         let n = (grads.len() / 2).max(1);
         let d_input_grad_norm = grads.chunks_exact(2).map(|g| (g[0] * g[0] + g[1] * g[1]).sqrt()).sum::<f32>() / n as f32;
-        let stats: Option<ModeStats> = self.target().modes().map(|m| mode_stats(m, &fake));
+        let modes: Option<ModeStats> = self.target().modes().map(|m| mode_stats(m, &fake));
         let (kl_grid, js_grid) = grid_divergences(self.real_eval(), &fake, self.half_width(), self.config().view.hist_bins);
         let labels = self.target().modes().filter(|_| self.config().classes() > 0).map(|m| label_accuracy(m, &fake));
-        let l = self.last_stats();
+        let updates = self.last_stats().clone();
         let m = Metrics {
             step: self.steps_done(),
             seconds: 0.0,
-            modes_covered: stats.as_ref().map(|s| s.modes_covered),
-            modes_total: stats.as_ref().map(|s| s.modes_total),
-            hq_fraction: stats.as_ref().map(|s| s.hq_fraction),
-            reverse_kl: stats.as_ref().and_then(|s| s.reverse_kl),
-            per_mode_nearest: stats.as_ref().map(|s| s.per_mode_nearest.clone()),
-            dominant_mode: stats.as_ref().and_then(|s| s.dominant_mode),
-            dominant_share: stats.as_ref().map(|s| s.dominant_share),
-            per_mode_counts: stats.map(|s| s.per_mode_counts),
+            modes,
             kl_grid,
             js_grid,
-            d_loss: l.d_loss,
-            g_loss: l.g_loss,
-            d_real: l.d_real,
-            d_fake: l.d_fake,
-            d_grad_norm: l.d_grad_norm,
-            g_grad_norm: l.g_grad_norm,
+            critic_gap: self.config().loss.kind.is_wasserstein().then_some(updates.d_real - updates.d_fake),
+            updates,
             d_input_grad_norm,
-            critic_gap: self.config().loss.kind.is_wasserstein().then_some(l.d_real - l.d_fake),
             instance_std: self.instance_std(),
             nfe_per_sample: self.nfe_per_sample(),
             sample_ms_per_1000,
