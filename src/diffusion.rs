@@ -102,7 +102,7 @@ impl Diffusion {
     /// A denoiser with fresh weights from `init_rng`, sized by `cfg`.
     pub fn new(cfg: &Config, init_rng: &mut StdRng) -> Self {
         let m = cfg.model.clone();
-        let p = Params::init(&cfg.generator.shape(), 2 + m.time_embedding, 2, crate::nets::BatchFeatures::default(), init_rng);
+        let p = Params::init(&cfg.generator.shape, 2 + m.time_embedding, 2, crate::nets::BatchFeatures::default(), init_rng);
         Self {
             net: HostMlp::new(p),
             opt: Optimizer::new(cfg.optim.g.clone()),

@@ -128,9 +128,9 @@ impl Params {
 pub fn init_params(cfg: &crate::config::Config, rng: &mut impl Rng) -> (Params, Params) {
     // A conditional GAN's label is one-hot, concatenated to both networks' inputs.
     let k = cfg.classes();
-    let g = Params::init(&cfg.generator.shape(), cfg.generator.latent_dim + k, 2, BatchFeatures::default(), rng);
+    let g = Params::init(&cfg.generator.shape, cfg.generator.latent_dim + k, 2, BatchFeatures::default(), rng);
     let dc = &cfg.discriminator;
-    let d = Params::init(&dc.shape(), 2 * dc.pack + k, 1, BatchFeatures::of(dc), rng);
+    let d = Params::init(&dc.shape, 2 * dc.pack + k, 1, BatchFeatures::of(dc), rng);
     (g, d)
 }
 

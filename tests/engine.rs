@@ -4,7 +4,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use ganscope::backend::{BackendChoice, select};
 use ganscope::column::Column;
-use ganscope::config::{Activation, Config, DiscriminatorConfig, LossKind, OptimKind, OptimizerConfig};
+use ganscope::config::{Activation, Config, DiscriminatorConfig, LossKind, NetShape, OptimKind, OptimizerConfig};
 use ganscope::engine::burn::TensorCol;
 use ganscope::engine::host::{Dual, Source};
 use ganscope::loss::{d_terms, g_term};
@@ -78,9 +78,13 @@ fn losses_match_their_formulas() {
 }
 
 fn disc(activation: Activation, spectral_norm: bool, seed: u64) -> Mlp {
-    let cfg = DiscriminatorConfig { activation, depth: 3, width: 32, spectral_norm, ..Default::default() };
+    let cfg = DiscriminatorConfig {
+        shape: NetShape { activation, depth: 3, width: 32, ..Default::default() },
+        spectral_norm,
+        ..Default::default()
+    };
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut d = Mlp::new(&cfg.shape(), 2, 1, spectral_norm, BatchFeatures::default(), &mut rng, &cpu());
+    let mut d = Mlp::new(&cfg.shape, 2, 1, spectral_norm, BatchFeatures::default(), &mut rng, &cpu());
     for _ in 0..3 {
         d.power_iteration();
     }
@@ -493,10 +497,10 @@ fn a_gpu_is_raced_against_the_cpu_and_the_faster_trains() {
 
 /// A D with minibatch discrimination (B kernels of dimension C) and, optionally, the stddev.
 fn disc_with_kernels(activation: Activation, stddev: bool, seed: u64) -> Mlp {
-    let cfg = DiscriminatorConfig { activation, depth: 2, width: 6, ..Default::default() };
+    let cfg = DiscriminatorConfig { shape: NetShape { activation, depth: 2, width: 6, ..Default::default() }, ..Default::default() };
     let features = BatchFeatures { stddev, kernels: 3, kernel_dim: 2 };
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut d = Mlp::new(&cfg.shape(), 2, 1, false, features, &mut rng, &cpu());
+    let mut d = Mlp::new(&cfg.shape, 2, 1, false, features, &mut rng, &cpu());
     // Salimans et al.'s T starts small (N(0, 0.05²)); larger entries make the kernels matter.
     let t = to_vec(d.layers[3].w.clone()).iter().map(|v| v * 40.0).collect::<Vec<_>>();
     let dims = d.layers[3].w.dims();

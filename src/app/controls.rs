@@ -503,14 +503,14 @@ fn data_ui(ui: &mut Ui, d: &mut DataConfig) {
 fn architecture_ui(ui: &mut Ui, c: &mut Config) {
     let acts = [(Activation::Relu, "ReLU"), (Activation::LeakyRelu, "LeakyReLU"), (Activation::Tanh, "tanh")];
     ui.label(egui::RichText::new("Generator").strong());
-    usize_slider(ui, "G depth", &mut c.generator.depth, 0..=6, "Hidden layers of G.");
-    usize_slider(ui, "G width", &mut c.generator.width, 4..=512, "Units per hidden layer of G.");
-    combo(ui, "G activation", &mut c.generator.activation, &acts, "G's nonlinearity.");
+    usize_slider(ui, "G depth", &mut c.generator.shape.depth, 0..=6, "Hidden layers of G.");
+    usize_slider(ui, "G width", &mut c.generator.shape.width, 4..=512, "Units per hidden layer of G.");
+    combo(ui, "G activation", &mut c.generator.shape.activation, &acts, "G's nonlinearity.");
     usize_slider(ui, "Latent dim", &mut c.generator.latent_dim, 1..=256, "Size of z.");
     ui.label(egui::RichText::new("Discriminator").strong());
-    usize_slider(ui, "D depth", &mut c.discriminator.depth, 0..=6, "Hidden layers of D.");
-    usize_slider(ui, "D width", &mut c.discriminator.width, 4..=512, "Units per hidden layer of D.");
-    combo(ui, "D activation", &mut c.discriminator.activation, &acts, "D's nonlinearity.");
+    usize_slider(ui, "D depth", &mut c.discriminator.shape.depth, 0..=6, "Hidden layers of D.");
+    usize_slider(ui, "D width", &mut c.discriminator.shape.width, 4..=512, "Units per hidden layer of D.");
+    combo(ui, "D activation", &mut c.discriminator.shape.activation, &acts, "D's nonlinearity.");
     ui.checkbox(&mut c.discriminator.spectral_norm, "Spectral norm")
         .on_hover_text("Divide each D weight by its largest singular value: D becomes 1-Lipschitz per layer.");
     ui.checkbox(&mut c.discriminator.minibatch_stddev, "Minibatch stddev")

@@ -1,8 +1,9 @@
 //! The whole training configuration: one serde struct, read from TOML, changed with dotted
 //! `--set key=value` overrides, validated in one place.
 //!
-//! Every field has a default so a preset only states what it changes. `ganscope config`
-//! prints the full struct, so every key users can set is visible.
+//! Every field has a default, stated once in its `#[default(…)]` under its doc, so a preset
+//! only states what it changes. `ganscope config` prints the full struct (those defaults when
+//! nothing is set), so every key users can set is visible.
 
 mod keys;
 mod networks;
@@ -14,6 +15,7 @@ pub use networks::{Activation, DiscriminatorConfig, GeneratorConfig, Init, Laten
 pub use validate::ConfigDiff;
 
 use serde::{Deserialize, Serialize};
+use smart_default::SmartDefault;
 use std::path::PathBuf;
 
 /// Which target distribution to learn.
@@ -37,29 +39,30 @@ pub enum DataKind {
 }
 
 /// The target distribution (`[data]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataConfig {
     /// Which distribution.
+    #[default(DataKind::Ring)]
     pub kind: DataKind,
     /// Ring: number of Gaussians on the circle.
+    #[default(8)]
     pub modes: usize,
     /// Ring: circle radius.
+    #[default(1.0)]
     pub radius: f32,
     /// Std of each mixture component (ring, grid, points) or of the noise (spiral, moons, line).
+    #[default(0.02)]
     pub std: f32,
     /// Grid: n for an n×n grid of Gaussians.
+    #[default(5)]
     pub grid_n: usize,
     /// Grid: distance between neighbouring centres.
+    #[default(2.0)]
     pub spacing: f32,
     /// Points: CSV file of `x,y` rows, each row a mixture centre with `std` ("" = none).
+    #[default(PathBuf::new())]
     pub points_file: PathBuf,
-}
-
-impl Default for DataConfig {
-    fn default() -> Self {
-        Self { kind: DataKind::Ring, modes: 8, radius: 1.0, std: 0.02, grid_n: 5, spacing: 2.0, points_file: PathBuf::new() }
-    }
 }
 
 /// The GAN game D and G play (`loss.kind`); each is one function in `loss.rs`.
@@ -100,23 +103,21 @@ impl LossKind {
 }
 
 /// The loss and its constants (`[loss]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct LossConfig {
     /// Which game.
+    #[default(LossKind::Ns)]
     pub kind: LossKind,
     /// WGAN: clip every D weight to [−clip, clip] after each D step.
+    #[default(0.01)]
     pub clip: f32,
     /// WGAN-GP: λ of (‖∇D(x̂)‖ − 1)².
+    #[default(10.0)]
     pub gp_lambda: f32,
     /// One-sided label smoothing: the real target becomes 1 − s (logistic and LS losses).
+    #[default(0.0)]
     pub label_smoothing: f32,
-}
-
-impl Default for LossConfig {
-    fn default() -> Self {
-        Self { kind: LossKind::Ns, clip: 0.01, gp_lambda: 10.0, label_smoothing: 0.0 }
-    }
 }
 
 /// D regularisers, combinable with any loss.
@@ -148,23 +149,21 @@ pub enum Anneal {
 }
 
 /// Instance noise (`[noise]`): Gaussian noise on D's inputs, optionally annealed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct NoiseConfig {
     /// σ of the Gaussian noise added to every D input, real and fake.
+    #[default(0.0)]
     pub instance_std: f32,
     /// How σ goes from `instance_std` to `floor`.
+    #[default(Anneal::Constant)]
     pub anneal: Anneal,
     /// Steps over which σ anneals.
+    #[default(10_000)]
     pub anneal_steps: u64,
     /// σ at the end of the annealing.
+    #[default(0.0)]
     pub floor: f32,
-}
-
-impl Default for NoiseConfig {
-    fn default() -> Self {
-        Self { instance_std: 0.0, anneal: Anneal::Constant, anneal_steps: 10_000, floor: 0.0 }
-    }
 }
 
 /// How D and G updates interleave.
@@ -178,24 +177,22 @@ pub enum ScheduleMode {
 }
 
 /// The D/G update schedule (`[schedule]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScheduleConfig {
     /// D updates per step (n_D).
+    #[default(1)]
     pub d_steps: usize,
     /// G updates per step.
+    #[default(1)]
     pub g_steps: usize,
     /// Alternating or simultaneous updates.
+    #[default(ScheduleMode::Alternating)]
     pub mode: ScheduleMode,
     /// Unrolled GAN, first-order: G's loss is taken against a copy of D advanced this many
     /// steps (0 = off). The dependence of the unrolled D on G is not differentiated.
+    #[default(0)]
     pub unroll: usize,
-}
-
-impl Default for ScheduleConfig {
-    fn default() -> Self {
-        Self { d_steps: 1, g_steps: 1, mode: ScheduleMode::Alternating, unroll: 0 }
-    }
 }
 
 /// The optimizer's update rule (PyTorch semantics).
@@ -212,29 +209,30 @@ pub enum OptimKind {
 
 /// One network's optimizer. PyTorch semantics (SGD without dampening, RMSProp without
 /// momentum unless set), so published setups mean what they say.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct OptimizerConfig {
     /// Which update rule.
+    #[default(OptimKind::Adam)]
     pub kind: OptimKind,
     /// Learning rate.
+    #[default(1e-3)]
     pub lr: f32,
     /// Adam's first-moment decay.
+    #[default(0.5)]
     pub beta1: f32,
     /// Adam's second-moment decay.
+    #[default(0.999)]
     pub beta2: f32,
     /// SGD and RMSProp momentum.
+    #[default(0.0)]
     pub momentum: f32,
     /// RMSProp's smoothing constant (PyTorch's `alpha`).
+    #[default(0.99)]
     pub alpha: f32,
     /// The denominator's ε (Adam, RMSProp).
+    #[default(1e-8)]
     pub eps: f32,
-}
-
-impl Default for OptimizerConfig {
-    fn default() -> Self {
-        Self { kind: OptimKind::Adam, lr: 1e-3, beta1: 0.5, beta2: 0.999, momentum: 0.0, alpha: 0.99, eps: 1e-8 }
-    }
 }
 
 /// Both networks' optimizers (`[optim.g]`, `[optim.d]`).
@@ -254,43 +252,39 @@ pub struct OptimConfig {
 }
 
 /// The training run (`[train]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Samples per update (reals and fakes each).
+    #[default(256)]
     pub batch_size: usize,
     /// Seed of the initial weights and of every random draw: a seed replays bit for bit.
+    #[default(0)]
     pub seed: u64,
     /// Default run length for `ganscope train` (overridden by `--steps`).
+    #[default(5000)]
     pub steps: u64,
     /// Steps between evaluations.
+    #[default(500)]
     pub eval_every: u64,
     /// Size of the fixed evaluation z batch.
+    #[default(2500)]
     pub eval_samples: usize,
 }
 
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self { batch_size: 256, seed: 0, steps: 5000, eval_every: 500, eval_samples: 2500 }
-    }
-}
-
 /// What the window and the grid metrics look at (`[view]`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct ViewConfig {
     /// Half-width of the square view box; 0 = fit the dataset.
+    #[default(0.0)]
     pub half_width: f32,
     /// Resolution of the decision-surface grid (N×N).
+    #[default(128)]
     pub surface_n: usize,
     /// Number of cells per side of the KL/JS histogram over the view box.
+    #[default(50)]
     pub hist_bins: usize,
-}
-
-impl Default for ViewConfig {
-    fn default() -> Self {
-        Self { half_width: 0.0, surface_n: 128, hist_bins: 50 }
-    }
 }
 
 /// The kind of generative model.
@@ -328,39 +322,32 @@ pub enum Sampler {
 }
 
 /// What kind of generative model trains (`model.kind`), and the diffusion model's settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelConfig {
     /// GAN or diffusion.
+    #[default(ModelKind::Gan)]
     pub kind: ModelKind,
     /// Diffusion steps T.
+    #[default(100)]
     pub diffusion_steps: usize,
     /// The diffusion model's noise schedule.
+    #[default(BetaSchedule::Linear)]
     pub beta_schedule: BetaSchedule,
     /// The diffusion model's sampler.
+    #[default(Sampler::Ancestral)]
     pub sampler: Sampler,
     /// DDIM's number of steps (network evaluations per sample).
+    #[default(20)]
     pub ddim_steps: usize,
     /// Size of the sinusoidal time embedding fed to the network beside the point.
+    #[default(16)]
     pub time_embedding: usize,
     /// Conditional GAN (Mirza & Osindero 2014): G and D also receive the mixture component's
     /// label, one-hot, concatenated to their inputs; a fake's label is the one G was asked for.
     /// Ring and grid data, no packing.
+    #[default(false)]
     pub conditional: bool,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self {
-            kind: ModelKind::Gan,
-            diffusion_steps: 100,
-            beta_schedule: BetaSchedule::Linear,
-            sampler: Sampler::Ancestral,
-            ddim_steps: 20,
-            time_embedding: 16,
-            conditional: false,
-        }
-    }
 }
 
 /// Everything that defines a run.
@@ -416,12 +403,16 @@ pub enum ConfigError {
 impl Config {
     /// Reads a TOML config (a preset file or a user's file).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        // Unknown keys of the networks' sections first (they are flattened, so serde cannot
+        // refuse them), then the whole file with serde's line numbers.
+        networks::check_sections(text).map_err(ConfigError::Parse)?;
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
         cfg.normalized()
     }
 
     /// Reads a config from an already-parsed TOML table.
     pub fn from_table(table: toml::Table) -> Result<Self, ConfigError> {
+        networks::check_table(&table).map_err(ConfigError::Parse)?;
         let cfg: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
         cfg.normalized()
     }

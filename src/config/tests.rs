@@ -32,6 +32,24 @@ fn set_changes_nested_keys() {
 }
 
 #[test]
+fn a_networks_section_refuses_unknown_keys_and_bad_values_with_their_line() {
+    // The shared shape keys are flattened into both sections, so the check is ours, not serde's.
+    let err = Config::from_toml("[train]\nseed = 1\n\n[generator]\nwidht = 64\n").unwrap_err().to_string();
+    assert!(err.contains("line 5") && err.contains("`generator.widht`") && err.contains("`width`"), "{err}");
+    let err = Config::from_toml("[discriminator]\ndepth = 2\nspectral_norm = 1\n").unwrap_err().to_string();
+    assert!(err.contains("line 3") && err.contains("discriminator.spectral_norm") && err.contains("boolean"), "{err}");
+    let table: toml::Table = toml::from_str("[discriminator]\npakc = 2\n").unwrap();
+    assert!(Config::from_table(table).unwrap_err().to_string().contains("discriminator.pakc"));
+    // Both sections still read every shape key.
+    let c = Config::from_toml("[generator]\nwidth = 64\ninit = \"orthogonal\"\n[discriminator]\ndepth = 3\npack = 2\n").unwrap();
+    assert_eq!(
+        (c.generator.shape.width, c.generator.shape.init, c.discriminator.shape.depth, c.discriminator.pack),
+        (64, Init::Orthogonal, 3, 2)
+    );
+    assert_eq!(c.discriminator.shape.width, NetShape::default().width);
+}
+
+#[test]
 fn unknown_key_is_named() {
     let err = Config::default().set("loss.kindd=ns").unwrap_err().to_string();
     assert!(err.contains("loss.kindd"), "{err}");

@@ -56,7 +56,7 @@ impl Config {
         positive("data.radius", d.radius)?;
         positive("data.std", d.std)?;
         positive("data.spacing", d.spacing)?;
-        for (name, net) in [("generator", self.generator.shape()), ("discriminator", self.discriminator.shape())] {
+        for (name, net) in [("generator", &self.generator.shape), ("discriminator", &self.discriminator.shape)] {
             if net.depth > 16 {
                 return bad(&format!("{name}.depth"), "at most 16 hidden layers");
             }
@@ -81,7 +81,7 @@ impl Config {
             if !(1..=64).contains(&dc.minibatch_kernel_dim) {
                 return bad("discriminator.minibatch_kernel_dim", "must be between 1 and 64");
             }
-            if dc.depth == 0 {
+            if dc.shape.depth == 0 {
                 return bad("discriminator.minibatch_kernels", "needs a hidden layer to compare (discriminator.depth ≥ 1)");
             }
             // Every pair of a batch's rows is compared: rows² · kernels · dim numbers.
