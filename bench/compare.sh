@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side: ganscope bench vs the same work in PyTorch eager, PyTorch + torch.compile
 # (inductor, CPU) and JAX jit, alternating, ROUNDS rounds each.
-# Usage: bench/compare.sh [workload...]   (workloads: mlp128, gan-toy, r1; default: all)
+# Usage: bench/compare.sh [workload...]   (workloads: mlp128, gan-toy, r1, diffusion; default: all)
 #   PEERS="pytorch torch-compile jax" (default: all three; PEERS="" for ganscope alone);
 #   PYTHON=python3 (with torch / jax)
 # Needs the peers: pip install torch jax (CPU wheels are enough).
 # gan-toy also runs examples/gemm_peak in each round (the same products alone) and prints how
 # close ganscope comes to that ceiling: a gan_toy WGAN-GP step is ≈ 16.2 GFLOP.
+# diffusion: the diffusion-ring preset's DDPM against the same DDPM in PyTorch eager
+# (bench/ddpm_reference.py; the pytorch peer only): training steps/s and sampling time
+# (2,500 ancestral samples, 100 network calls each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -44,11 +47,33 @@ peer() {
   esac | tail -n 1 | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])'
 }
 
+# The DDPM: training and sampling, ganscope and PyTorch alternating.
+diffusion_compare() {
+  local cfg a b ours=() theirs=() train=() sample=()
+  cfg=$(mktemp --suffix .toml)
+  "$BIN" config --preset diffusion-ring > "$cfg"
+  for r in $(seq "$ROUNDS"); do
+    a=$("$BIN" bench --preset diffusion-ring --steps "$STEPS" --warmup "$WARMUP" --backend cpu --sample-rounds 3 | tail -n 1)
+    b=$("$PYTHON" bench/ddpm_reference.py --config "$cfg" --steps "$STEPS" --warmup "$WARMUP" --threads "$THREADS" --sample-rounds 3 | tail -n 1)
+    read -r sa ma < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["steps_per_second"], d["sample_ms_per_1000"])' "$a")
+    read -r sb mb < <(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d["steps_per_second"], d["sample_ms_per_1000"])' "$b")
+    echo "  diffusion round $r: ganscope $sa steps/s, $ma ms per 1000 samples; pytorch $sb steps/s, $mb ms"
+    ours+=("$sa"); theirs+=("$sb")
+    train+=("$(python3 -c "print($sa/$sb)")"); sample+=("$(python3 -c "print($mb/$ma)")")
+  done
+  echo "diffusion: training ganscope/pytorch $(stats "${train[@]}"); sampling pytorch time/ganscope time $(stats "${sample[@]}")"
+  rm -f "$cfg"
+}
+
 stats() { python3 -c 'import sys,statistics as s; v=sorted(float(x) for x in sys.argv[1:]); print(f"min {v[0]:.2f}  median {s.median(v):.2f}  max {v[-1]:.2f}")' "$@"; }
 
 workloads=("$@")
-[ ${#workloads[@]} -gt 0 ] || workloads=(mlp128 gan-toy r1)
+[ ${#workloads[@]} -gt 0 ] || workloads=(mlp128 gan-toy r1 diffusion)
 for w in "${workloads[@]}"; do
+  if [ "$w" = diffusion ]; then
+    case " $PEERS " in *" pytorch "*) diffusion_compare ;; *) echo "diffusion: needs the pytorch peer (PEERS=pytorch)" ;; esac
+    continue
+  fi
   args=$(workload_args "$w")
   cfg=$(mktemp --suffix .toml)
   # shellcheck disable=SC2086

@@ -92,6 +92,9 @@ pub struct Diffusion {
     opt: Optimizer,
     model: ModelConfig,
     schedule: NoiseSchedule,
+    /// Every step's time embedding, t = 0..=T, `time_embedding` values each: made once, as
+    /// the sines and cosines cost as much as the network on a small batch.
+    embeddings: Vec<f32>,
     /// The seed of the ancestral sampler's noise: a fixed latent batch gives the same samples
     /// at the same weights, so the window's dots move smoothly.
     sample_seed: u64,
@@ -103,10 +106,15 @@ impl Diffusion {
     pub fn new(cfg: &Config, init_rng: &mut StdRng) -> Self {
         let m = cfg.model.clone();
         let p = Params::init(&cfg.generator.shape, 2 + m.time_embedding, 2, crate::nets::BatchFeatures::default(), init_rng);
+        let mut embeddings = Vec::with_capacity((m.diffusion_steps + 1) * m.time_embedding);
+        for t in 0..=m.diffusion_steps {
+            time_embedding(t, m.time_embedding, &mut embeddings);
+        }
         Self {
             net: HostMlp::new(p),
             opt: Optimizer::new(cfg.optim.g.clone()),
             schedule: NoiseSchedule::new(m.beta_schedule, m.diffusion_steps),
+            embeddings,
             sample_seed: cfg.train.seed ^ 0xd1ff_5a3e,
             model: m,
             pending: None,
@@ -132,7 +140,8 @@ impl Diffusion {
         let mut rows = Vec::with_capacity(t.len() * width);
         for (p, &ti) in x.chunks_exact(2).zip(t) {
             rows.extend_from_slice(p);
-            time_embedding(ti, self.model.time_embedding, &mut rows);
+            let e = self.model.time_embedding;
+            rows.extend_from_slice(&self.embeddings[ti * e..(ti + 1) * e]);
         }
         rows
     }
@@ -361,12 +370,25 @@ mod tests {
             opt: d.opt.clone(),
             model: d.model.clone(),
             schedule: d.schedule.clone(),
+            embeddings: d.embeddings.clone(),
             sample_seed: 0,
             pending: None,
         };
         let (loss2, _) = d2.loss_and_gradients(&x0, &t, &eps);
         let fd = (loss2 - loss) / h;
         assert!((fd - grads[0][5]).abs() < 2e-2 * grads[0][5].abs().max(1e-2), "finite difference {fd} vs {}", grads[0][5]);
+    }
+
+    #[test]
+    fn the_embedding_table_is_the_embedding() {
+        let d = model(Sampler::Ancestral);
+        let e = d.model.time_embedding;
+        for t in [0, 1, 37, d.schedule.steps()] {
+            let mut want = Vec::new();
+            time_embedding(t, e, &mut want);
+            assert_eq!(&d.embeddings[t * e..(t + 1) * e], &want[..], "t = {t}");
+        }
+        assert_eq!(d.embeddings.len(), (d.schedule.steps() + 1) * e);
     }
 
     #[test]

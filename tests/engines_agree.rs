@@ -200,14 +200,52 @@ fn engines_agree_tanh() {
     eprintln!("tanh: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
 }
 
-/// `auto` takes the host engine on the CPU for ReLU and tanh networks and burn where the host engine
-/// cannot go; asking the host engine for those is an error that says why.
+/// Spectral norm on the host engine (`host_spectral.rs`): every loss and regulariser, with
+/// ReLU, tanh and leaky ReLU, alternating, 2 critic steps and unrolled (which saves and
+/// restores D's u), batch 300 (two chunks). The power iteration, W/σ and the gradient carried
+/// back to W agree with burn's autodiff through σ: within 0.04 % after one step in all 108
+/// cases (measured). Not 5 critic steps with tanh: there hinge's margin crossings make the two
+/// engines' rounding drift apart over 50 steps with or without spectral norm (R1: 3.1 % with,
+/// 2.2 % without; measured), which says nothing about spectral norm.
+#[test]
+fn engines_agree_spectral_norm() {
+    let mut worst = (0.0f32, String::new());
+    for loss in ["minimax", "ns", "ls", "hinge", "wgan", "wgan-gp"] {
+        for reg in REGS {
+            for (act, schedule) in [("relu", ""), ("tanh", "schedule.d_steps=2"), ("leaky-relu", "schedule.unroll=2")] {
+                let mut cfg = base(loss, reg, schedule, 300, 1);
+                let (g, d) = (format!("generator.activation={act}"), format!("discriminator.activation={act}"));
+                cfg.set_all(&["discriminator.spectral_norm=true", g.as_str(), d.as_str()]).unwrap();
+                let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
+                let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
+                assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "auto runs spectral norm on the host engine");
+                assert_eq!(w0, w0b, "both engines start from the same weights");
+                let case = format!("spectral norm {loss} [{reg}] [{schedule}] {act}");
+                let e1 = disagreement(&host1, &burn1, &w0);
+                assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
+                let e = disagreement(&host, &burn, &w0);
+                assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+                if e > worst.0 {
+                    worst = (e, case);
+                }
+            }
+        }
+    }
+    eprintln!("spectral norm: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
+}
+
+/// `auto` takes the host engine on the CPU for ReLU and tanh networks, with or without
+/// spectral norm, and burn where the host engine cannot go; asking the host engine for those is
+/// an error that says why.
 #[test]
 fn auto_picks_the_engine_and_host_refuses_what_it_cannot_run() {
     let cpu = || select(BackendChoice::Cpu, false).unwrap();
     let relu = base("ns", "", "", 256, 1);
     assert_eq!(Trainer::new(relu, cpu()).unwrap().engine_kind(), EngineKind::Host);
-    for kv in ["discriminator.spectral_norm=true", "discriminator.minibatch_stddev=true", "discriminator.minibatch_kernels=4"] {
+    let mut sn = base("ns", "", "", 256, 1);
+    sn.set("discriminator.spectral_norm=true").unwrap();
+    assert_eq!(Trainer::new(sn, cpu()).unwrap().engine_kind(), EngineKind::Host);
+    for kv in ["discriminator.minibatch_stddev=true", "discriminator.minibatch_kernels=4"] {
         let mut c = base("ns", "", "", 256, 1);
         c.set(kv).unwrap();
         assert_eq!(Trainer::new(c.clone(), cpu()).unwrap().engine_kind(), EngineKind::Burn, "{kv}");

@@ -18,6 +18,11 @@ pub struct BenchArgs {
     /// stays flat within one process).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub rss_every: Option<u64>,
+    /// After the timed steps, also time drawing the evaluation batch (`train.eval_samples`
+    /// samples, with the model's sampler) this many times, and report the median as
+    /// `sample_ms_per_1000` (a diffusion model's sampling cost; 0 = skip).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sample_rounds: u32,
 }
 
 pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
@@ -41,6 +46,22 @@ pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
     let secs = t.elapsed().as_secs_f64();
     let sps = args.steps as f64 / secs;
     let rss_mib = ganscope::run::rss_mib();
+    let sample_ms_per_1000 = (args.sample_rounds > 0).then(|| {
+        let z = ganscope::trainer::evaluate::eval_latents(&cfg);
+        let mut ms: Vec<f64> = (0..args.sample_rounds)
+            .map(|_| {
+                let t = Instant::now();
+                let x = trainer.generate(&z);
+                std::hint::black_box(x);
+                t.elapsed().as_secs_f64() * 1e6 / cfg.train.eval_samples as f64
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        ms[ms.len() / 2]
+    });
+    if let Some(ms) = sample_ms_per_1000 {
+        outln!("ganscope: {ms:.1} ms per 1,000 samples ({} network evaluations each)", trainer.nfe_per_sample());
+    }
     outln!(
         "ganscope: {sps:.1} steps/s ({} steps in {secs:.2}s, {} — {}, {}, RSS {})",
         args.steps,
@@ -64,6 +85,8 @@ pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
             "loss": cfg.loss.kind,
             "d_steps": cfg.schedule.d_steps,
             "rss_mib": rss_mib,
+            "sample_ms_per_1000": sample_ms_per_1000,
+            "nfe_per_sample": trainer.nfe_per_sample(),
         })
     );
     Ok(())

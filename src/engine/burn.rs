@@ -1,9 +1,9 @@
 //! The burn engine: the objective (`objective.rs`) evaluated on autodiff tensors and
 //! differentiated by burn, on any device (wgpu included) and for every network `nets.rs`
-//! builds (tanh, spectral norm, minibatch-stddev). ∂D/∂x for the penalties is written out
+//! builds (the minibatch features too, which the host engine lacks). ∂D/∂x for the penalties is written out
 //! with tensor ops (`Mlp::input_grad`), so one first-order backward reaches the weights.
 
-use super::{Engine, EngineKind, UpdateStats};
+use super::{Engine, EngineKind, SavedD, UpdateStats};
 use crate::batch::{DBatch, GBatch};
 use crate::column::Column;
 use crate::config::{Config, OptimizerConfig};
@@ -108,7 +108,7 @@ pub struct BurnEngine {
     device: Device,
     pending_d: Option<Vec<Tensor<2>>>,
     pending_g: Option<Vec<Tensor<2>>>,
-    saved_d: Option<(Mlp, Optimizer)>,
+    saved_d: SavedD<Mlp, Optimizer>,
     /// A conditional GAN's number of labels (its one-hot columns end both networks' inputs).
     classes: usize,
 }
@@ -141,7 +141,7 @@ impl BurnEngine {
             device: device.clone(),
             pending_d: None,
             pending_g: None,
-            saved_d: None,
+            saved_d: SavedD::default(),
             classes: cfg.classes(),
         }
     }
@@ -248,14 +248,11 @@ impl Engine for BurnEngine {
     }
 
     fn save_d(&mut self) {
-        self.saved_d = Some((self.d.clone(), self.d_opt.clone()));
+        self.saved_d.save(&self.d, &self.d_opt);
     }
 
     fn restore_d(&mut self) {
-        if let Some((d, opt)) = self.saved_d.take() {
-            self.d = d;
-            self.d_opt = opt;
-        }
+        self.saved_d.restore(&mut self.d, &mut self.d_opt);
     }
 
     fn generate(&self, z: &[f32]) -> Vec<f32> {

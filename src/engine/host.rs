@@ -5,7 +5,7 @@
 //! (`chunked`); every term's mean is over the whole batch, so each chunk's share is exact.
 
 use super::host_mlp::{Acts, HostGrads, HostMlp, Rows, add_grads, chunked, recycle, scratch};
-use super::{Engine, EngineKind, UpdateStats};
+use super::{Engine, EngineKind, SavedD, UpdateStats};
 use crate::batch::{DBatch, GBatch};
 use crate::column::Column;
 use crate::config::{Config, OptimizerConfig};
@@ -154,22 +154,24 @@ pub struct HostEngine {
     d_opt: Optimizer,
     pending_d: Option<HostGrads>,
     pending_g: Option<HostGrads>,
-    saved_d: Option<(HostMlp, Optimizer)>,
+    saved_d: SavedD<HostMlp, Optimizer>,
     /// A conditional GAN's number of labels (its one-hot columns end both networks' inputs).
     classes: usize,
 }
 
 impl HostEngine {
-    /// The engine with these initial parameters.
-    pub fn new(cfg: &Config, g: Params, d: Params) -> Self {
+    /// The engine with these initial parameters (spectral norm's vectors from `rng`, as burn's
+    /// engine draws them).
+    pub fn new(cfg: &Config, g: Params, d: Params, rng: &mut impl rand::Rng) -> Self {
+        let d = HostMlp::new(d);
         Self {
             g: HostMlp::new(g),
-            d: HostMlp::new(d),
+            d: if cfg.discriminator.spectral_norm { d.with_spectral_norm(rng) } else { d },
             g_opt: Optimizer::new(cfg.optim.g.clone()),
             d_opt: Optimizer::new(cfg.optim.d.clone()),
             pending_d: None,
             pending_g: None,
-            saved_d: None,
+            saved_d: SavedD::default(),
             classes: cfg.classes(),
         }
     }
@@ -310,8 +312,16 @@ impl Engine for HostEngine {
     }
 
     fn d_gradients(&mut self, b: &DBatch, o: &Objective, record: bool) -> Option<UpdateStats> {
+        if let Some(s) = &mut self.d.spectral {
+            // One power iteration per D update, as burn's engine runs it.
+            s.power_iteration();
+            self.d.refresh();
+        }
         let rows = b.real.len() / (2 * o.pack);
-        let t = total(chunked(rows, |r| self.d_chunk(b, o, r, rows)));
+        let mut t = total(chunked(rows, |r| self.d_chunk(b, o, r, rows)));
+        if let Some(s) = &self.d.spectral {
+            s.raw_grads(&mut t.grads);
+        }
         let stats = record.then(|| UpdateStats {
             loss: t.loss,
             d_real: t.d_real / rows as f32,
@@ -350,14 +360,11 @@ impl Engine for HostEngine {
     }
 
     fn save_d(&mut self) {
-        self.saved_d = Some((self.d.clone(), self.d_opt.clone()));
+        self.saved_d.save(&self.d, &self.d_opt);
     }
 
     fn restore_d(&mut self) {
-        if let Some((d, opt)) = self.saved_d.take() {
-            self.d = d;
-            self.d_opt = opt;
-        }
+        self.saved_d.restore(&mut self.d, &mut self.d_opt);
     }
 
     fn generate(&self, z: &[f32]) -> Vec<f32> {
@@ -404,8 +411,7 @@ impl Engine for HostEngine {
     }
 
     fn weights(&self) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        let flat = |m: &HostMlp| m.w.iter().zip(&m.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
-        (flat(&self.g), flat(&self.d))
+        (self.g.stored(), self.d.stored())
     }
 
     fn export_state(&self) -> super::EngineState {

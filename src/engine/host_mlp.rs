@@ -13,6 +13,7 @@
 //! ReLU-family units σ'' is zero and that is all; tanh's σ'' = −2·h·σ' adds a term at every
 //! hidden pre-activation, which is then backpropagated through the forward pass.
 
+use super::host_spectral::Spectral;
 use crate::nets::Params;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -31,6 +32,9 @@ pub struct HostMlp {
     wt: Vec<Vec<f32>>,
     /// The hidden units' non-linearity (the output layer is linear).
     pub act: HiddenAct,
+    /// Spectral normalisation: the raw weights and the power iteration; `w` is then the
+    /// effective W/σ every pass runs on.
+    pub spectral: Option<Spectral>,
 }
 
 /// A hidden layer's non-linearity, as the host engine runs it.
@@ -101,13 +105,32 @@ impl HostMlp {
         let mut dims = vec![p.shapes[0][0]];
         dims.extend(p.shapes.iter().map(|s| s[1]));
         let (w, b) = p.layers.into_iter().unzip();
-        let mut net = Self { dims, w, b, wt: Vec::new(), act };
+        let mut net = Self { dims, w, b, wt: Vec::new(), act, spectral: None };
         net.refresh();
         net
     }
 
-    /// Recomputes the transposes after the weights changed.
+    /// The same network spectrally normalised, u drawn from `rng` (`host_spectral.rs`).
+    pub fn with_spectral_norm(mut self, rng: &mut impl rand::Rng) -> Self {
+        self.spectral = Some(Spectral::new(self.w.clone(), &self.dims, rng));
+        self.refresh();
+        self
+    }
+
+    /// The weights as stored (the raw ones under spectral norm), in the order of `Mlp::params`
+    /// with the biases.
+    pub fn stored(&self) -> Vec<Vec<f32>> {
+        let w = self.spectral.as_ref().map_or(&self.w, |s| &s.raw);
+        w.iter().zip(&self.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect()
+    }
+
+    /// Recomputes what follows from the stored weights after they changed: the effective
+    /// weights under spectral norm, and the transposes.
     pub fn refresh(&mut self) {
+        if let Some(s) = &mut self.spectral {
+            let w = s.effective();
+            std::mem::replace(&mut self.w, w).into_iter().for_each(recycle);
+        }
         std::mem::take(&mut self.wt).into_iter().for_each(recycle);
         // Layers side by side on the threads (each small transpose runs on one).
         self.wt = (0..self.depth()).into_par_iter().map(|l| transpose(&self.w[l], self.dims[l], self.dims[l + 1])).collect();
@@ -115,7 +138,11 @@ impl HostMlp {
 
     /// The parameters in the order of `Mlp::params`, for the optimizer (call `refresh` after).
     pub fn params_mut(&mut self) -> Vec<&mut Vec<f32>> {
-        self.w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect()
+        let w = match &mut self.spectral {
+            Some(s) => &mut s.raw,
+            None => &mut self.w,
+        };
+        w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect()
     }
 
     /// Number of layers (weight matrices).

@@ -2,7 +2,8 @@
 //!
 //! - [`host::HostEngine`]: the CPU fast path. Both MLPs' forward and backward passes written
 //!   out over host buffers (`host_mlp.rs`, one `gemm` per matrix product), the batch split
-//!   across threads. ReLU-family networks without spectral norm or minibatch-stddev.
+//!   across threads. ReLU-family and tanh networks, spectral norm (`host_spectral.rs`); not
+//!   the minibatch features (minibatch-stddev, minibatch discrimination).
 //! - [`burn::BurnEngine`]: burn tensors with autodiff, on any burn device (wgpu included) and
 //!   for every network the config can describe.
 //!
@@ -14,6 +15,7 @@
 pub mod burn;
 pub mod host;
 pub mod host_mlp;
+pub mod host_spectral;
 
 use crate::batch::{DBatch, GBatch};
 use crate::config::{Config, OptimizerConfig};
@@ -143,9 +145,6 @@ pub fn host_unsupported(cfg: &Config, on_cpu: bool) -> Option<String> {
     if !on_cpu {
         return Some("the device is not the CPU".into());
     }
-    if cfg.discriminator.spectral_norm {
-        return Some("spectral norm".into());
-    }
     if cfg.discriminator.minibatch_stddev {
         return Some("the minibatch-stddev feature".into());
     }
@@ -172,5 +171,34 @@ pub fn build(
         (EngineChoice::Auto, why) => why.is_none(),
     };
     let (g, d) = crate::nets::init_params(cfg, init_rng);
-    Ok(if host { Box::new(host::HostEngine::new(cfg, g, d)) } else { Box::new(burn::BurnEngine::new(cfg, g, d, init_rng, device)) })
+    Ok(if host {
+        Box::new(host::HostEngine::new(cfg, g, d, init_rng))
+    } else {
+        Box::new(burn::BurnEngine::new(cfg, g, d, init_rng, device))
+    })
+}
+
+/// A copy of D and its optimizer, taken by `save_d` and put back by `restore_d` (the unrolled
+/// GAN's look-ahead): one record for both engines.
+pub(crate) struct SavedD<D, O>(Option<(D, O)>);
+
+impl<D, O> Default for SavedD<D, O> {
+    fn default() -> Self {
+        SavedD(None)
+    }
+}
+
+impl<D: Clone, O: Clone> SavedD<D, O> {
+    /// Keeps a copy of `d` and `opt`.
+    pub(crate) fn save(&mut self, d: &D, opt: &O) {
+        self.0 = Some((d.clone(), opt.clone()));
+    }
+
+    /// Puts the copy back, if one was kept (then forgets it).
+    pub(crate) fn restore(&mut self, d: &mut D, opt: &mut O) {
+        if let Some((saved_d, saved_opt)) = self.0.take() {
+            *d = saved_d;
+            *opt = saved_opt;
+        }
+    }
 }
