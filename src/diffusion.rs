@@ -244,25 +244,29 @@ impl Diffusion {
     pub fn sample(&self, z: &[f32]) -> Vec<f32> {
         let n = z.len() / 2;
         let mut x: Vec<f64> = z.iter().map(|&v| v as f64).collect();
-        let step = |x: &mut Vec<f64>, t: usize, update: &dyn Fn(f64, f64) -> f64| {
+        let eps_at = |x: &[f64], t: usize| {
             let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-            let eps = self.predict_noise(&xf, &vec![t; n]);
-            for (v, e) in x.iter_mut().zip(eps) {
-                *v = update(*v, e as f64);
-            }
+            self.predict_noise(&xf, &vec![t; n])
         };
+        let s = &self.schedule;
+        // Each step's constants once, not per number (the same expressions as `ancestral_step`
+        // and `ddim_step`, in the same order, so the same samples).
         match self.model.sampler {
             Sampler::Ancestral => {
                 let mut rng = StdRng::seed_from_u64(self.sample_seed);
-                for t in (1..=self.schedule.steps()).rev() {
-                    // The mean of p(x_{t−1} | x_t), then σ_t·z (none at the last step).
-                    step(&mut x, t, &|v, e| self.ancestral_step(v, e, t, 0.0));
+                for t in (1..=s.steps()).rev() {
+                    let eps = eps_at(&x, t);
+                    let (k, d) = (s.beta(t) / (1.0 - s.alpha_bar(t)).sqrt(), (1.0 - s.beta(t)).sqrt());
                     if t > 1 {
-                        let sd = self.schedule.posterior_variance(t).sqrt();
-                        for v in x.iter_mut() {
+                        // The mean of p(x_{t−1} | x_t), then σ_t·z.
+                        let sd = s.posterior_variance(t).sqrt();
+                        for (v, e) in x.iter_mut().zip(eps) {
                             let z: f64 = StandardNormal.sample(&mut rng);
-                            *v += sd * z;
+                            *v = (*v - k * e as f64) / d + sd * z;
                         }
+                    } else {
+                        // No noise at the last step.
+                        x.iter_mut().zip(eps).for_each(|(v, e)| *v = (*v - k * e as f64) / d);
                     }
                 }
             }
@@ -270,7 +274,13 @@ impl Diffusion {
                 let ts = self.ddim_times(self.model.ddim_steps);
                 for w in ts.windows(2) {
                     let (t, prev) = (w[0], w[1]);
-                    step(&mut x, t, &|v, e| self.ddim_step(v, e, t, prev));
+                    let eps = eps_at(&x, t);
+                    let (ab, ab_prev) = (s.alpha_bar(t), s.alpha_bar(prev));
+                    let (a1, a2, b1, b2) = ((1.0 - ab).sqrt(), ab.sqrt(), ab_prev.sqrt(), (1.0 - ab_prev).sqrt());
+                    for (v, e) in x.iter_mut().zip(eps) {
+                        let e = e as f64;
+                        *v = b1 * ((*v - a1 * e) / a2) + b2 * e;
+                    }
                 }
             }
         }
@@ -377,6 +387,38 @@ mod tests {
         let (loss2, _) = d2.loss_and_gradients(&x0, &t, &eps);
         let fd = (loss2 - loss) / h;
         assert!((fd - grads[0][5]).abs() < 2e-2 * grads[0][5].abs().max(1e-2), "finite difference {fd} vs {}", grads[0][5]);
+    }
+
+    /// The sampler's loop (constants once per step) gives what `ancestral_step` and
+    /// `ddim_step` give number by number.
+    #[test]
+    fn the_samplers_are_their_steps() {
+        for sampler in [Sampler::Ancestral, Sampler::Ddim] {
+            let d = model(sampler);
+            let z: Vec<f32> = (0..40).map(|i| (i as f32 * 0.37).sin()).collect();
+            let mut x: Vec<f64> = z.iter().map(|&v| v as f64).collect();
+            let eps_at = |x: &[f64], t: usize| d.predict_noise(&x.iter().map(|&v| v as f32).collect::<Vec<_>>(), &[t; 20]);
+            match sampler {
+                Sampler::Ancestral => {
+                    let mut rng = StdRng::seed_from_u64(d.sample_seed);
+                    for t in (1..=d.schedule.steps()).rev() {
+                        let eps = eps_at(&x, t);
+                        for (v, e) in x.iter_mut().zip(eps) {
+                            let z: f64 = if t > 1 { StandardNormal.sample(&mut rng) } else { 0.0 };
+                            *v = d.ancestral_step(*v, e as f64, t, z);
+                        }
+                    }
+                }
+                Sampler::Ddim => {
+                    for w in d.ddim_times(d.model.ddim_steps).windows(2) {
+                        let eps = eps_at(&x, w[0]);
+                        x.iter_mut().zip(eps).for_each(|(v, e)| *v = d.ddim_step(*v, e as f64, w[0], w[1]));
+                    }
+                }
+            }
+            let want: Vec<f32> = x.into_iter().map(|v| v as f32).collect();
+            assert_eq!(d.sample(&z), want, "{sampler:?}");
+        }
     }
 
     #[test]
