@@ -61,7 +61,7 @@ def main():
     k, r, std = data["modes"], data["radius"], data["std"]
     centres = torch.tensor([[r * math.cos(2 * math.pi * i / k), r * math.sin(2 * math.pi * i / k)] for i in range(k)])
     batch, t_max, emb = cfg["train"]["batch_size"], m["diffusion_steps"], m["time_embedding"]
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky-relu": lambda: nn.LeakyReLU(g.get("leak", 0.2))}[g["activation"]]
+    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky-relu": lambda: nn.LeakyReLU(g.get("leak", 0.2))}[g["activation"]]
     net = mlp(2 + emb, 2, g["depth"], g["width"], act)
     o = cfg["optim"]["g"]
     assert o["kind"] == "adam"

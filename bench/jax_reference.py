@@ -48,7 +48,7 @@ def main():
     d_steps, g_steps = cfg["schedule"]["d_steps"], cfg["schedule"]["g_steps"]
 
     def act_fn(c):
-        return {"relu": jax.nn.relu, "tanh": jnp.tanh, "leaky-relu": lambda x: jax.nn.leaky_relu(x, c.get("leak", 0.2))}[c["activation"]]
+        return {"relu": jax.nn.relu, "tanh": jnp.tanh, "sigmoid": jax.nn.sigmoid, "leaky-relu": lambda x: jax.nn.leaky_relu(x, c.get("leak", 0.2))}[c["activation"]]
 
     def init(key, inp, out, c):
         dims = [inp] + [c["width"]] * c["depth"] + [out]

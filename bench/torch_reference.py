@@ -33,7 +33,7 @@ def mlp(inp, out, depth, width, act):
 
 
 def activation(cfg):
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky-relu": lambda: nn.LeakyReLU(cfg.get("leak", 0.2))}[cfg["activation"]]
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky-relu": lambda: nn.LeakyReLU(cfg.get("leak", 0.2))}[cfg["activation"]]
 
 
 def optimizer(params, o):

@@ -321,11 +321,13 @@ impl Mlp {
             Activation::Relu => activation::relu(a),
             Activation::LeakyRelu => activation::leaky_relu(a, self.leak as f64),
             Activation::Tanh => activation::tanh(a),
+            Activation::Sigmoid => activation::sigmoid(a),
         }
     }
 
     /// σ'(a). For ReLU-family units the mask carries no gradient (σ'' = 0 almost everywhere);
-    /// for tanh, 1 − tanh² stays differentiable, so penalties see the exact second-order term.
+    /// for tanh, 1 − tanh², and for the sigmoid, σ(1 − σ), stay differentiable, so penalties
+    /// see the exact second-order term.
     fn act_grad(&self, a: Tensor<2>) -> Tensor<2> {
         match self.activation {
             Activation::Relu => a.inner().greater_elem(0.0).float(),
@@ -336,6 +338,10 @@ impl Mlp {
             Activation::Tanh => {
                 let t = activation::tanh(a);
                 t.clone().mul(t).neg().add_scalar(1.0)
+            }
+            Activation::Sigmoid => {
+                let s = activation::sigmoid(a);
+                s.clone().mul(s.neg().add_scalar(1.0))
             }
         }
     }

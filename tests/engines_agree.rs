@@ -200,6 +200,33 @@ fn engines_agree_tanh() {
     eprintln!("tanh: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
 }
 
+/// Sigmoid networks (a user's own choice) on the host engine: every loss and regulariser, both
+/// networks sigmoid, batch 300 (two chunks). σ'' = (1 − 2σ)·σ' enters the penalties' weight
+/// gradient as tanh's does.
+#[test]
+fn engines_agree_sigmoid() {
+    let mut worst = (0.0f32, String::new());
+    for loss in ["minimax", "ns", "ls", "hinge", "wgan", "wgan-gp"] {
+        for reg in REGS {
+            let mut cfg = base(loss, reg, "", 300, 1);
+            cfg.set_all(&["generator.activation=sigmoid", "discriminator.activation=sigmoid"]).unwrap();
+            let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
+            let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
+            assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "auto runs sigmoid on the host engine");
+            assert_eq!(w0, w0b, "both engines start from the same weights");
+            let case = format!("sigmoid {loss} [{reg}]");
+            let e1 = disagreement(&host1, &burn1, &w0);
+            assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
+            let e = disagreement(&host, &burn, &w0);
+            assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+            if e > worst.0 {
+                worst = (e, case);
+            }
+        }
+    }
+    eprintln!("sigmoid: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
+}
+
 /// Spectral norm on the host engine (`host_spectral.rs`): every loss and regulariser, with
 /// ReLU, tanh and leaky ReLU, alternating, 2 critic steps and unrolled (which saves and
 /// restores D's u), batch 300 (two chunks). The power iteration, W/σ and the gradient carried

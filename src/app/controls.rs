@@ -501,7 +501,8 @@ fn data_ui(ui: &mut Ui, d: &mut DataConfig) {
 }
 
 fn architecture_ui(ui: &mut Ui, c: &mut Config) {
-    let acts = [(Activation::Relu, "ReLU"), (Activation::LeakyRelu, "LeakyReLU"), (Activation::Tanh, "tanh")];
+    let acts =
+        [(Activation::Relu, "ReLU"), (Activation::LeakyRelu, "LeakyReLU"), (Activation::Tanh, "tanh"), (Activation::Sigmoid, "sigmoid")];
     ui.label(egui::RichText::new("Generator").strong());
     usize_slider(ui, "G depth", &mut c.generator.shape.depth, 0..=6, "Hidden layers of G.");
     usize_slider(ui, "G width", &mut c.generator.shape.width, 4..=512, "Units per hidden layer of G.");

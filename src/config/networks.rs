@@ -15,6 +15,8 @@ pub enum Activation {
     LeakyRelu,
     /// tanh(a).
     Tanh,
+    /// 1 / (1 + e^(−a)).
+    Sigmoid,
 }
 
 /// How a network's weights are drawn.

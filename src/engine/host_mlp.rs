@@ -44,6 +44,8 @@ pub enum HiddenAct {
     Leaky(f32),
     /// tanh(a).
     Tanh,
+    /// 1 / (1 + e^(−a)).
+    Sigmoid,
 }
 
 /// Every layer's output of one forward pass: `h[0]` is the input, `h[L]` the network output;
@@ -101,6 +103,7 @@ impl HostMlp {
             Activation::Relu => HiddenAct::Leaky(0.0),
             Activation::LeakyRelu => HiddenAct::Leaky(p.leak),
             Activation::Tanh => HiddenAct::Tanh,
+            Activation::Sigmoid => HiddenAct::Sigmoid,
         };
         let mut dims = vec![p.shapes[0][0]];
         dims.extend(p.shapes.iter().map(|s| s[1]));
@@ -172,6 +175,8 @@ impl HostMlp {
                             }
                         }
                         HiddenAct::Tanh => fast_tanh(a),
+                        // σ(a) = (1 + tanh(a/2)) / 2: vectorises, as tanh does.
+                        HiddenAct::Sigmoid => 0.5 + 0.5 * fast_tanh(0.5 * a),
                     };
                 }
             }
@@ -232,12 +237,19 @@ impl HostMlp {
     /// ∂(∂out/∂x). It runs the input-gradient chain backwards. With ReLU-family units the
     /// activation masks are constants (σ'' = 0), so that is all and biases get nothing; with
     /// tanh, each δ_i = g_{i+1} ⊙ σ'(a_{i+1}) also depends on the pre-activation a_{i+1},
-    /// through σ'' = −2·h·σ' (so g ⊙ σ'' = −2·h ⊙ δ_i, no division by a vanishing σ'), and
-    /// those terms go back through the forward pass into every lower layer.
+    /// through σ'' = −2·h·σ' (so g ⊙ σ'' = −2·h ⊙ δ_i, no division by a vanishing σ'; for the
+    /// sigmoid σ'' = (1 − 2h)·σ', so (1 − 2h) ⊙ δ_i), and those terms go back through the
+    /// forward pass into every lower layer.
     pub fn penalty_backward(&self, acts: &Rows, deltas: &[Vec<f32>], u0: Vec<f32>, grads: &mut HostGrads) {
         let (rows, top) = (acts.rows, self.depth() - 1);
-        let curved = self.act == HiddenAct::Tanh;
-        // ∂penalty/∂a_{i+1} from σ'' directly, per hidden layer (tanh only).
+        // σ''/σ' as a function of h = σ(a), for the units whose σ'' is not zero.
+        let curvature: Option<fn(f32) -> f32> = match self.act {
+            HiddenAct::Leaky(_) => None,
+            HiddenAct::Tanh => Some(|h| -2.0 * h),
+            HiddenAct::Sigmoid => Some(|h| 1.0 - 2.0 * h),
+        };
+        let curved = curvature.is_some();
+        // ∂penalty/∂a_{i+1} from σ'' directly, per hidden layer (tanh and sigmoid only).
         let mut direct: Vec<Vec<f32>> = Vec::new();
         let mut u = u0;
         for i in 0..top {
@@ -246,10 +258,10 @@ impl HostMlp {
             matmul(k, n, rows, &mut grads[2 * i], true, &u, true, &deltas[i], false);
             let mut next = scratch(rows * n);
             matmul(rows, n, k, &mut next, false, &u, false, &self.w[i], false);
-            if curved {
+            if let Some(c) = curvature {
                 let mut s = scratch(rows * n);
-                for (((s, v), d), h) in s.iter_mut().zip(&next).zip(&deltas[i]).zip(acts.h[i + 1]) {
-                    *s = -2.0 * h * d * v;
+                for (((s, v), d), &h) in s.iter_mut().zip(&next).zip(&deltas[i]).zip(acts.h[i + 1]) {
+                    *s = c(h) * d * v;
                 }
                 direct.push(s);
             }
@@ -289,11 +301,12 @@ impl HostMlp {
     }
 
     /// v ⊙ σ'(a), with σ'(a) read from h = σ(a): for the ReLU family 1 where h > 0, else the
-    /// leak (branch-free); for tanh 1 − h².
+    /// leak (branch-free); for tanh 1 − h², for the sigmoid h·(1 − h).
     fn times_act_grad(&self, v: &mut [f32], h: &[f32]) {
         match self.act {
             HiddenAct::Leaky(leak) => v.iter_mut().zip(h).for_each(|(u, &h)| *u *= leak + (1.0 - leak) * f32::from(u8::from(h > 0.0))),
             HiddenAct::Tanh => v.iter_mut().zip(h).for_each(|(u, &h)| *u *= 1.0 - h * h),
+            HiddenAct::Sigmoid => v.iter_mut().zip(h).for_each(|(u, &h)| *u *= h * (1.0 - h)),
         }
     }
 
@@ -455,6 +468,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_sigmoid_is_the_sigmoid() {
+        let net = HostMlp::new(Params {
+            layers: vec![(vec![1.0], vec![0.0]), (vec![1.0], vec![0.0])],
+            shapes: vec![[1, 1], [1, 1]],
+            activation: crate::config::Activation::Sigmoid,
+            leak: 0.0,
+        });
+        let x: Vec<f32> = (-80..=80).map(|i| i as f32 * 0.1).collect();
+        let out = net.forward(x.clone(), x.len()).h.pop().unwrap();
+        let worst = x.iter().zip(&out).map(|(a, s)| (s - 1.0 / (1.0 + (-a).exp())).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-6, "worst error {worst}");
+    }
+
+    #[test]
     fn fast_tanh_is_tanh() {
         let mut worst = 0.0f32;
         for i in -200_000..=200_000 {
@@ -472,6 +499,17 @@ mod tests {
     /// and the test fails by far.
     #[test]
     fn tanh_penalty_gradient_matches_finite_differences() {
+        curved_penalty_gradient_matches_finite_differences(crate::config::Activation::Tanh);
+    }
+
+    #[test]
+    fn sigmoid_penalty_gradient_matches_finite_differences() {
+        curved_penalty_gradient_matches_finite_differences(crate::config::Activation::Sigmoid);
+    }
+
+    /// A penalty on ∂out/∂x of a 2-hidden-layer network with curved units, differentiated into
+    /// every parameter by `penalty_backward`, against central finite differences.
+    fn curved_penalty_gradient_matches_finite_differences(activation: crate::config::Activation) {
         let shapes = vec![[2, 5], [5, 4], [4, 1]];
         let mut k = 0u32;
         let mut draw = |n: usize| -> Vec<f32> {
@@ -484,12 +522,7 @@ mod tests {
         };
         let layers: Vec<(Vec<f32>, Vec<f32>)> = shapes.iter().map(|s| (draw(s[0] * s[1]), draw(s[1]))).collect();
         let x = draw(2 * 3);
-        let params = |layers: Vec<(Vec<f32>, Vec<f32>)>| Params {
-            layers,
-            shapes: shapes.clone(),
-            activation: crate::config::Activation::Tanh,
-            leak: 0.0,
-        };
+        let params = |layers: Vec<(Vec<f32>, Vec<f32>)>| Params { layers, shapes: shapes.clone(), activation, leak: 0.0 };
         let penalty = |layers: Vec<(Vec<f32>, Vec<f32>)>| -> f64 {
             let net = HostMlp::new(params(layers));
             let acts = net.forward(x.clone(), 3);
@@ -514,7 +547,7 @@ mod tests {
                 let numeric = (nudge(eps) - nudge(-eps)) / (2.0 * eps as f64);
                 assert!(
                     (a as f64 - numeric).abs() <= 2e-3 * (1.0 + numeric.abs()),
-                    "parameter {pi}[{j}]: analytic {a} vs numeric {numeric}"
+                    "{activation:?} parameter {pi}[{j}]: analytic {a} vs numeric {numeric}"
                 );
             }
         }
