@@ -1,0 +1,119 @@
+//! The host MLP's own checks: its tanh and sigmoid, the curved units' penalty gradient
+//! against finite differences, and `matmul` on reused buffers.
+
+use super::*;
+
+#[test]
+fn the_sigmoid_is_the_sigmoid() {
+    let net = HostMlp::new(Params {
+        layers: vec![(vec![1.0], vec![0.0]), (vec![1.0], vec![0.0])],
+        shapes: vec![[1, 1], [1, 1]],
+        activation: crate::config::Activation::Sigmoid,
+        leak: 0.0,
+    });
+    let x: Vec<f32> = (-80..=80).map(|i| i as f32 * 0.1).collect();
+    let out = net.forward(x.clone(), x.len()).h.pop().unwrap();
+    let worst = x.iter().zip(&out).map(|(a, s)| (s - 1.0 / (1.0 + (-a).exp())).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "worst error {worst}");
+}
+
+#[test]
+fn fast_tanh_is_tanh() {
+    let mut worst = 0.0f32;
+    for i in -200_000..=200_000 {
+        let x = i as f32 * 1e-4;
+        worst = worst.max((fast_tanh(x) - x.tanh()).abs());
+    }
+    assert!(worst < 1e-6, "worst error {worst}");
+    assert_eq!((fast_tanh(50.0), fast_tanh(-50.0)), (1.0, -1.0));
+    assert!(fast_tanh(f32::NAN).is_nan());
+}
+
+/// The penalty Σ_rows ‖∂out/∂x‖² of a tanh network: its weight gradient from
+/// `input_grad` + `penalty_backward` against central differences, every parameter of a
+/// 2 → 5 → 4 → 1 network. Without tanh's second-order terms the biases would get nothing
+/// and the test fails by far.
+#[test]
+fn tanh_penalty_gradient_matches_finite_differences() {
+    curved_penalty_gradient_matches_finite_differences(crate::config::Activation::Tanh);
+}
+
+#[test]
+fn sigmoid_penalty_gradient_matches_finite_differences() {
+    curved_penalty_gradient_matches_finite_differences(crate::config::Activation::Sigmoid);
+}
+
+/// A penalty on ∂out/∂x of a 2-hidden-layer network with curved units, differentiated into
+/// every parameter by `penalty_backward`, against central finite differences.
+fn curved_penalty_gradient_matches_finite_differences(activation: crate::config::Activation) {
+    let shapes = vec![[2, 5], [5, 4], [4, 1]];
+    let mut k = 0u32;
+    let mut draw = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                k += 1;
+                ((k * 2654435761u32) >> 8) as f32 / (1u32 << 24) as f32 * 1.6 - 0.8
+            })
+            .collect()
+    };
+    let layers: Vec<(Vec<f32>, Vec<f32>)> = shapes.iter().map(|s| (draw(s[0] * s[1]), draw(s[1]))).collect();
+    let x = draw(2 * 3);
+    let params = |layers: Vec<(Vec<f32>, Vec<f32>)>| Params { layers, shapes: shapes.clone(), activation, leak: 0.0 };
+    let penalty = |layers: Vec<(Vec<f32>, Vec<f32>)>| -> f64 {
+        let net = HostMlp::new(params(layers));
+        let acts = net.forward(x.clone(), 3);
+        let (g, _) = net.input_grad(&acts.all());
+        g.iter().map(|v| (*v as f64).powi(2)).sum()
+    };
+    let net = HostMlp::new(params(layers.clone()));
+    let acts = net.forward(x.clone(), 3);
+    let (g, deltas) = net.input_grad(&acts.all());
+    let u0: Vec<f32> = g.iter().map(|v| 2.0 * v).collect();
+    let mut grads = net.zero_grads();
+    net.penalty_backward(&acts.all(), &deltas, u0, &mut grads);
+    let eps = 1e-2f32;
+    for (pi, analytic) in grads.iter().enumerate() {
+        for (j, &a) in analytic.iter().enumerate() {
+            let nudge = |d: f32| {
+                let mut l = layers.clone();
+                let v = if pi % 2 == 0 { &mut l[pi / 2].0 } else { &mut l[pi / 2].1 };
+                v[j] += d;
+                penalty(l)
+            };
+            let numeric = (nudge(eps) - nudge(-eps)) / (2.0 * eps as f64);
+            assert!(
+                (a as f64 - numeric).abs() <= 2e-3 * (1.0 + numeric.abs()),
+                "{activation:?} parameter {pi}[{j}]: analytic {a} vs numeric {numeric}"
+            );
+        }
+    }
+}
+
+/// `scratch` hands `matmul` buffers holding old values, so a product that does not
+/// accumulate must overwrite its output without reading it — checked here with NaN in the
+/// output beforehand, on the shapes and layouts the fast path uses (1-wide output layers,
+/// 2-wide inputs, transposed operands, products big enough to run on several threads).
+#[test]
+fn matmul_without_accumulate_ignores_old_output() {
+    let shapes = [(1, 1, 1), (5, 7, 3), (64, 1, 512), (64, 512, 2), (2, 512, 64), (128, 512, 512), (512, 512, 256)];
+    for (m, n, k) in shapes {
+        for (a_t, b_t) in [(false, false), (true, false), (false, true)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0).collect();
+            let at = |i: usize, p: usize| if a_t { a[p * m + i] } else { a[i * k + p] };
+            let bt = |p: usize, j: usize| if b_t { b[j * k + p] } else { b[p * n + j] };
+            let mut c = vec![f32::NAN; m * n];
+            matmul(m, n, k, &mut c, false, &a, a_t, &b, b_t);
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f32 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
+                    let got = c[i * n + j];
+                    assert!(
+                        (got - want).abs() <= 1e-3 * (1.0 + want.abs()),
+                        "{m}×{k}·{k}×{n} (a_t {a_t}, b_t {b_t}) at ({i}, {j}): {got} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
