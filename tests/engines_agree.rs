@@ -227,6 +227,44 @@ fn engines_agree_sigmoid() {
     eprintln!("sigmoid: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
 }
 
+/// Minibatch discrimination on the host engine (`host_kernels.rs`): every loss (without a
+/// gradient penalty, which it leaves to burn), every schedule, packed and not, ReLU and tanh.
+/// The pairs' gradient reaches T, D's layers below it and, in G's update, the fakes at both
+/// ends of each pair; the reference batch kept for points outside a batch is the fake set's.
+/// (Not minimax: at the start every row meets ~127 near-identical others, D's output is far
+/// from 0 and G's saturating loss gives G no gradient on either engine.)
+#[test]
+fn engines_agree_minibatch_discrimination() {
+    let mut worst = (0.0f32, String::new());
+    for loss in ["ns", "ls", "hinge", "wgan"] {
+        for schedule in SCHEDULES {
+            for (pack, act) in [(1, "relu"), (2, "tanh")] {
+                let mut cfg = base(loss, "", schedule, 128, pack);
+                let (g, d) = (format!("generator.activation={act}"), format!("discriminator.activation={act}"));
+                cfg.set_all(&["discriminator.minibatch_kernels=4", "discriminator.minibatch_kernel_dim=3", g.as_str(), d.as_str()])
+                    .unwrap();
+                let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
+                let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
+                assert_eq!(
+                    (host_kind, burn_kind),
+                    (EngineKind::Host, EngineKind::Burn),
+                    "auto runs minibatch discrimination on the host engine"
+                );
+                assert_eq!(w0, w0b, "both engines start from the same weights");
+                let case = format!("minibatch discrimination {loss} [{schedule}] pack {pack} {act}");
+                let e1 = disagreement(&host1, &burn1, &w0);
+                assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
+                let e = disagreement(&host, &burn, &w0);
+                assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+                if e > worst.0 {
+                    worst = (e, case);
+                }
+            }
+        }
+    }
+    eprintln!("minibatch discrimination: worst after {STEPS} steps {:.4} % ({})", 100.0 * worst.0, worst.1);
+}
+
 /// Spectral norm on the host engine (`host_spectral.rs`): every loss and regulariser, with
 /// ReLU, tanh and leaky ReLU, alternating, 2 critic steps and unrolled (which saves and
 /// restores D's u), batch 300 (two chunks). The power iteration, W/σ and the gradient carried
@@ -262,24 +300,54 @@ fn engines_agree_spectral_norm() {
 }
 
 /// `auto` takes the host engine on the CPU for ReLU and tanh networks, with or without
-/// spectral norm, and burn where the host engine cannot go; asking the host engine for those is
-/// an error that says why.
+/// spectral norm or minibatch discrimination, and burn where the host engine cannot go (the
+/// minibatch-stddev feature; minibatch discrimination under a gradient penalty); asking the
+/// host engine for those is an error that says why.
 #[test]
 fn auto_picks_the_engine_and_host_refuses_what_it_cannot_run() {
     let cpu = || select(BackendChoice::Cpu, false).unwrap();
     let relu = base("ns", "", "", 256, 1);
     assert_eq!(Trainer::new(relu, cpu()).unwrap().engine_kind(), EngineKind::Host);
-    let mut sn = base("ns", "", "", 256, 1);
-    sn.set("discriminator.spectral_norm=true").unwrap();
-    assert_eq!(Trainer::new(sn, cpu()).unwrap().engine_kind(), EngineKind::Host);
-    for kv in ["discriminator.minibatch_stddev=true", "discriminator.minibatch_kernels=4"] {
+    for kv in ["discriminator.spectral_norm=true", "discriminator.minibatch_kernels=4"] {
         let mut c = base("ns", "", "", 256, 1);
         c.set(kv).unwrap();
+        assert_eq!(Trainer::new(c, cpu()).unwrap().engine_kind(), EngineKind::Host, "{kv}");
+    }
+    for kv in [
+        "discriminator.minibatch_stddev=true",
+        "discriminator.minibatch_kernels=4,reg.r1=1",
+        "discriminator.minibatch_kernels=4,loss.kind=wgan-gp",
+    ] {
+        let mut c = base("ns", "", "", 256, 1);
+        c.set_all(&kv.split(',').collect::<Vec<_>>()).unwrap();
         assert_eq!(Trainer::new(c.clone(), cpu()).unwrap().engine_kind(), EngineKind::Burn, "{kv}");
         let err = Trainer::new(c, cpu().with_engine(EngineChoice::Host)).err().expect("the host engine refuses").to_string();
         assert!(err.contains("host engine cannot run"), "{kv}: {err}");
     }
     assert_eq!(base("wgan-gp", "", "", 256, 1).loss.kind, LossKind::WganGp);
+}
+
+/// A gradient penalty turned on mid-run on a host D with minibatch discrimination: the run
+/// moves to burn's engine with its weights and optimizer state, and goes on training.
+#[test]
+fn a_penalty_turned_on_mid_run_moves_minibatch_discrimination_to_burn() {
+    let mut cfg = base("ns", "", "", 128, 1);
+    cfg.set("discriminator.minibatch_kernels=4").unwrap();
+    let mut t = Trainer::new(cfg.clone(), select(BackendChoice::Cpu, false).unwrap()).unwrap();
+    assert_eq!(t.engine_kind(), EngineKind::Host);
+    for _ in 0..5 {
+        t.step().unwrap();
+    }
+    let before = t.weights();
+    cfg.set("reg.r1=1").unwrap();
+    assert!(!t.set_config(cfg).unwrap(), "not a rebuild");
+    assert_eq!(t.engine_kind(), EngineKind::Burn);
+    assert_eq!(t.weights(), before, "the weights move over unchanged");
+    for _ in 0..5 {
+        t.step().unwrap();
+    }
+    assert_ne!(t.weights(), before, "and training goes on");
+    assert_eq!(t.steps_done(), 10);
 }
 
 /// "A seed replays bit for bit whatever the thread count": the host engine's batch split is

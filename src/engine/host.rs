@@ -4,12 +4,14 @@
 //! of `host_mlp.rs`. The batch is split into row chunks that run on separate threads
 //! (`chunked`); every term's mean is over the whole batch, so each chunk's share is exact.
 
+use super::host_kernels::Compare;
 use super::host_mlp::{Acts, HostGrads, HostMlp, Rows, add_grads, chunked, recycle, scratch};
 use super::{Engine, EngineKind, SavedD, UpdateStats};
 use crate::batch::{DBatch, GBatch};
 use crate::column::Column;
 use crate::config::{Config, OptimizerConfig};
-use crate::nets::Params;
+use crate::minibatch::REFERENCE_ROWS;
+use crate::nets::{BatchFeatures, Params};
 use crate::objective::{Objective, PointSet, Tape, d_objective, g_objective};
 use crate::optim::Optimizer;
 use std::ops::Range;
@@ -144,6 +146,8 @@ struct Part {
     loss: f32,
     d_real: f32,
     d_fake: f32,
+    /// M of the fake set's first rows (minibatch discrimination's reference batch).
+    kernel_ref: Option<Vec<f32>>,
 }
 
 /// The host engine: both MLPs on host buffers, their optimizers, the pending gradients.
@@ -163,7 +167,7 @@ impl HostEngine {
     /// The engine with these initial parameters (spectral norm's vectors from `rng`, as burn's
     /// engine draws them).
     pub fn new(cfg: &Config, g: Params, d: Params, rng: &mut impl rand::Rng) -> Self {
-        let d = HostMlp::new(d);
+        let d = HostMlp::with_features(d, BatchFeatures::of(&cfg.discriminator));
         Self {
             g: HostMlp::new(g),
             d: if cfg.discriminator.spectral_norm { d.with_spectral_norm(rng) } else { d },
@@ -174,6 +178,12 @@ impl HostEngine {
             saved_d: SavedD::default(),
             classes: cfg.classes(),
         }
+    }
+
+    /// A training pass over `rows` rows in row chunks on the threads (`chunked`), or whole when
+    /// D compares the rows of a batch with each other (minibatch discrimination).
+    fn split<T: Send>(&self, rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
+        if self.d.kernels.is_some() { vec![f(0..rows)] } else { chunked(rows, f) }
     }
 
     /// Points as D's input rows: packed copies, or (a conditional D) as given, `[n, 2 + K]`
@@ -226,11 +236,22 @@ impl HostEngine {
             }
             recycle(std::mem::replace(&mut x, with));
         }
-        let acts = self.d.forward(x, sets.len() * n);
+        // Minibatch discrimination compares each set's rows with each other (one chunk: `split`).
+        let acts = self.d.forward_cmp(x, sets.len() * n, Compare::Sets(n));
+        let kernel_ref = acts.head.as_ref().map(|k| {
+            let (i, bc) = (sets.iter().position(|&s| s == PointSet::Fake).expect("every D update judges fakes"), k.m.len() / acts.rows);
+            k.m[i * n * bc..(i * n + n.min(REFERENCE_ROWS)) * bc].to_vec()
+        });
         let mut tape = HostTape { d: &self.d, acts, sets, n, xw: width, input_grads: Vec::new() };
         let obj = d_objective(&mut tape, o);
         let scale = 1.0 / rows as f32;
-        let mut part = Part { grads: self.d.zero_grads(), loss: 0.0, d_real: obj.d_real.v.iter().sum(), d_fake: obj.d_fake.v.iter().sum() };
+        let mut part = Part {
+            grads: self.d.zero_grads(),
+            loss: 0.0,
+            d_real: obj.d_real.v.iter().sum(),
+            d_fake: obj.d_fake.v.iter().sum(),
+            kernel_ref,
+        };
         // ∂loss/∂(D output) on the stacked rows, for the sets whose outputs enter the loss.
         let mut delta = vec![0.0f32; tape.sets.len() * n];
         let mut out_sets = 0;
@@ -274,7 +295,7 @@ impl HostEngine {
         if let Some(l) = &b.labels {
             fake = crate::batch::concat_cols(&fake, width, &l[r.start * self.classes..r.end * self.classes], self.classes);
         }
-        let ad = self.d.forward(fake, n);
+        let ad = self.d.forward_cmp(fake, n, Compare::Sets(n));
         let term = g_objective(Dual::leaf(ad.h[self.d.depth()].clone(), Source::Output(0)), o);
         let scale = 1.0 / rows as f32;
         let delta = term.d.iter().map(|d| d * scale).collect();
@@ -285,7 +306,7 @@ impl HostEngine {
         }
         let mut grads = self.g.zero_grads();
         self.g.backward(&ag.all(), gx, Some(&mut grads), false);
-        Part { grads, loss: term.v.iter().sum::<f32>() * scale, d_real: 0.0, d_fake: 0.0 }
+        Part { grads, loss: term.v.iter().sum::<f32>() * scale, d_real: 0.0, d_fake: 0.0, kernel_ref: None }
     }
 }
 
@@ -318,7 +339,10 @@ impl Engine for HostEngine {
             self.d.refresh();
         }
         let rows = b.real.len() / (2 * o.pack);
-        let mut t = total(chunked(rows, |r| self.d_chunk(b, o, r, rows)));
+        let mut t = total(self.split(rows, |r| self.d_chunk(b, o, r, rows)));
+        if let (Some(k), Some(m)) = (&mut self.d.kernels, t.kernel_ref.take()) {
+            k.reference = Some((m, rows));
+        }
         if let Some(s) = &self.d.spectral {
             s.raw_grads(&mut t.grads);
         }
@@ -334,7 +358,7 @@ impl Engine for HostEngine {
 
     fn g_gradients(&mut self, b: &GBatch, o: &Objective, record: bool) -> Option<UpdateStats> {
         let rows = b.z.len() / self.g.dims[0] / o.pack;
-        let t = total(chunked(rows, |r| self.g_chunk(b, o, r, rows)));
+        let t = total(self.split(rows, |r| self.g_chunk(b, o, r, rows)));
         let stats = record.then(|| UpdateStats { loss: t.loss, grad_norm: norm(&t.grads), ..Default::default() });
         self.pending_g = Some(t.grads);
         stats
@@ -388,8 +412,15 @@ impl Engine for HostEngine {
         let rows = packed.len() / w;
         let parts = chunked(rows, |r| {
             let acts = self.d.forward(packed[r.start * w..r.end * w].to_vec(), r.len());
-            let (g, deltas) = self.d.input_grad(&acts.all());
-            deltas.into_iter().for_each(recycle);
+            let g = if self.d.kernels.is_some() {
+                // Rows are independent here (the reference batch is held fixed): the gradient
+                // of their sum is each row's own.
+                self.d.backward(&acts.all(), vec![1.0; r.len()], None, true).expect("input gradient")
+            } else {
+                let (g, deltas) = self.d.input_grad(&acts.all());
+                deltas.into_iter().for_each(recycle);
+                g
+            };
             (acts.h[self.d.depth()].clone(), g)
         });
         let (vals, grads): (Vec<_>, Vec<_>) = parts.into_iter().unzip();

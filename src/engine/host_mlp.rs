@@ -13,8 +13,9 @@
 //! ReLU-family units σ'' is zero and that is all; tanh's σ'' = −2·h·σ' adds a term at every
 //! hidden pre-activation, which is then backpropagated through the forward pass.
 
+use super::host_kernels::{Compare, HeadActs, Kernels};
 use super::host_spectral::Spectral;
-use crate::nets::Params;
+use crate::nets::{BatchFeatures, Params};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -35,6 +36,9 @@ pub struct HostMlp {
     /// Spectral normalisation: the raw weights and the power iteration; `w` is then the
     /// effective W/σ every pass runs on.
     pub spectral: Option<Spectral>,
+    /// Minibatch discrimination (`host_kernels.rs`): the last layer's input is then
+    /// [h | o], `dims[L−1] + B` wide.
+    pub kernels: Option<Kernels>,
 }
 
 /// A hidden layer's non-linearity, as the host engine runs it.
@@ -55,6 +59,8 @@ pub struct Acts {
     pub rows: usize,
     /// Every layer's output, `[rows, dims[l]]` each.
     pub h: Vec<Vec<f32>>,
+    /// The kernels' part of the pass (minibatch discrimination).
+    pub head: Option<HeadActs>,
 }
 
 /// Consecutive rows of a forward pass: every layer's slice of them (contiguous, as rows are
@@ -64,6 +70,8 @@ pub struct Rows<'a> {
     pub rows: usize,
     /// Every layer's slice of those rows.
     pub h: Vec<&'a [f32]>,
+    /// The kernels' [h | o] and M of those rows, and how they were compared.
+    pub head: Option<(&'a [f32], &'a [f32], Compare)>,
 }
 
 impl Acts {
@@ -77,7 +85,11 @@ impl Acts {
                 &h[r.start * w..r.end * w]
             })
             .collect();
-        Rows { rows: r.len(), h }
+        let head = self.head.as_ref().map(|k| {
+            let (wa, wm) = (k.aug.len() / self.rows, k.m.len() / self.rows);
+            (&k.aug[r.start * wa..r.end * wa], &k.m[r.start * wm..r.end * wm], k.compare)
+        });
+        Rows { rows: r.len(), h, head }
     }
 
     /// Every row.
@@ -89,6 +101,10 @@ impl Acts {
 impl Drop for Acts {
     fn drop(&mut self) {
         self.h.drain(..).for_each(recycle);
+        if let Some(k) = self.head.take() {
+            recycle(k.aug);
+            recycle(k.m);
+        }
     }
 }
 
@@ -108,9 +124,29 @@ impl HostMlp {
         let mut dims = vec![p.shapes[0][0]];
         dims.extend(p.shapes.iter().map(|s| s[1]));
         let (w, b) = p.layers.into_iter().unzip();
-        let mut net = Self { dims, w, b, wt: Vec::new(), act, spectral: None };
+        let mut net = Self { dims, w, b, wt: Vec::new(), act, spectral: None, kernels: None };
         net.refresh();
         net
+    }
+
+    /// A discriminator with these parameters and batch features: with minibatch
+    /// discrimination, T and its bias are `p`'s last entry (as `Params::init` draws them).
+    pub fn with_features(mut p: Params, features: BatchFeatures) -> Self {
+        assert!(!features.stddev, "the host engine has no minibatch-stddev feature (engine::host_unsupported)");
+        if features.kernels == 0 {
+            return Self::new(p);
+        }
+        let (t, tb) = p.layers.pop().expect("T follows the MLP's layers");
+        p.shapes.pop();
+        let mut net = Self::new(p);
+        net.kernels = Some(Kernels { b: features.kernels, c: features.kernel_dim, t, tb, reference: None });
+        net.refresh();
+        net
+    }
+
+    /// Inputs of layer `l`: `dims[l]`, and the kernels' B more for the last layer.
+    pub fn fan_in(&self, l: usize) -> usize {
+        self.dims[l] + if l + 1 == self.depth() { self.kernels.as_ref().map_or(0, |k| k.b) } else { 0 }
     }
 
     /// The same network spectrally normalised, u drawn from `rng` (`host_spectral.rs`).
@@ -124,7 +160,11 @@ impl HostMlp {
     /// with the biases.
     pub fn stored(&self) -> Vec<Vec<f32>> {
         let w = self.spectral.as_ref().map_or(&self.w, |s| &s.raw);
-        w.iter().zip(&self.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect()
+        let mut out: Vec<Vec<f32>> = w.iter().zip(&self.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
+        if let Some(k) = &self.kernels {
+            out.extend([k.t.clone(), k.tb.clone()]);
+        }
+        out
     }
 
     /// Recomputes what follows from the stored weights after they changed: the effective
@@ -136,7 +176,7 @@ impl HostMlp {
         }
         std::mem::take(&mut self.wt).into_iter().for_each(recycle);
         // Layers side by side on the threads (each small transpose runs on one).
-        self.wt = (0..self.depth()).into_par_iter().map(|l| transpose(&self.w[l], self.dims[l], self.dims[l + 1])).collect();
+        self.wt = (0..self.depth()).into_par_iter().map(|l| transpose(&self.w[l], self.fan_in(l), self.dims[l + 1])).collect();
     }
 
     /// The parameters in the order of `Mlp::params`, for the optimizer (call `refresh` after).
@@ -145,7 +185,11 @@ impl HostMlp {
             Some(s) => &mut s.raw,
             None => &mut self.w,
         };
-        w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect()
+        let mut out: Vec<&mut Vec<f32>> = w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect();
+        if let Some(k) = &mut self.kernels {
+            out.extend([&mut k.t, &mut k.tb]);
+        }
+        out
     }
 
     /// Number of layers (weight matrices).
@@ -153,13 +197,24 @@ impl HostMlp {
         self.w.len()
     }
 
-    /// Forward of `rows` inputs `x` (`[rows, dims[0]]`), keeping every layer's output.
+    /// Forward of `rows` inputs `x` (`[rows, dims[0]]`), keeping every layer's output; the
+    /// kernels, if any, compare with the reference batch.
     pub fn forward(&self, x: Vec<f32>, rows: usize) -> Acts {
+        self.forward_cmp(x, rows, Compare::Reference)
+    }
+
+    /// Forward, the kernels comparing rows as `compare` says.
+    pub fn forward_cmp(&self, x: Vec<f32>, rows: usize, compare: Compare) -> Acts {
         let mut h = vec![x];
+        let mut head = None;
         for l in 0..self.depth() {
-            let (k, n) = (self.dims[l], self.dims[l + 1]);
+            let (k, n) = (self.fan_in(l), self.dims[l + 1]);
             let mut out = scratch(rows * n);
-            matmul(rows, n, k, &mut out, false, &h[l], false, &self.w[l], false);
+            let input = match &self.kernels {
+                Some(kern) if l + 1 == self.depth() => &head.insert(kern.forward(&h[l], rows, self.dims[l], compare)).aug,
+                _ => &h[l],
+            };
+            matmul(rows, n, k, &mut out, false, input, false, &self.w[l], false);
             // A select, which vectorises (the signs are random), and lets NaN through, so a
             // diverged network shows (`max(a, 0)` would turn NaN into 0).
             let act = if l + 1 == self.depth() { HiddenAct::Leaky(1.0) } else { self.act };
@@ -182,7 +237,7 @@ impl HostMlp {
             }
             h.push(out);
         }
-        Acts { rows, h }
+        Acts { rows, h, head }
     }
 
     /// Backpropagates `delta` (∂loss/∂output, `[rows, out]`) through the pass `acts`. Adds the
@@ -190,10 +245,12 @@ impl HostMlp {
     pub fn backward(&self, acts: &Rows, mut delta: Vec<f32>, mut grads: Option<&mut HostGrads>, want_input: bool) -> Option<Vec<f32>> {
         let rows = acts.rows;
         for l in (0..self.depth()).rev() {
-            let (k, n) = (self.dims[l], self.dims[l + 1]);
+            let (k, n) = (self.fan_in(l), self.dims[l + 1]);
+            let head = acts.head.filter(|_| l + 1 == self.depth());
+            let input = head.map_or(acts.h[l], |(aug, _, _)| aug);
             if let Some(g) = grads.as_deref_mut() {
                 // dW += h_lᵀ · δ ; db += Σ_rows δ
-                matmul(k, n, rows, &mut g[2 * l], true, acts.h[l], true, &delta, false);
+                matmul(k, n, rows, &mut g[2 * l], true, input, true, &delta, false);
                 let db = &mut g[2 * l + 1];
                 for row in delta.chunks_exact(n) {
                     db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
@@ -206,6 +263,16 @@ impl HostMlp {
             // ∂/∂h_l = δ · W_lᵀ, then through the activation that made h_l (if hidden).
             let mut up = scratch(rows * k);
             matmul(rows, k, n, &mut up, false, &delta, false, &self.wt[l], false);
+            if let (Some(kern), Some((_, m, compare))) = (&self.kernels, head) {
+                // ∂[h | o] → ∂h, through the kernels (T's gradients after the MLP's).
+                let d = self.depth();
+                let g = grads.as_deref_mut().map(|g| {
+                    let (a, b) = g.split_at_mut(2 * d + 1);
+                    (&mut a[2 * d], &mut b[0])
+                });
+                let dh = kern.backward(acts.h[l], m, compare, &up, rows, self.dims[l], g);
+                recycle(std::mem::replace(&mut up, dh));
+            }
             if l > 0 {
                 self.times_act_grad(&mut up, acts.h[l]);
             }
@@ -312,7 +379,12 @@ impl HostMlp {
 
     /// Zero gradients shaped like the parameters.
     pub fn zero_grads(&self) -> HostGrads {
-        (0..self.depth()).flat_map(|l| [zeroed(self.dims[l] * self.dims[l + 1]), zeroed(self.dims[l + 1])]).collect()
+        let mut g: HostGrads =
+            (0..self.depth()).flat_map(|l| [zeroed(self.fan_in(l) * self.dims[l + 1]), zeroed(self.dims[l + 1])]).collect();
+        if let Some(k) = &self.kernels {
+            g.extend([zeroed(k.t.len()), zeroed(k.tb.len())]);
+        }
+        g
     }
 }
 
@@ -338,7 +410,7 @@ fn fast_tanh(x: f32) -> f32 {
 /// (`[k, n]`, or `[n, k]` when `b_t`). Products big enough to pay for it run on all threads,
 /// unless the caller is already one of several batch chunks running in parallel.
 #[allow(clippy::too_many_arguments)]
-fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: &[f32], a_t: bool, b: &[f32], b_t: bool) {
+pub(crate) fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: &[f32], a_t: bool, b: &[f32], b_t: bool) {
     assert!(c.len() == m * n && a.len() == m * k && b.len() == k * n, "matmul shapes");
     let (a_rs, a_cs) = if a_t { (1, m as isize) } else { (k as isize, 1) };
     let (b_rs, b_cs) = if b_t { (1, k as isize) } else { (n as isize, 1) };
