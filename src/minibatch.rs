@@ -1,8 +1,8 @@
 //! Minibatch discrimination (Salimans et al. 2016, "Improved techniques for training GANs",
 //! §3.2): D compares every sample with the others of its batch, so a batch whose samples all
 //! look alike — a collapsed generator's — is easy to reject. Built from burn tensor ops (the
-//! burn engine; the host fast path does not have it), with ∂D/∂x through it by hand as for the
-//! rest of D (`nets.rs`).
+//! burn engine; the host fast path's is `engine/host_kernels.rs`), with ∂D/∂x through it by
+//! hand as for the rest of D (`nets.rs`).
 
 use crate::tensor_util::{AutodiffLike, Layer};
 use burn::tensor::Tensor;

@@ -50,13 +50,50 @@ pub struct HeadActs {
     pub compare: Compare,
 }
 
-/// Σ_c |x_c − y_c| per kernel, exponentiated: e_b = exp(−‖x_b − y_b‖₁), for rows `x`, `y` of M.
-#[inline]
-fn pair(x: &[f32], y: &[f32], c: usize, out: &mut [f32]) {
-    for ((e, xb), yb) in out.iter_mut().zip(x.chunks_exact(c)).zip(y.chunks_exact(c)) {
-        let l1: f32 = xb.iter().zip(yb).map(|(a, b)| (a - b).abs()).sum();
-        *e = (-l1).exp();
+/// e^x for x ≤ 0 (Cephes' `expf`: range reduction to e^r·2^n, a degree-6 polynomial; within
+/// 2 ulp of `f32::exp`, and it vectorises — the pairs' exponentials are most of the kernels'
+/// cost). Below −87 it is 0.
+#[inline(always)]
+fn exp_neg(x: f32) -> f32 {
+    let x = x.max(-87.0);
+    let t = x * std::f32::consts::LOG2_E + 0.5;
+    // floor(t) for t ≤ 0.5, without a libm call: truncate, then step down below zero.
+    let mut n = t as i32 as f32;
+    if n > t {
+        n -= 1.0;
     }
+    let r = x - n * 0.693_359_4 - n * -2.121_944_4e-4;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 0.166_666_65) * r + 0.5;
+    let y = p * r * r + r + 1.0;
+    y * f32::from_bits(((n as i32 + 127) << 23) as u32)
+}
+
+/// One row's kernels against every other row: for kernel b, e_j = exp(−Σ_c |x_bc − M_j,bc|)
+/// over the others' columns `cols` (`[B·C][others]`, a column per number), written to `e`
+/// (`[others]`) and handed to `f(b, e)`.
+#[inline]
+fn each_kernel(x: &[f32], cols: &[f32], others: usize, c: usize, e: &mut [f32], mut f: impl FnMut(usize, &[f32])) {
+    for (kb, xb) in x.chunks_exact(c).enumerate() {
+        e.iter_mut().for_each(|v| *v = 0.0);
+        for (cc, &xv) in xb.iter().enumerate() {
+            let col = &cols[(kb * c + cc) * others..(kb * c + cc + 1) * others];
+            e.iter_mut().zip(col).for_each(|(acc, &y)| *acc += (xv - y).abs());
+        }
+        e.iter_mut().for_each(|v| *v = exp_neg(-*v));
+        f(kb, e);
+    }
+}
+
+/// Rows `[rows, cols]` as columns `[cols, rows]`.
+fn columns(m: &[f32], cols: usize) -> Vec<f32> {
+    let rows = m.len() / cols;
+    let mut out = vec![0.0f32; m.len()];
+    for (i, row) in m.chunks_exact(cols).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j * rows + i] = v;
+        }
+    }
+    out
 }
 
 impl Kernels {
@@ -64,19 +101,15 @@ impl Kernels {
         self.b * self.c
     }
 
-    /// The rows row `i` is compared with (a slice of `m`, or the reference) and the weight on
-    /// the sums.
-    fn others<'a>(&'a self, m: &'a [f32], i: usize, compare: Compare) -> Option<(&'a [f32], f32)> {
+    /// The others of every set (or the reference) as columns, with the weight on the sums.
+    fn others_columns(&self, m: &[f32], rows: usize, compare: Compare) -> Option<(Vec<Vec<f32>>, f32)> {
         let bc = self.bc();
         match compare {
-            Compare::Sets(n) => {
-                let s = i / n;
-                Some((&m[s * n * bc..(s + 1) * n * bc], 1.0))
-            }
+            Compare::Sets(n) => Some((m[..rows * bc].chunks(n * bc).map(|set| columns(set, bc)).collect(), 1.0)),
             Compare::Reference => {
                 let (r, batch_rows) = self.reference.as_ref()?;
                 // A batch's row is compared with batch_rows − 1 others; the reference holds fewer.
-                Some((r, batch_rows.saturating_sub(1) as f32 / (r.len() / bc) as f32))
+                Some((vec![columns(r, bc)], batch_rows.saturating_sub(1) as f32 / (r.len() / bc) as f32))
             }
         }
     }
@@ -87,18 +120,20 @@ impl Kernels {
         let (b, bc) = (self.b, self.bc());
         let mut m = scratch(rows * bc);
         matmul(rows, bc, a, &mut m, false, h, false, &self.t, false);
+        let others = self.others_columns(&m, rows, compare);
         let mut aug = scratch(rows * (a + b));
         aug.par_chunks_mut(a + b).enumerate().for_each(|(i, row)| {
             row[..a].copy_from_slice(&h[i * a..(i + 1) * a]);
             let o = &mut row[a..];
             o.iter_mut().for_each(|v| *v = 0.0);
-            if let Some((others, scale)) = self.others(&m, i, compare) {
-                let mi = &m[i * bc..(i + 1) * bc];
-                let mut e = [0.0f32; 256];
-                for mj in others.chunks_exact(bc) {
-                    pair(mi, mj, self.c, &mut e[..b]);
-                    o.iter_mut().zip(&e[..b]).for_each(|(s, e)| *s += e);
-                }
+            if let Some((sets, scale)) = &others {
+                let cols = match compare {
+                    Compare::Sets(n) => &sets[i / n],
+                    Compare::Reference => &sets[0],
+                };
+                let count = cols.len() / bc;
+                let mut e = vec![0.0f32; count];
+                each_kernel(&m[i * bc..(i + 1) * bc], cols, count, self.c, &mut e, |kb, e| o[kb] = e.iter().sum());
                 // Within a set, row i met itself once at distance 0: exp(0) = 1 to take away.
                 let own = if matches!(compare, Compare::Sets(_)) { 1.0 } else { 0.0 };
                 o.iter_mut().for_each(|s| *s = (*s - own) * scale);
@@ -123,36 +158,38 @@ impl Kernels {
     ) -> Vec<f32> {
         let (b, c, bc) = (self.b, self.c, self.bc());
         let d_o = |i: usize| &d_aug[i * (a + b) + a..(i + 1) * (a + b)];
+        let others = self.others_columns(m, rows, compare);
+        // ∂o per kernel as columns too (a set's rows are the others).
+        let d_o_cols = columns(&(0..rows).flat_map(d_o).copied().collect::<Vec<f32>>(), b);
         let mut dm = scratch(rows * bc);
         dm.par_chunks_mut(bc).enumerate().for_each(|(k, g)| {
             g.iter_mut().for_each(|v| *v = 0.0);
-            let Some((others, scale)) = self.others(m, k, compare) else { return };
+            let Some((sets, scale)) = &others else { return };
+            let (cols, start) = match compare {
+                Compare::Sets(n) => (&sets[k / n], (k / n) * n),
+                Compare::Reference => (&sets[0], 0),
+            };
+            let count = cols.len() / bc;
             let mk = &m[k * bc..(k + 1) * bc];
-            let mut e = [0.0f32; 256];
-            for (j, mj) in others.chunks_exact(bc).enumerate() {
-                pair(mk, mj, c, &mut e[..b]);
-                for kb in 0..b {
-                    // Within a set both ends of the pair move; the reference stays fixed.
-                    let w = match compare {
-                        Compare::Sets(n) => d_o(k)[kb] + d_o((k / n) * n + j)[kb],
-                        Compare::Reference => scale * d_o(k)[kb],
-                    };
-                    let f = -w * e[kb];
-                    for cc in 0..c {
-                        let i = kb * c + cc;
-                        let d = mk[i] - mj[i];
-                        // sign(0) = 0: a row's pair with itself carries no gradient.
-                        let s = if d > 0.0 {
-                            1.0
-                        } else if d < 0.0 {
-                            -1.0
-                        } else {
-                            0.0
-                        };
-                        g[i] += f * s;
+            let mut e = vec![0.0f32; count];
+            let mut w = vec![0.0f32; count];
+            each_kernel(mk, cols, count, c, &mut e, |kb, e| {
+                // Within a set both ends of the pair move; the reference stays fixed.
+                match compare {
+                    Compare::Sets(_) => {
+                        let dj = &d_o_cols[kb * rows + start..kb * rows + start + count];
+                        w.iter_mut().zip(e).zip(dj).for_each(|((w, e), dj)| *w = (d_o(k)[kb] + dj) * e);
                     }
+                    Compare::Reference => w.iter_mut().zip(e).for_each(|(w, e)| *w = scale * d_o(k)[kb] * e),
                 }
-            }
+                for cc in 0..c {
+                    let i = kb * c + cc;
+                    let (x, col) = (mk[i], &cols[i * count..(i + 1) * count]);
+                    // −Σ_j w_j·sign(x − y_j); sign(0) = 0: a row's pair with itself carries nothing.
+                    let s: f32 = w.iter().zip(col).map(|(w, &y)| w * (f32::from(u8::from(x > y)) - f32::from(u8::from(x < y)))).sum();
+                    g[i] = -s;
+                }
+            });
         });
         if let Some((dt, dtb)) = grads {
             // dT += hᵀ·∂M ; d bias += Σ_rows ∂o
@@ -169,5 +206,24 @@ impl Kernels {
         }
         super::host_mlp::recycle(dm);
         dh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_neg;
+
+    #[test]
+    fn exp_neg_is_exp() {
+        let mut worst = 0.0f32;
+        // Down to −87, where e^x ≈ 1.6e-38 reaches the smallest normal f32 (below, 0).
+        for i in 0..=200_000 {
+            let x = -(i as f32) * 4.35e-4;
+            let want = x.exp();
+            worst = worst.max((exp_neg(x) - want).abs() / want);
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+        assert_eq!(exp_neg(0.0), 1.0);
+        assert!(exp_neg(-200.0) < 2e-38, "clamped at −87");
     }
 }

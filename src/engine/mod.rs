@@ -2,8 +2,9 @@
 //!
 //! - [`host::HostEngine`]: the CPU fast path. Both MLPs' forward and backward passes written
 //!   out over host buffers (`host_mlp.rs`, one `gemm` per matrix product), the batch split
-//!   across threads. ReLU-family and tanh networks, spectral norm (`host_spectral.rs`); not
-//!   the minibatch features (minibatch-stddev, minibatch discrimination).
+//!   across threads. ReLU-family, tanh and sigmoid networks, spectral norm
+//!   (`host_spectral.rs`), minibatch discrimination (`host_kernels.rs`, without a gradient
+//!   penalty); not the minibatch-stddev feature.
 //! - [`burn::BurnEngine`]: burn tensors with autodiff, on any burn device (wgpu included) and
 //!   for every network the config can describe.
 //!

@@ -178,10 +178,11 @@ impl Trainer {
             *self = Trainer::new(cfg, self.asked.clone())?;
             return Ok(true);
         }
-        if self.model.kind() == EngineKind::Host && cfg.model.kind == ModelKind::Gan {
-            if let Some(why) = crate::engine::host_unsupported(&cfg, true) {
-                self.move_to_burn(&cfg, &why)?;
-            }
+        if self.model.kind() == EngineKind::Host
+            && cfg.model.kind == ModelKind::Gan
+            && let Some(why) = crate::engine::host_unsupported(&cfg, true)
+        {
+            self.move_to_burn(&cfg, &why)?;
         }
         self.half_width = view_half_width(&cfg, &self.target);
         self.cfg = cfg;
