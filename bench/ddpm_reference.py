@@ -23,16 +23,8 @@ import warnings
 
 warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
 
-
-def mlp(inp, out, depth, width, act):
-    layers, d = [], inp
-    for _ in range(depth):
-        layers += [nn.Linear(d, width), act()]
-        d = width
-    layers.append(nn.Linear(d, out))
-    return nn.Sequential(*layers)
+from torch_reference import activation, mlp, optimizer  # noqa: E402  (the same MLP, units and optimizers)
 
 
 def betas(kind, t_max):
@@ -61,11 +53,8 @@ def main():
     k, r, std = data["modes"], data["radius"], data["std"]
     centres = torch.tensor([[r * math.cos(2 * math.pi * i / k), r * math.sin(2 * math.pi * i / k)] for i in range(k)])
     batch, t_max, emb = cfg["train"]["batch_size"], m["diffusion_steps"], m["time_embedding"]
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky-relu": lambda: nn.LeakyReLU(g.get("leak", 0.2))}[g["activation"]]
-    net = mlp(2 + emb, 2, g["depth"], g["width"], act)
-    o = cfg["optim"]["g"]
-    assert o["kind"] == "adam"
-    opt = torch.optim.Adam(net.parameters(), lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"])
+    net = mlp(2 + emb, 2, g["depth"], g["width"], activation(g))
+    opt = optimizer(net.parameters(), cfg["optim"]["g"])
     beta = torch.tensor(betas(m["beta_schedule"], t_max), dtype=torch.float64)
     alpha_bar = torch.cumprod(1 - beta, 0)
     ab = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar])  # ᾱ_0 = 1, then ᾱ_1..ᾱ_T

@@ -82,6 +82,20 @@ fn disagreement(a: &Weights, b: &Weights, w0: &Weights) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// Runs `cfg` with `auto`, which must pick the host engine, and on burn, from the same weights;
+/// asserts that they agree within the bounds above and returns the disagreement after `STEPS`.
+fn host_agrees_with_burn(cfg: &Config, case: &str) -> f32 {
+    let (host_kind, [w0, host1, host]) = run(cfg, EngineChoice::Auto);
+    let (burn_kind, [w0b, burn1, burn]) = run(cfg, EngineChoice::Burn);
+    assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "{case}: auto runs it on the host engine");
+    assert_eq!(w0, w0b, "{case}: both engines start from the same weights");
+    let e1 = disagreement(&host1, &burn1, &w0);
+    assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
+    let e = disagreement(&host, &burn, &w0);
+    assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+    e
+}
+
 const REGS: [&str; 6] = ["", "reg.r1=1", "reg.r2=0.5", "reg.dragan=1", "reg.gp=1", "reg.r1=1,reg.gp=1"];
 const SCHEDULES: [&str; 4] = ["", "schedule.mode=simultaneous", "schedule.d_steps=5", "schedule.unroll=3"];
 
@@ -182,15 +196,8 @@ fn engines_agree_tanh() {
                 let mut cfg = base(loss, reg, schedule, 300, 1);
                 let d = format!("discriminator.depth={depth}");
                 cfg.set_all(&["generator.activation=tanh", "discriminator.activation=tanh", d.as_str()]).unwrap();
-                let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
-                let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
-                assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "auto runs tanh on the host engine");
-                assert_eq!(w0, w0b, "both engines start from the same weights");
                 let case = format!("tanh {loss} [{reg}] [{schedule}] D depth {depth}");
-                let e1 = disagreement(&host1, &burn1, &w0);
-                assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
-                let e = disagreement(&host, &burn, &w0);
-                assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+                let e = host_agrees_with_burn(&cfg, &case);
                 if e > worst.0 {
                     worst = (e, case);
                 }
@@ -210,15 +217,8 @@ fn engines_agree_sigmoid() {
         for reg in REGS {
             let mut cfg = base(loss, reg, "", 300, 1);
             cfg.set_all(&["generator.activation=sigmoid", "discriminator.activation=sigmoid"]).unwrap();
-            let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
-            let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
-            assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "auto runs sigmoid on the host engine");
-            assert_eq!(w0, w0b, "both engines start from the same weights");
             let case = format!("sigmoid {loss} [{reg}]");
-            let e1 = disagreement(&host1, &burn1, &w0);
-            assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
-            let e = disagreement(&host, &burn, &w0);
-            assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+            let e = host_agrees_with_burn(&cfg, &case);
             if e > worst.0 {
                 worst = (e, case);
             }
@@ -243,19 +243,8 @@ fn engines_agree_minibatch_discrimination() {
                 let (g, d) = (format!("generator.activation={act}"), format!("discriminator.activation={act}"));
                 cfg.set_all(&["discriminator.minibatch_kernels=4", "discriminator.minibatch_kernel_dim=3", g.as_str(), d.as_str()])
                     .unwrap();
-                let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
-                let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
-                assert_eq!(
-                    (host_kind, burn_kind),
-                    (EngineKind::Host, EngineKind::Burn),
-                    "auto runs minibatch discrimination on the host engine"
-                );
-                assert_eq!(w0, w0b, "both engines start from the same weights");
                 let case = format!("minibatch discrimination {loss} [{schedule}] pack {pack} {act}");
-                let e1 = disagreement(&host1, &burn1, &w0);
-                assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
-                let e = disagreement(&host, &burn, &w0);
-                assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+                let e = host_agrees_with_burn(&cfg, &case);
                 if e > worst.0 {
                     worst = (e, case);
                 }
@@ -281,15 +270,8 @@ fn engines_agree_spectral_norm() {
                 let mut cfg = base(loss, reg, schedule, 300, 1);
                 let (g, d) = (format!("generator.activation={act}"), format!("discriminator.activation={act}"));
                 cfg.set_all(&["discriminator.spectral_norm=true", g.as_str(), d.as_str()]).unwrap();
-                let (host_kind, [w0, host1, host]) = run(&cfg, EngineChoice::Auto);
-                let (burn_kind, [w0b, burn1, burn]) = run(&cfg, EngineChoice::Burn);
-                assert_eq!((host_kind, burn_kind), (EngineKind::Host, EngineKind::Burn), "auto runs spectral norm on the host engine");
-                assert_eq!(w0, w0b, "both engines start from the same weights");
                 let case = format!("spectral norm {loss} [{reg}] [{schedule}] {act}");
-                let e1 = disagreement(&host1, &burn1, &w0);
-                assert!(e1 <= TOLERANCE_1, "{case}: after one step the engines disagree by {:.3} %", 100.0 * e1);
-                let e = disagreement(&host, &burn, &w0);
-                assert!(e <= TOLERANCE, "{case}: after {STEPS} steps the engines disagree by {:.2} %", 100.0 * e);
+                let e = host_agrees_with_burn(&cfg, &case);
                 if e > worst.0 {
                     worst = (e, case);
                 }

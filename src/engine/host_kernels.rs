@@ -12,7 +12,7 @@
 //! Points judged outside a batch (the surface, the arrows) are compared with the latest fake
 //! batch's M held fixed, as burn's engine does.
 
-use super::host_mlp::{matmul, scratch};
+use super::host_ops::{matmul, recycle, scratch};
 use rayon::prelude::*;
 
 /// T, its bias and the reference batch of a discriminator with minibatch discrimination.
@@ -204,7 +204,7 @@ impl Kernels {
         for (row, d) in dh.chunks_exact_mut(a).zip(d_aug.chunks_exact(a + b)) {
             row.iter_mut().zip(&d[..a]).for_each(|(x, y)| *x += y);
         }
-        super::host_mlp::recycle(dm);
+        recycle(dm);
         dh
     }
 }

@@ -17,6 +17,7 @@ pub mod burn;
 pub mod host;
 pub mod host_kernels;
 pub mod host_mlp;
+pub mod host_ops;
 pub mod host_spectral;
 
 use crate::batch::{DBatch, GBatch};
