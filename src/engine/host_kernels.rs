@@ -40,14 +40,42 @@ pub enum Compare {
     Reference,
 }
 
-/// What a pass keeps of the kernels for its backward: the last layer's input [h | o] and M.
+/// What a pass keeps of the kernels for its backward: the last layer's input [h | o], M and,
+/// when rows were compared within sets, every pair's e (so the backward need not make them
+/// again).
 pub struct HeadActs {
     /// `[rows, A + B]`.
     pub aug: Vec<f32>,
     /// `[rows, B·C]`.
     pub m: Vec<f32>,
+    /// `[rows, B, set rows]` within sets; empty against the reference.
+    pub e: Vec<f32>,
     /// How the rows were compared.
     pub compare: Compare,
+}
+
+/// Consecutive rows of a `HeadActs`.
+#[derive(Clone, Copy)]
+pub struct HeadRows<'a> {
+    /// `[rows, A + B]`.
+    pub aug: &'a [f32],
+    /// `[rows, B·C]`.
+    pub m: &'a [f32],
+    /// `[rows, B, set rows]`, or empty.
+    pub e: &'a [f32],
+    /// How the rows were compared.
+    pub compare: Compare,
+}
+
+impl HeadActs {
+    /// Rows `r` of a pass over `rows` rows.
+    pub fn rows(&self, rows: usize, r: std::ops::Range<usize>) -> HeadRows<'_> {
+        let part = |v: &'_ [f32]| -> std::ops::Range<usize> {
+            let w = v.len() / rows;
+            r.start * w..r.end * w
+        };
+        HeadRows { aug: &self.aug[part(&self.aug)], m: &self.m[part(&self.m)], e: &self.e[part(&self.e)], compare: self.compare }
+    }
 }
 
 /// e^x for x ≤ 0 (Cephes' `expf`: range reduction to e^r·2^n, a degree-6 polynomial; within
@@ -122,7 +150,13 @@ impl Kernels {
         matmul(rows, bc, a, &mut m, false, h, false, &self.t, false);
         let others = self.others_columns(&m, rows, compare);
         let mut aug = scratch(rows * (a + b));
-        aug.par_chunks_mut(a + b).enumerate().for_each(|(i, row)| {
+        // Within sets every pair's e is kept for the backward.
+        let mut kept = match compare {
+            Compare::Sets(n) => scratch(rows * b * n),
+            Compare::Reference => Vec::new(),
+        };
+        let per_row = kept.len() / rows;
+        let fill = |i: usize, row: &mut [f32], kept: &mut [f32]| {
             row[..a].copy_from_slice(&h[i * a..(i + 1) * a]);
             let o = &mut row[a..];
             o.iter_mut().for_each(|v| *v = 0.0);
@@ -133,14 +167,24 @@ impl Kernels {
                 };
                 let count = cols.len() / bc;
                 let mut e = vec![0.0f32; count];
-                each_kernel(&m[i * bc..(i + 1) * bc], cols, count, self.c, &mut e, |kb, e| o[kb] = e.iter().sum());
+                each_kernel(&m[i * bc..(i + 1) * bc], cols, count, self.c, &mut e, |kb, e| {
+                    o[kb] = e.iter().sum();
+                    if !kept.is_empty() {
+                        kept[kb * count..(kb + 1) * count].copy_from_slice(e);
+                    }
+                });
                 // Within a set, row i met itself once at distance 0: exp(0) = 1 to take away.
                 let own = if matches!(compare, Compare::Sets(_)) { 1.0 } else { 0.0 };
                 o.iter_mut().for_each(|s| *s = (*s - own) * scale);
             }
             o.iter_mut().zip(&self.tb).for_each(|(s, bias)| *s += bias);
-        });
-        HeadActs { aug, m, compare }
+        };
+        if per_row > 0 {
+            aug.par_chunks_mut(a + b).zip(kept.par_chunks_mut(per_row)).enumerate().for_each(|(i, (row, k))| fill(i, row, k));
+        } else {
+            aug.par_chunks_mut(a + b).enumerate().for_each(|(i, row)| fill(i, row, &mut []));
+        }
+        HeadActs { aug, m, e: kept, compare }
     }
 
     /// Backpropagates ∂L/∂[h | o] (`d_aug`, `[rows, A + B]`) through the kernels: adds ∂L/∂T
@@ -149,14 +193,14 @@ impl Kernels {
     pub fn backward(
         &self,
         h: &[f32],
-        m: &[f32],
-        compare: Compare,
+        head: HeadRows,
         d_aug: &[f32],
         rows: usize,
         a: usize,
         grads: Option<(&mut Vec<f32>, &mut Vec<f32>)>,
     ) -> Vec<f32> {
         let (b, c, bc) = (self.b, self.c, self.bc());
+        let (m, compare) = (head.m, head.compare);
         let d_o = |i: usize| &d_aug[i * (a + b) + a..(i + 1) * (a + b)];
         let others = self.others_columns(m, rows, compare);
         // ∂o per kernel as columns too (a set's rows are the others).
@@ -173,7 +217,7 @@ impl Kernels {
             let mk = &m[k * bc..(k + 1) * bc];
             let mut e = vec![0.0f32; count];
             let mut w = vec![0.0f32; count];
-            each_kernel(mk, cols, count, c, &mut e, |kb, e| {
+            let mut per_kernel = |kb: usize, e: &[f32]| {
                 // Within a set both ends of the pair move; the reference stays fixed.
                 match compare {
                     Compare::Sets(_) => {
@@ -189,7 +233,14 @@ impl Kernels {
                     let s: f32 = w.iter().zip(col).map(|(w, &y)| w * (f32::from(u8::from(x > y)) - f32::from(u8::from(x < y)))).sum();
                     g[i] = -s;
                 }
-            });
+            };
+            if head.e.is_empty() {
+                each_kernel(mk, cols, count, c, &mut e, per_kernel);
+            } else {
+                // The forward's e of row k's pairs.
+                let kept = &head.e[k * b * count..(k + 1) * b * count];
+                (0..b).for_each(|kb| per_kernel(kb, &kept[kb * count..(kb + 1) * count]));
+            }
         });
         if let Some((dt, dtb)) = grads {
             // dT += hᵀ·∂M ; d bias += Σ_rows ∂o

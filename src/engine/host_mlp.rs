@@ -13,7 +13,7 @@
 //! ReLU-family units σ'' is zero and that is all; tanh's σ'' = −2·h·σ' adds a term at every
 //! hidden pre-activation, which is then backpropagated through the forward pass.
 
-use super::host_kernels::{Compare, HeadActs, Kernels};
+use super::host_kernels::{Compare, HeadActs, HeadRows, Kernels};
 use super::host_ops::{matmul, transpose, zeroed};
 pub use super::host_ops::{recycle, scratch};
 use super::host_spectral::Spectral;
@@ -73,7 +73,7 @@ pub struct Rows<'a> {
     /// Every layer's slice of those rows.
     pub h: Vec<&'a [f32]>,
     /// The kernels' [h | o] and M of those rows, and how they were compared.
-    pub head: Option<(&'a [f32], &'a [f32], Compare)>,
+    pub head: Option<HeadRows<'a>>,
 }
 
 impl Acts {
@@ -87,10 +87,7 @@ impl Acts {
                 &h[r.start * w..r.end * w]
             })
             .collect();
-        let head = self.head.as_ref().map(|k| {
-            let (wa, wm) = (k.aug.len() / self.rows, k.m.len() / self.rows);
-            (&k.aug[r.start * wa..r.end * wa], &k.m[r.start * wm..r.end * wm], k.compare)
-        });
+        let head = self.head.as_ref().map(|k| k.rows(self.rows, r.clone()));
         Rows { rows: r.len(), h, head }
     }
 
@@ -104,8 +101,7 @@ impl Drop for Acts {
     fn drop(&mut self) {
         self.h.drain(..).for_each(recycle);
         if let Some(k) = self.head.take() {
-            recycle(k.aug);
-            recycle(k.m);
+            [k.aug, k.m, k.e].into_iter().for_each(recycle);
         }
     }
 }
@@ -249,7 +245,7 @@ impl HostMlp {
         for l in (0..self.depth()).rev() {
             let (k, n) = (self.fan_in(l), self.dims[l + 1]);
             let head = acts.head.filter(|_| l + 1 == self.depth());
-            let input = head.map_or(acts.h[l], |(aug, _, _)| aug);
+            let input = head.map_or(acts.h[l], |k| k.aug);
             if let Some(g) = grads.as_deref_mut() {
                 // dW += h_lᵀ · δ ; db += Σ_rows δ
                 matmul(k, n, rows, &mut g[2 * l], true, input, true, &delta, false);
@@ -265,14 +261,14 @@ impl HostMlp {
             // ∂/∂h_l = δ · W_lᵀ, then through the activation that made h_l (if hidden).
             let mut up = scratch(rows * k);
             matmul(rows, k, n, &mut up, false, &delta, false, &self.wt[l], false);
-            if let (Some(kern), Some((_, m, compare))) = (&self.kernels, head) {
+            if let (Some(kern), Some(head)) = (&self.kernels, head) {
                 // ∂[h | o] → ∂h, through the kernels (T's gradients after the MLP's).
                 let d = self.depth();
                 let g = grads.as_deref_mut().map(|g| {
                     let (a, b) = g.split_at_mut(2 * d + 1);
                     (&mut a[2 * d], &mut b[0])
                 });
-                let dh = kern.backward(acts.h[l], m, compare, &up, rows, self.dims[l], g);
+                let dh = kern.backward(acts.h[l], head, &up, rows, self.dims[l], g);
                 recycle(std::mem::replace(&mut up, dh));
             }
             if l > 0 {
