@@ -67,6 +67,11 @@ impl Objective {
         }
     }
 
+    /// Whether a penalty on ∂D/∂x enters D's loss (R1, R2, the WGAN-GP term, DRAGAN).
+    pub fn penalises_input_gradient(&self) -> bool {
+        self.r1 > 0.0 || self.r2 > 0.0 || self.gp > 0.0 || self.dragan > 0.0
+    }
+
     /// The point sets a D update evaluates D on, in the order they are stacked.
     pub fn sets(&self) -> Vec<PointSet> {
         let mut s = vec![PointSet::Real, PointSet::Fake];

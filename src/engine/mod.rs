@@ -151,16 +151,10 @@ pub fn host_unsupported(cfg: &Config, on_cpu: bool) -> Option<String> {
     if cfg.discriminator.minibatch_stddev {
         return Some("the minibatch-stddev feature".into());
     }
-    if cfg.discriminator.minibatch_kernels > 0 && has_gradient_penalty(cfg) {
+    if cfg.discriminator.minibatch_kernels > 0 && crate::objective::Objective::new(cfg).penalises_input_gradient() {
         return Some("minibatch discrimination with a gradient penalty".into());
     }
     None
-}
-
-/// Whether the objective penalises ∂D/∂x (WGAN-GP, R1, R2, DRAGAN, the GP term).
-fn has_gradient_penalty(cfg: &Config) -> bool {
-    let r = &cfg.reg;
-    cfg.loss.kind == crate::config::LossKind::WganGp || r.r1 > 0.0 || r.r2 > 0.0 || r.dragan > 0.0 || r.gp > 0.0
 }
 
 /// Builds the GAN engine `choice` asks for, with fresh networks drawn from `init_rng` (a
