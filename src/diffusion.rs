@@ -300,8 +300,7 @@ impl Diffusion {
 
     /// The denoiser's parameters, in the order w0, b0, w1, b1, …
     pub fn weights(&self) -> Vec<Vec<f32>> {
-        let mut net = self.net.clone();
-        net.params_mut().into_iter().map(|v| v.clone()).collect()
+        self.net.stored()
     }
 
     /// The denoiser and its optimizer's state, in a saved run's record (G's slots).
