@@ -1,9 +1,11 @@
 //! The machine's `gemm` throughput on the products the host engine runs: each thread
 //! multiplies its own 128-row chunk by a 512×512 layer, single-threaded, as the engine's
 //! batch chunks do. Prints GFLOP/s, the ceiling against which `bench/compare.sh gan-toy`'s
-//! figures are read (a gan_toy WGAN-GP step is ≈ 16.2 GFLOP; see README, Speed).
+//! figures are read (a gan_toy WGAN-GP step is ≈ 16.2 GFLOP; see README, Speed). Another
+//! shape (`m n k`) gives the ceiling of smaller networks' products: `128 128 128` is what
+//! the mlp128 workload's 128-row chunks run (≈ 204 MFLOP a step).
 //!
-//!     cargo run --release --example gemm_peak [threads]
+//!     cargo run --release --example gemm_peak [threads] [m n k]
 
 use rayon::prelude::*;
 use std::time::Instant;
@@ -38,10 +40,15 @@ fn product(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
 fn main() {
     let threads: usize = std::env::args().nth(1).and_then(|t| t.parse().ok()).unwrap_or(2);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
-    let (m, n, k) = (128, 512, 512);
+    let dims: Vec<usize> = std::env::args().skip(2).filter_map(|v| v.parse().ok()).collect();
+    let (m, n, k) = match dims[..] {
+        [m, n, k] => (m, n, k),
+        _ => (128, 512, 512),
+    };
     let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-    let reps = 400;
+    // ≈ 27 GFLOP a thread per round, whatever the shape (400 of the default products).
+    let reps = (2.7e10 / (2.0 * (m * n * k) as f64)).ceil() as usize;
     for round in 0..3 {
         let start = Instant::now();
         pool.install(|| {

@@ -44,10 +44,6 @@ fn check_promises(name: &str, config: &ganscope::config::Config, promises: &[gan
         let mut cfg = config.clone();
         cfg.train.seed = seed;
         let engine = if burn { EngineChoice::Burn } else { EngineChoice::Auto };
-        if burn && ganscope::engine::host_unsupported(&cfg, true).is_some() {
-            // `auto` already trained this preset on burn (e.g. minibatch discrimination).
-            return;
-        }
         if burn && cfg.model.kind == ModelKind::Diffusion {
             // Documented as host-only: the burn engine refuses it and says why.
             let err =

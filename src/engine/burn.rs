@@ -1,7 +1,7 @@
 //! The burn engine: the objective (`objective.rs`) evaluated on autodiff tensors and
 //! differentiated by burn, on any device (wgpu included) and for every network `nets.rs`
-//! builds (the minibatch-stddev feature, and minibatch discrimination under a gradient
-//! penalty, which the host engine lacks). ∂D/∂x for the penalties is written out
+//! builds (minibatch discrimination under a gradient penalty, which the host engine
+//! lacks). ∂D/∂x for the penalties is written out
 //! with tensor ops (`Mlp::input_grad`), so one first-order backward reaches the weights.
 
 use super::{Engine, EngineKind, SavedD, UpdateStats};

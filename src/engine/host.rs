@@ -5,7 +5,7 @@
 //! (`chunked`); every term's mean is over the whole batch, so each chunk's share is exact.
 
 use super::host_kernels::Compare;
-use super::host_mlp::{Acts, HostGrads, HostMlp, Rows, add_grads, chunked, recycle, scratch};
+use super::host_mlp::{Acts, HostGrads, HostMlp, InputGrad, Rows, add_grads, chunked, recycle, scratch};
 use super::{Engine, EngineKind, SavedD, UpdateStats};
 use crate::batch::{DBatch, GBatch};
 use crate::column::Column;
@@ -107,8 +107,8 @@ struct HostTape<'a> {
     /// The point columns of D's input (a conditional GAN's label columns follow them and take
     /// no part in the penalties' ‖∂D/∂x‖).
     xw: usize,
-    /// (set index, ∂D/∂x rows, the chain's deltas) of every `grad_sq_norms` call.
-    input_grads: Vec<(usize, Vec<f32>, Vec<Vec<f32>>)>,
+    /// (set index, ∂D/∂x and the way there) of every `grad_sq_norms` call.
+    input_grads: Vec<(usize, InputGrad)>,
 }
 
 impl HostTape<'_> {
@@ -132,10 +132,10 @@ impl Tape for HostTape<'_> {
 
     fn grad_sq_norms(&mut self, set: PointSet) -> Dual {
         let i = self.index(set);
-        let (g, deltas) = self.d.input_grad(&self.set_rows(i));
+        let ig = self.d.input_grad(&self.set_rows(i));
         let width = self.d.dims[0];
-        let s = g.chunks_exact(width).map(|row| row[..self.xw].iter().map(|v| v * v).sum()).collect();
-        self.input_grads.push((i, g, deltas));
+        let s = ig.g.chunks_exact(width).map(|row| row[..self.xw].iter().map(|v| v * v).sum()).collect();
+        self.input_grads.push((i, ig));
         Dual::leaf(s, Source::GradSqNorm(i))
     }
 }
@@ -148,6 +148,8 @@ struct Part {
     d_fake: f32,
     /// M of the fake set's first rows (minibatch discrimination's reference batch).
     kernel_ref: Option<Vec<f32>>,
+    /// The real set's minibatch stddev (held for points judged outside a batch).
+    stddev: Option<f32>,
 }
 
 /// The host engine: both MLPs on host buffers, their optimizers, the pending gradients.
@@ -181,9 +183,9 @@ impl HostEngine {
     }
 
     /// A training pass over `rows` rows in row chunks on the threads (`chunked`), or whole when
-    /// D compares the rows of a batch with each other (minibatch discrimination).
+    /// D sees features of the whole batch (`host_head.rs`).
     fn split<T: Send>(&self, rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send) -> Vec<T> {
-        if self.d.kernels.is_some() { vec![f(0..rows)] } else { chunked(rows, f) }
+        if self.d.head.couples_rows() { vec![f(0..rows)] } else { chunked(rows, f) }
     }
 
     /// Points as D's input rows: packed copies, or (a conditional D) as given, `[n, 2 + K]`
@@ -236,12 +238,14 @@ impl HostEngine {
             }
             recycle(std::mem::replace(&mut x, with));
         }
-        // Minibatch discrimination compares each set's rows with each other (one chunk: `split`).
+        // Batch features compare each set's rows with each other (one chunk: `split`).
         let acts = self.d.forward_cmp(x, sets.len() * n, Compare::Sets(n));
-        let kernel_ref = acts.head.as_ref().map(|k| {
-            let (i, bc) = (sets.iter().position(|&s| s == PointSet::Fake).expect("every D update judges fakes"), k.m.len() / acts.rows);
+        let set = |s: PointSet| sets.iter().position(|&x| x == s).expect("every D update judges reals and fakes");
+        let kernel_ref = acts.head.as_ref().filter(|k| !k.m.is_empty()).map(|k| {
+            let (i, bc) = (set(PointSet::Fake), k.m.len() / acts.rows);
             k.m[i * n * bc..(i * n + n.min(REFERENCE_ROWS)) * bc].to_vec()
         });
+        let stddev = acts.head.as_ref().and_then(|k| k.stddevs.get(set(PointSet::Real)).copied());
         let mut tape = HostTape { d: &self.d, acts, sets, n, xw: width, input_grads: Vec::new() };
         let obj = d_objective(&mut tape, o);
         let scale = 1.0 / rows as f32;
@@ -251,6 +255,7 @@ impl HostEngine {
             d_real: obj.d_real.v.iter().sum(),
             d_fake: obj.d_fake.v.iter().sum(),
             kernel_ref,
+            stddev,
         };
         // ∂loss/∂(D output) on the stacked rows, for the sets whose outputs enter the loss.
         let mut delta = vec![0.0f32; tape.sets.len() * n];
@@ -264,7 +269,8 @@ impl HostEngine {
                 }
                 Source::GradSqNorm(i) => {
                     // d term/dg = φ'(‖g‖²)·2g per row.
-                    let (_, g, deltas) = tape.input_grads.iter().find(|(j, _, _)| *j == i).expect("taken by grad_sq_norms");
+                    let (_, ig) = tape.input_grads.iter().find(|(j, _)| *j == i).expect("taken by grad_sq_norms");
+                    let g = &ig.g;
                     // Rows of D's whole input; a label column's entry stays 0 (not penalised).
                     let w_in = self.d.dims[0];
                     let mut u0 = scratch(g.len());
@@ -272,15 +278,12 @@ impl HostEngine {
                     for ((urow, grow), dphi) in u0.chunks_exact_mut(w_in).zip(g.chunks_exact(w_in)).zip(&term.d) {
                         urow[..width].iter_mut().zip(grow).for_each(|(u, g)| *u = 2.0 * dphi * scale * g);
                     }
-                    self.d.penalty_backward(&tape.set_rows(i), deltas, u0, &mut part.grads);
+                    self.d.penalty_backward(&tape.set_rows(i), ig, u0, &mut part.grads);
                 }
             }
         }
         delta.truncate(out_sets * n);
         self.d.backward(&tape.acts.rows(0..out_sets * n), delta, Some(&mut part.grads), false);
-        for (_, g, deltas) in tape.input_grads {
-            deltas.into_iter().chain([g]).for_each(recycle);
-        }
         part
     }
 
@@ -306,7 +309,7 @@ impl HostEngine {
         }
         let mut grads = self.g.zero_grads();
         self.g.backward(&ag.all(), gx, Some(&mut grads), false);
-        Part { grads, loss: term.v.iter().sum::<f32>() * scale, d_real: 0.0, d_fake: 0.0, kernel_ref: None }
+        Part { grads, loss: term.v.iter().sum::<f32>() * scale, d_real: 0.0, d_fake: 0.0, kernel_ref: None, stddev: None }
     }
 }
 
@@ -340,8 +343,11 @@ impl Engine for HostEngine {
         }
         let rows = b.real.len() / (2 * o.pack);
         let mut t = total(self.split(rows, |r| self.d_chunk(b, o, r, rows)));
-        if let (Some(k), Some(m)) = (&mut self.d.kernels, t.kernel_ref.take()) {
+        if let (Some(k), Some(m)) = (&mut self.d.head.kernels, t.kernel_ref.take()) {
             k.reference = Some((m, rows));
+        }
+        if let (Some(s), Some(v)) = (&mut self.d.head.stddev, t.stddev) {
+            *s = v;
         }
         if let Some(s) = &self.d.spectral {
             s.raw_grads(&mut t.grads);
@@ -412,14 +418,12 @@ impl Engine for HostEngine {
         let rows = packed.len() / w;
         let parts = chunked(rows, |r| {
             let acts = self.d.forward(packed[r.start * w..r.end * w].to_vec(), r.len());
-            let g = if self.d.kernels.is_some() {
+            let g = if self.d.head.kernels.is_some() {
                 // Rows are independent here (the reference batch is held fixed): the gradient
                 // of their sum is each row's own.
                 self.d.backward(&acts.all(), vec![1.0; r.len()], None, true).expect("input gradient")
             } else {
-                let (g, deltas) = self.d.input_grad(&acts.all());
-                deltas.into_iter().for_each(recycle);
-                g
+                std::mem::take(&mut self.d.input_grad(&acts.all()).g)
             };
             (acts.h[self.d.depth()].clone(), g)
         });

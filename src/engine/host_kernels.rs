@@ -1,7 +1,8 @@
 //! Minibatch discrimination on the host engine (Salimans et al. 2016, §3.2), as `minibatch.rs`
 //! defines it for burn's: the last hidden features h_i (width A) times the learned T
 //! (`[A, B·C]`) give M_i; kernel b compares row i with every other row j of its set,
-//! o_ib = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) (+ a bias), and the last layer sees [h_i | o_i].
+//! o_ib = Σ_{j≠i} exp(−‖M_ib − M_jb‖₁) (+ a bias), and the last layer sees [h_i | o_i]
+//! (`host_head.rs` builds that input, with the minibatch stddev between them when D has it).
 //!
 //! The rows of a set are coupled, so a pass that compares within sets is not split into row
 //! chunks (`HostEngine` runs it whole); the pairs are spread over the threads row by row, each
@@ -38,44 +39,6 @@ pub enum Compare {
     Sets(usize),
     /// With the reference batch, held fixed (points judged outside a batch).
     Reference,
-}
-
-/// What a pass keeps of the kernels for its backward: the last layer's input [h | o], M and,
-/// when rows were compared within sets, every pair's e (so the backward need not make them
-/// again).
-pub struct HeadActs {
-    /// `[rows, A + B]`.
-    pub aug: Vec<f32>,
-    /// `[rows, B·C]`.
-    pub m: Vec<f32>,
-    /// `[rows, B, set rows]` within sets; empty against the reference.
-    pub e: Vec<f32>,
-    /// How the rows were compared.
-    pub compare: Compare,
-}
-
-/// Consecutive rows of a `HeadActs`.
-#[derive(Clone, Copy)]
-pub struct HeadRows<'a> {
-    /// `[rows, A + B]`.
-    pub aug: &'a [f32],
-    /// `[rows, B·C]`.
-    pub m: &'a [f32],
-    /// `[rows, B, set rows]`, or empty.
-    pub e: &'a [f32],
-    /// How the rows were compared.
-    pub compare: Compare,
-}
-
-impl HeadActs {
-    /// Rows `r` of a pass over `rows` rows.
-    pub fn rows(&self, rows: usize, r: std::ops::Range<usize>) -> HeadRows<'_> {
-        let part = |v: &'_ [f32]| -> std::ops::Range<usize> {
-            let w = v.len() / rows;
-            r.start * w..r.end * w
-        };
-        HeadRows { aug: &self.aug[part(&self.aug)], m: &self.m[part(&self.m)], e: &self.e[part(&self.e)], compare: self.compare }
-    }
 }
 
 /// e^x for x ≤ 0 (Cephes' `expf`: range reduction to e^r·2^n, a degree-6 polynomial; within
@@ -142,23 +105,23 @@ impl Kernels {
         }
     }
 
-    /// The last layer's input [h | o] for `rows` rows of the last hidden layer's output `h`
-    /// (width `a`), and M.
-    pub fn forward(&self, h: &[f32], rows: usize, a: usize, compare: Compare) -> HeadActs {
+    /// o for `rows` rows of the last hidden layer's output `h` (width `a`), written into
+    /// columns `at..at + B` of the last layer's input `aug` (`[rows, w]`); returns M and,
+    /// within sets, every pair's e (kept for the backward, which need not make them again:
+    /// `[rows, B, set rows]`).
+    pub fn forward(&self, h: &[f32], rows: usize, a: usize, compare: Compare, aug: &mut [f32], at: usize) -> (Vec<f32>, Vec<f32>) {
         let (b, bc) = (self.b, self.bc());
+        let w = aug.len() / rows;
         let mut m = scratch(rows * bc);
         matmul(rows, bc, a, &mut m, false, h, false, &self.t, false);
         let others = self.others_columns(&m, rows, compare);
-        let mut aug = scratch(rows * (a + b));
-        // Within sets every pair's e is kept for the backward.
         let mut kept = match compare {
             Compare::Sets(n) => scratch(rows * b * n),
             Compare::Reference => Vec::new(),
         };
         let per_row = kept.len() / rows;
         let fill = |i: usize, row: &mut [f32], kept: &mut [f32]| {
-            row[..a].copy_from_slice(&h[i * a..(i + 1) * a]);
-            let o = &mut row[a..];
+            let o = &mut row[at..at + b];
             o.iter_mut().for_each(|v| *v = 0.0);
             if let Some((sets, scale)) = &others {
                 let cols = match compare {
@@ -180,31 +143,31 @@ impl Kernels {
             o.iter_mut().zip(&self.tb).for_each(|(s, bias)| *s += bias);
         };
         if per_row > 0 {
-            aug.par_chunks_mut(a + b).zip(kept.par_chunks_mut(per_row)).enumerate().for_each(|(i, (row, k))| fill(i, row, k));
+            aug.par_chunks_mut(w).zip(kept.par_chunks_mut(per_row)).enumerate().for_each(|(i, (row, k))| fill(i, row, k));
         } else {
-            aug.par_chunks_mut(a + b).enumerate().for_each(|(i, row)| fill(i, row, &mut []));
+            aug.par_chunks_mut(w).enumerate().for_each(|(i, row)| fill(i, row, &mut []));
         }
-        HeadActs { aug, m, e: kept, compare }
+        (m, kept)
     }
 
-    /// Backpropagates ∂L/∂[h | o] (`d_aug`, `[rows, A + B]`) through the kernels: adds ∂L/∂T
-    /// and ∂L/∂bias into `grads` when given and returns ∂L/∂h (`[rows, A]`).
+    /// Backpropagates ∂L/∂o (`d_o_all`, `[rows, B]`) through the kernels of a pass that
+    /// kept M (`m`) and, within sets, the pairs' e (`kept`): adds ∂L/∂T and ∂L/∂bias into
+    /// `grads` when given and returns the part of ∂L/∂h that goes through M (`[rows, A]`).
     #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &self,
         h: &[f32],
-        head: HeadRows,
-        d_aug: &[f32],
+        (m, kept_e, compare): (&[f32], &[f32], Compare),
+        d_o_all: &[f32],
         rows: usize,
         a: usize,
         grads: Option<(&mut Vec<f32>, &mut Vec<f32>)>,
     ) -> Vec<f32> {
         let (b, c, bc) = (self.b, self.c, self.bc());
-        let (m, compare) = (head.m, head.compare);
-        let d_o = |i: usize| &d_aug[i * (a + b) + a..(i + 1) * (a + b)];
+        let d_o = |i: usize| &d_o_all[i * b..(i + 1) * b];
         let others = self.others_columns(m, rows, compare);
         // ∂o per kernel as columns too (a set's rows are the others).
-        let d_o_cols = columns(&(0..rows).flat_map(d_o).copied().collect::<Vec<f32>>(), b);
+        let d_o_cols = columns(d_o_all, b);
         let mut dm = scratch(rows * bc);
         dm.par_chunks_mut(bc).enumerate().for_each(|(k, g)| {
             g.iter_mut().for_each(|v| *v = 0.0);
@@ -230,15 +193,15 @@ impl Kernels {
                     let i = kb * c + cc;
                     let (x, col) = (mk[i], &cols[i * count..(i + 1) * count]);
                     // −Σ_j w_j·sign(x − y_j); sign(0) = 0: a row's pair with itself carries nothing.
-                    let s: f32 = w.iter().zip(col).map(|(w, &y)| w * (f32::from(u8::from(x > y)) - f32::from(u8::from(x < y)))).sum();
+                    let s: f32 = w.iter().zip(col).map(|(w, &y)| w * sign(x, y)).sum();
                     g[i] = -s;
                 }
             };
-            if head.e.is_empty() {
+            if kept_e.is_empty() {
                 each_kernel(mk, cols, count, c, &mut e, per_kernel);
             } else {
                 // The forward's e of row k's pairs.
-                let kept = &head.e[k * b * count..(k + 1) * b * count];
+                let kept = &kept_e[k * b * count..(k + 1) * b * count];
                 (0..b).for_each(|kb| per_kernel(kb, &kept[kb * count..(kb + 1) * count]));
             }
         });
@@ -249,12 +212,114 @@ impl Kernels {
                 dtb.iter_mut().zip(d_o(i)).for_each(|(s, v)| *s += v);
             }
         }
-        // ∂h = ∂[h | o]'s first A columns + ∂M·Tᵀ.
+        // ∂M·Tᵀ
         let mut dh = scratch(rows * a);
         matmul(rows, a, bc, &mut dh, false, &dm, false, &self.t, true);
-        for (row, d) in dh.chunks_exact_mut(a).zip(d_aug.chunks_exact(a + b)) {
-            row.iter_mut().zip(&d[..a]).for_each(|(x, y)| *x += y);
+        recycle(dm);
+        dh
+    }
+}
+
+/// sign(x − y) as −1, 0 or 1 (0: a row's pair with itself carries nothing).
+#[inline(always)]
+fn sign(x: f32, y: f32) -> f32 {
+    f32::from(u8::from(x > y)) - f32::from(u8::from(x < y))
+}
+
+impl Kernels {
+    /// The kernels' part of ∂D(x_i)/∂M_i with the rows i is compared with held fixed (as
+    /// burn's `grad_m`), per unit of w_o: `gm[i, bc] = −Σ_j e_ijb·sign(M_ibc − M_jbc)` over
+    /// row i's set, from a pass within sets (`m`, the kept `e`). ∂D/∂h_i is then W_top's h rows
+    /// plus (gm ⊙ w_o)·Tᵀ: what the gradient penalties read.
+    pub fn pair_slopes(&self, m: &[f32], e: &[f32], rows: usize, n: usize) -> Vec<f32> {
+        let (b, c, bc) = (self.b, self.c, self.bc());
+        let sets: Vec<Vec<f32>> = m[..rows * bc].chunks(n * bc).map(|set| columns(set, bc)).collect();
+        let mut gm = scratch(rows * bc);
+        gm.par_chunks_mut(bc).enumerate().for_each(|(k, g)| {
+            let cols = &sets[k / n];
+            let mk = &m[k * bc..(k + 1) * bc];
+            for kb in 0..b {
+                let ek = &e[(k * b + kb) * n..(k * b + kb + 1) * n];
+                for cc in 0..c {
+                    let i = kb * c + cc;
+                    let (x, col) = (mk[i], &cols[i * n..(i + 1) * n]);
+                    g[i] = -ek.iter().zip(col).map(|(e, &y)| e * sign(x, y)).sum::<f32>();
+                }
+            }
+        });
+        gm
+    }
+
+    /// A gradient penalty's weight gradient through the kernels' part of ∂D/∂h (`pair_slopes`):
+    /// given u = ∂P/∂(∂D/∂h) (`[rows, A]`), adds ∂P/∂T into `dt` and ∂P/∂w_o into `dw_o`, and
+    /// returns ∂P/∂h through M (`[rows, A]`), which the caller sends down the forward pass.
+    /// With q_ijb = −w_o,b·Σ_c (u·T)_ibc·sign(M_ibc − M_jbc) = ∂P/∂e_ijb, both ends of a pair
+    /// move: ∂P/∂M_kbc = −Σ_j (q_kjb + q_jkb)·e_kjb·sign(M_kbc − M_jbc).
+    #[allow(clippy::too_many_arguments)]
+    pub fn penalty_backward(
+        &self,
+        h: &[f32],
+        (m, e, gm): (&[f32], &[f32], &[f32]),
+        w_o: &[f32],
+        u: &[f32],
+        (rows, n, a): (usize, usize, usize),
+        dt: &mut [f32],
+        dw_o: &mut [f32],
+    ) -> Vec<f32> {
+        let (b, c, bc) = (self.b, self.c, self.bc());
+        // ∂P/∂(gm ⊙ w_o) = u·T ; ∂P/∂T += uᵀ·(gm ⊙ w_o) ; ∂P/∂w_o,b += Σ_i,c (u·T)_ibc·gm_ibc
+        let mut um = scratch(rows * bc);
+        matmul(rows, bc, a, &mut um, false, u, false, &self.t, false);
+        let mut g = scratch(rows * bc);
+        g.iter_mut().zip(gm).enumerate().for_each(|(i, (g, v))| *g = v * w_o[(i % bc) / c]);
+        matmul(a, bc, rows, dt, true, u, true, &g, false);
+        recycle(g);
+        for (urow, grow) in um.chunks_exact(bc).zip(gm.chunks_exact(bc)) {
+            for (kb, d) in dw_o.iter_mut().enumerate() {
+                *d += urow[kb * c..(kb + 1) * c].iter().zip(&grow[kb * c..(kb + 1) * c]).map(|(x, y)| x * y).sum::<f32>();
+            }
         }
+        let sets: Vec<Vec<f32>> = m[..rows * bc].chunks(n * bc).map(|set| columns(set, bc)).collect();
+        // q, `[rows, B, n]` as e.
+        let mut q = scratch(rows * b * n);
+        q.par_chunks_mut(b * n).enumerate().for_each(|(k, qk)| {
+            let cols = &sets[k / n];
+            let (mk, uk) = (&m[k * bc..(k + 1) * bc], &um[k * bc..(k + 1) * bc]);
+            for kb in 0..b {
+                let qb = &mut qk[kb * n..(kb + 1) * n];
+                qb.iter_mut().for_each(|v| *v = 0.0);
+                for cc in 0..c {
+                    let i = kb * c + cc;
+                    let (x, ux, col) = (mk[i], uk[i], &cols[i * n..(i + 1) * n]);
+                    qb.iter_mut().zip(col).for_each(|(q, &y)| *q += ux * sign(x, y));
+                }
+                qb.iter_mut().for_each(|v| *v *= -w_o[kb]);
+            }
+        });
+        let mut dm = scratch(rows * bc);
+        dm.par_chunks_mut(bc).enumerate().for_each(|(k, dk)| {
+            let (cols, start) = (&sets[k / n], (k / n) * n);
+            let mk = &m[k * bc..(k + 1) * bc];
+            let mut w = vec![0.0f32; n];
+            for kb in 0..b {
+                let (ek, qk) = (&e[(k * b + kb) * n..(k * b + kb + 1) * n], &q[(k * b + kb) * n..(k * b + kb + 1) * n]);
+                for (jj, w) in w.iter_mut().enumerate() {
+                    let q_jk = q[((start + jj) * b + kb) * n + (k - start)];
+                    *w = (qk[jj] + q_jk) * ek[jj];
+                }
+                for cc in 0..c {
+                    let i = kb * c + cc;
+                    let (x, col) = (mk[i], &cols[i * n..(i + 1) * n]);
+                    dk[i] = -w.iter().zip(col).map(|(w, &y)| w * sign(x, y)).sum::<f32>();
+                }
+            }
+        });
+        recycle(q);
+        recycle(um);
+        // ∂P/∂T += hᵀ·∂P/∂M ; ∂P/∂h = ∂P/∂M·Tᵀ
+        matmul(a, bc, rows, dt, true, h, true, &dm, false);
+        let mut dh = scratch(rows * a);
+        matmul(rows, a, bc, &mut dh, false, &dm, false, &self.t, true);
         recycle(dm);
         dh
     }

@@ -13,7 +13,8 @@
 //! ReLU-family units σ'' is zero and that is all; tanh's σ'' = −2·h·σ' adds a term at every
 //! hidden pre-activation, which is then backpropagated through the forward pass.
 
-use super::host_kernels::{Compare, HeadActs, HeadRows, Kernels};
+use super::host_head::{Head, HeadActs, HeadRows};
+use super::host_kernels::{Compare, Kernels};
 use super::host_ops::{matmul, transpose, zeroed};
 pub use super::host_ops::{recycle, scratch};
 use super::host_spectral::Spectral;
@@ -38,9 +39,9 @@ pub struct HostMlp {
     /// Spectral normalisation: the raw weights and the power iteration; `w` is then the
     /// effective W/σ every pass runs on.
     pub spectral: Option<Spectral>,
-    /// Minibatch discrimination (`host_kernels.rs`): the last layer's input is then
-    /// [h | o], `dims[L−1] + B` wide.
-    pub kernels: Option<Kernels>,
+    /// A discriminator's batch features (`host_head.rs`): the last layer's input is then
+    /// [h | s | o], `dims[L−1] + head.extra()` wide.
+    pub head: Head,
 }
 
 /// A hidden layer's non-linearity, as the host engine runs it.
@@ -61,7 +62,7 @@ pub struct Acts {
     pub rows: usize,
     /// Every layer's output, `[rows, dims[l]]` each.
     pub h: Vec<Vec<f32>>,
-    /// The kernels' part of the pass (minibatch discrimination).
+    /// The batch features' part of the pass (`host_head.rs`).
     pub head: Option<HeadActs>,
 }
 
@@ -72,7 +73,7 @@ pub struct Rows<'a> {
     pub rows: usize,
     /// Every layer's slice of those rows.
     pub h: Vec<&'a [f32]>,
-    /// The kernels' [h | o] and M of those rows, and how they were compared.
+    /// The batch features' [h | s | o] and M of those rows, and how they were compared.
     pub head: Option<HeadRows<'a>>,
 }
 
@@ -100,18 +101,37 @@ impl Acts {
 impl Drop for Acts {
     fn drop(&mut self) {
         self.h.drain(..).for_each(recycle);
-        if let Some(k) = self.head.take() {
-            [k.aug, k.m, k.e].into_iter().for_each(recycle);
-        }
     }
 }
 
 /// Gradients in the order of `Mlp::params`: w0, b0, w1, b1, …
 pub type HostGrads = Vec<Vec<f32>>;
 
+/// ∂out/∂x at a pass's rows, with what `penalty_backward` needs of the way there.
+pub struct InputGrad {
+    /// ∂out/∂x, `[rows, dims[0]]`.
+    pub g: Vec<f32>,
+    /// δ_i = g_{i+1} ⊙ σ'(a_{i+1}) per hidden layer.
+    pub deltas: Vec<Vec<f32>>,
+    /// With minibatch discrimination (rows compared within sets): the pairs' slopes
+    /// (`Kernels::pair_slopes`).
+    pub slopes: Option<Vec<f32>>,
+}
+
+impl Drop for InputGrad {
+    fn drop(&mut self) {
+        self.deltas.drain(..).chain([std::mem::take(&mut self.g)]).chain(self.slopes.take()).for_each(recycle);
+    }
+}
+
 impl HostMlp {
     /// The network with these parameters (ReLU, leaky ReLU with its slope, or tanh).
     pub fn new(p: Params) -> Self {
+        Self::with_head(p, Head::default())
+    }
+
+    /// The network with these parameters and a last layer that also sees `head`'s inputs.
+    fn with_head(p: Params, head: Head) -> Self {
         use crate::config::Activation;
         let act = match p.activation {
             Activation::Relu => HiddenAct::Leaky(0.0),
@@ -122,7 +142,7 @@ impl HostMlp {
         let mut dims = vec![p.shapes[0][0]];
         dims.extend(p.shapes.iter().map(|s| s[1]));
         let (w, b) = p.layers.into_iter().unzip();
-        let mut net = Self { dims, w, b, wt: Vec::new(), act, spectral: None, kernels: None };
+        let mut net = Self { dims, w, b, wt: Vec::new(), act, spectral: None, head };
         net.refresh();
         net
     }
@@ -130,21 +150,17 @@ impl HostMlp {
     /// A discriminator with these parameters and batch features: with minibatch
     /// discrimination, T and its bias are `p`'s last entry (as `Params::init` draws them).
     pub fn with_features(mut p: Params, features: BatchFeatures) -> Self {
-        assert!(!features.stddev, "the host engine has no minibatch-stddev feature (engine::host_unsupported)");
-        if features.kernels == 0 {
-            return Self::new(p);
-        }
-        let (t, tb) = p.layers.pop().expect("T follows the MLP's layers");
-        p.shapes.pop();
-        let mut net = Self::new(p);
-        net.kernels = Some(Kernels { b: features.kernels, c: features.kernel_dim, t, tb, reference: None });
-        net.refresh();
-        net
+        let kernels = (features.kernels > 0).then(|| {
+            let (t, tb) = p.layers.pop().expect("T follows the MLP's layers");
+            p.shapes.pop();
+            Kernels { b: features.kernels, c: features.kernel_dim, t, tb, reference: None }
+        });
+        Self::with_head(p, Head { stddev: features.stddev.then_some(0.0), kernels })
     }
 
-    /// Inputs of layer `l`: `dims[l]`, and the kernels' B more for the last layer.
+    /// Inputs of layer `l`: `dims[l]`, and the head's batch features for the last layer.
     pub fn fan_in(&self, l: usize) -> usize {
-        self.dims[l] + if l + 1 == self.depth() { self.kernels.as_ref().map_or(0, |k| k.b) } else { 0 }
+        self.dims[l] + if l + 1 == self.depth() { self.head.extra() } else { 0 }
     }
 
     /// The same network spectrally normalised, u drawn from `rng` (`host_spectral.rs`).
@@ -159,7 +175,7 @@ impl HostMlp {
     pub fn stored(&self) -> Vec<Vec<f32>> {
         let w = self.spectral.as_ref().map_or(&self.w, |s| &s.raw);
         let mut out: Vec<Vec<f32>> = w.iter().zip(&self.b).flat_map(|(w, b)| [w.clone(), b.clone()]).collect();
-        if let Some(k) = &self.kernels {
+        if let Some(k) = &self.head.kernels {
             out.extend([k.t.clone(), k.tb.clone()]);
         }
         out
@@ -184,7 +200,7 @@ impl HostMlp {
             None => &mut self.w,
         };
         let mut out: Vec<&mut Vec<f32>> = w.iter_mut().zip(&mut self.b).flat_map(|(w, b)| [w, b]).collect();
-        if let Some(k) = &mut self.kernels {
+        if let Some(k) = &mut self.head.kernels {
             out.extend([&mut k.t, &mut k.tb]);
         }
         out
@@ -208,9 +224,10 @@ impl HostMlp {
         for l in 0..self.depth() {
             let (k, n) = (self.fan_in(l), self.dims[l + 1]);
             let mut out = scratch(rows * n);
-            let input = match &self.kernels {
-                Some(kern) if l + 1 == self.depth() => &head.insert(kern.forward(&h[l], rows, self.dims[l], compare)).aug,
-                _ => &h[l],
+            let input = if l + 1 == self.depth() && self.head.couples_rows() {
+                &head.insert(self.head.forward(&h[l], rows, self.dims[l], compare)).aug
+            } else {
+                &h[l]
             };
             matmul(rows, n, k, &mut out, false, input, false, &self.w[l], false);
             // A select, which vectorises (the signs are random), and lets NaN through, so a
@@ -261,14 +278,14 @@ impl HostMlp {
             // ∂/∂h_l = δ · W_lᵀ, then through the activation that made h_l (if hidden).
             let mut up = scratch(rows * k);
             matmul(rows, k, n, &mut up, false, &delta, false, &self.wt[l], false);
-            if let (Some(kern), Some(head)) = (&self.kernels, head) {
-                // ∂[h | o] → ∂h, through the kernels (T's gradients after the MLP's).
+            if let Some(head) = head {
+                // ∂[h | s | o] → ∂h, through the batch features (T's gradients after the MLP's).
                 let d = self.depth();
-                let g = grads.as_deref_mut().map(|g| {
+                let g = grads.as_deref_mut().filter(|g| g.len() > 2 * d).map(|g| {
                     let (a, b) = g.split_at_mut(2 * d + 1);
                     (&mut a[2 * d], &mut b[0])
                 });
-                let dh = kern.backward(acts.h[l], head, &up, rows, self.dims[l], g);
+                let dh = self.head.backward(acts.h[l], head, &up, rows, self.dims[l], g);
                 recycle(std::mem::replace(&mut up, dh));
             }
             if l > 0 {
@@ -281,12 +298,28 @@ impl HostMlp {
 
     /// ∂out/∂x of a one-output network at the rows of `acts`, by the chain rule through the
     /// activations: g ← (g ⊙ σ'(a_i))·W_iᵀ from the top down. Also returns every
-    /// δ_i = g ⊙ σ'(a_i) on the way, which `penalty_backward` needs.
-    pub fn input_grad(&self, acts: &Rows) -> (Vec<f32>, Vec<Vec<f32>>) {
+    /// δ_i = g ⊙ σ'(a_i) on the way, which `penalty_backward` needs. The batch features are
+    /// held as burn's `Mlp::input_grad` holds them: s constant; o moving with row i's own M,
+    /// the rows it is compared with fixed.
+    pub fn input_grad(&self, acts: &Rows) -> InputGrad {
         let (rows, top) = (acts.rows, self.depth() - 1);
-        // d out / d h_top = W_topᵀ for every row.
-        let mut g = scratch(rows * self.dims[top]);
-        g.chunks_exact_mut(self.dims[top]).for_each(|row| row.copy_from_slice(&self.w[top]));
+        let a = self.dims[top];
+        // d out / d h_top = W_topᵀ for every row …
+        let mut g = scratch(rows * a);
+        g.chunks_exact_mut(a).for_each(|row| row.copy_from_slice(&self.w[top][..a]));
+        // … plus, within sets, the path through o: (gm ⊙ w_o)·Tᵀ.
+        let slopes = match (&self.head.kernels, acts.head) {
+            (Some(k), Some(HeadRows { m, e, compare: Compare::Sets(n), .. })) => {
+                let gm = k.pair_slopes(m, e, rows, n);
+                let w_o = &self.w[top][self.fan_in(top) - k.b..];
+                let mut scaled = scratch(gm.len());
+                scaled.iter_mut().zip(&gm).enumerate().for_each(|(i, (v, g))| *v = g * w_o[(i % (k.b * k.c)) / k.c]);
+                matmul(rows, a, k.b * k.c, &mut g, true, &scaled, false, &k.t, true);
+                recycle(scaled);
+                Some(gm)
+            }
+            _ => None,
+        };
         let mut deltas = vec![Vec::new(); top];
         for i in (0..top).rev() {
             let (k, n) = (self.dims[i], self.dims[i + 1]);
@@ -295,7 +328,7 @@ impl HostMlp {
             matmul(rows, k, n, &mut next, false, &g, false, &self.wt[i], false);
             deltas[i] = std::mem::replace(&mut g, next);
         }
-        (g, deltas)
+        InputGrad { g, deltas, slopes }
     }
 
     /// Adds into `grads` the weight gradient of a penalty on ∂out/∂x, given `u0` = ∂penalty /
@@ -305,8 +338,11 @@ impl HostMlp {
     /// through σ'' = −2·h·σ' (so g ⊙ σ'' = −2·h ⊙ δ_i, no division by a vanishing σ'; for the
     /// sigmoid σ'' = (1 − 2h)·σ', so (1 − 2h) ⊙ δ_i), and those terms go back through the
     /// forward pass into every lower layer.
-    pub fn penalty_backward(&self, acts: &Rows, deltas: &[Vec<f32>], u0: Vec<f32>, grads: &mut HostGrads) {
-        let (rows, top) = (acts.rows, self.depth() - 1);
+    ///
+    /// With minibatch discrimination the pairs' slopes in ∂D/∂h also depend on the weights
+    /// (`Kernels::penalty_backward`); their ∂P/∂h_top goes down the forward pass the same way.
+    pub fn penalty_backward(&self, acts: &Rows, ig: &InputGrad, u0: Vec<f32>, grads: &mut HostGrads) {
+        let (rows, top, deltas) = (acts.rows, self.depth() - 1, &ig.deltas);
         // σ''/σ' as a function of h = σ(a), for the units whose σ'' is not zero.
         let curvature: Option<fn(f32) -> f32> = match self.act {
             HiddenAct::Leaky(_) => None,
@@ -338,13 +374,45 @@ impl HostMlp {
         for row in u.chunks_exact(self.dims[top]) {
             w_top.iter_mut().zip(row).for_each(|(w, v)| *w += v);
         }
+        // The kernels' slopes: ∂P/∂h_top, then ∂P/∂a_top.
+        let through_pairs = match (&self.head.kernels, acts.head, &ig.slopes) {
+            (Some(k), Some(head), Some(gm)) => {
+                let (a, fan_in, d) = (self.dims[top], self.fan_in(top), self.depth());
+                let (low, high) = grads.split_at_mut(2 * d);
+                let w_o = &self.w[top][fan_in - k.b..];
+                let n = match head.compare {
+                    Compare::Sets(n) => n,
+                    Compare::Reference => unreachable!("slopes come from a pass within sets"),
+                };
+                let mut dh = k.penalty_backward(
+                    acts.h[top],
+                    (head.m, head.e, gm),
+                    w_o,
+                    &u,
+                    (rows, n, a),
+                    &mut high[0],
+                    &mut low[2 * top][fan_in - k.b..],
+                );
+                self.times_act_grad(&mut dh, acts.h[top]);
+                Some(dh)
+            }
+            _ => None,
+        };
         recycle(u);
-        if !curved {
+        if top == 0 || (!curved && through_pairs.is_none()) {
             return;
         }
         // a_j = h_{j−1}·W_{j−1} + b_{j−1}: from the top hidden layer down, the total
         // ∂penalty/∂a_j is its direct term plus what the layers above send back.
-        let mut total = direct.pop().expect("a hidden layer");
+        let mut total = match (direct.pop(), through_pairs) {
+            (Some(mut t), Some(p)) => {
+                t.iter_mut().zip(&p).for_each(|(t, p)| *t += p);
+                recycle(p);
+                t
+            }
+            (Some(t), None) | (None, Some(t)) => t,
+            (None, None) => unreachable!("curved or through the pairs"),
+        };
         for j in (1..=top).rev() {
             let (k, n) = (self.dims[j - 1], self.dims[j]);
             matmul(k, n, rows, &mut grads[2 * (j - 1)], true, acts.h[j - 1], true, &total, false);
@@ -353,13 +421,14 @@ impl HostMlp {
                 db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
             }
             if j > 1 {
-                let mut below = direct.pop().expect("one direct term per hidden layer");
                 let mut up = scratch(rows * k);
                 matmul(rows, k, n, &mut up, false, &total, false, &self.wt[j - 1], false);
                 self.times_act_grad(&mut up, acts.h[j - 1]);
-                below.iter_mut().zip(&up).for_each(|(b, u)| *b += u);
-                recycle(up);
-                recycle(std::mem::replace(&mut total, below));
+                if let Some(mut below) = direct.pop() {
+                    below.iter_mut().zip(&up).for_each(|(b, u)| *b += u);
+                    recycle(std::mem::replace(&mut up, below));
+                }
+                recycle(std::mem::replace(&mut total, up));
             }
         }
         recycle(total);
@@ -379,7 +448,7 @@ impl HostMlp {
     pub fn zero_grads(&self) -> HostGrads {
         let mut g: HostGrads =
             (0..self.depth()).flat_map(|l| [zeroed(self.fan_in(l) * self.dims[l + 1]), zeroed(self.dims[l + 1])]).collect();
-        if let Some(k) = &self.kernels {
+        if let Some(k) = &self.head.kernels {
             g.extend([zeroed(k.t.len()), zeroed(k.tb.len())]);
         }
         g

@@ -3,8 +3,8 @@
 //! - [`host::HostEngine`]: the CPU fast path. Both MLPs' forward and backward passes written
 //!   out over host buffers (`host_mlp.rs`, one `gemm` per matrix product), the batch split
 //!   across threads. ReLU-family, tanh and sigmoid networks, spectral norm
-//!   (`host_spectral.rs`), minibatch discrimination (`host_kernels.rs`, without a gradient
-//!   penalty); not the minibatch-stddev feature.
+//!   (`host_spectral.rs`), the minibatch-stddev feature and minibatch discrimination
+//!   (`host_head.rs`, `host_kernels.rs`; the kernels without a gradient penalty).
 //! - [`burn::BurnEngine`]: burn tensors with autodiff, on any burn device (wgpu included) and
 //!   for every network the config can describe.
 //!
@@ -15,6 +15,7 @@
 
 pub mod burn;
 pub mod host;
+pub mod host_head;
 pub mod host_kernels;
 pub mod host_mlp;
 pub mod host_ops;
@@ -143,18 +144,10 @@ pub trait Engine: Send {
     fn import_state(&mut self, s: EngineState) -> Result<(), String>;
 }
 
-/// Why the host engine cannot run `cfg` on this device, if it cannot.
-pub fn host_unsupported(cfg: &Config, on_cpu: bool) -> Option<String> {
-    if !on_cpu {
-        return Some("the device is not the CPU".into());
-    }
-    if cfg.discriminator.minibatch_stddev {
-        return Some("the minibatch-stddev feature".into());
-    }
-    if cfg.discriminator.minibatch_kernels > 0 && crate::objective::Objective::new(cfg).penalises_input_gradient() {
-        return Some("minibatch discrimination with a gradient penalty".into());
-    }
-    None
+/// Why the host engine cannot run on this device, if it cannot: it runs every network the
+/// config describes, on the CPU only.
+pub fn host_unsupported(on_cpu: bool) -> Option<String> {
+    (!on_cpu).then(|| "the device is not the CPU".into())
 }
 
 /// Builds the GAN engine `choice` asks for, with fresh networks drawn from `init_rng` (a
@@ -166,7 +159,7 @@ pub fn build(
     on_cpu: bool,
     init_rng: &mut StdRng,
 ) -> Result<Box<dyn Engine>, EngineError> {
-    let unsupported = host_unsupported(cfg, on_cpu);
+    let unsupported = host_unsupported(on_cpu);
     let host = match (choice, unsupported) {
         (EngineChoice::Burn, _) => false,
         (EngineChoice::Host, Some(why)) => return Err(EngineError::HostUnsupported(why)),

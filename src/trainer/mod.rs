@@ -178,28 +178,9 @@ impl Trainer {
             *self = Trainer::new(cfg, self.asked.clone())?;
             return Ok(true);
         }
-        if self.model.kind() == EngineKind::Host
-            && cfg.model.kind == ModelKind::Gan
-            && let Some(why) = crate::engine::host_unsupported(&cfg, true)
-        {
-            self.move_to_burn(&cfg, &why)?;
-        }
         self.half_width = view_half_width(&cfg, &self.target);
         self.cfg = cfg;
         Ok(false)
-    }
-
-    /// Moves the run to burn's engine, weights and optimizer state kept, when a knob turned
-    /// mid-run asks for what the host engine cannot do (a gradient penalty on a D with
-    /// minibatch discrimination). Burn's engine starts without the host's minibatch reference
-    /// batch and spectral-norm vectors: its next D update makes them.
-    fn move_to_burn(&mut self, cfg: &Config, why: &str) -> Result<(), TrainError> {
-        let state = self.model.export_state();
-        let mut init_rng = StdRng::seed_from_u64(cfg.train.seed);
-        let mut burn = Model::build(cfg, crate::engine::EngineChoice::Burn, &self.compute.device, true, &mut init_rng)?;
-        burn.import_state(state).map_err(|e| crate::engine::EngineError::HostUnsupported(format!("{why}: {e}")))?;
-        self.model = burn;
-        Ok(())
     }
 
     /// The instance-noise σ at the current step.

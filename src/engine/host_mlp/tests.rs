@@ -62,15 +62,15 @@ fn curved_penalty_gradient_matches_finite_differences(activation: crate::config:
     let penalty = |layers: Vec<(Vec<f32>, Vec<f32>)>| -> f64 {
         let net = HostMlp::new(params(layers));
         let acts = net.forward(x.clone(), 3);
-        let (g, _) = net.input_grad(&acts.all());
-        g.iter().map(|v| (*v as f64).powi(2)).sum()
+        let ig = net.input_grad(&acts.all());
+        ig.g.iter().map(|v| (*v as f64).powi(2)).sum()
     };
     let net = HostMlp::new(params(layers.clone()));
     let acts = net.forward(x.clone(), 3);
-    let (g, deltas) = net.input_grad(&acts.all());
-    let u0: Vec<f32> = g.iter().map(|v| 2.0 * v).collect();
+    let ig = net.input_grad(&acts.all());
+    let u0: Vec<f32> = ig.g.iter().map(|v| 2.0 * v).collect();
     let mut grads = net.zero_grads();
-    net.penalty_backward(&acts.all(), &deltas, u0, &mut grads);
+    net.penalty_backward(&acts.all(), &ig, u0, &mut grads);
     let eps = 1e-2f32;
     for (pi, analytic) in grads.iter().enumerate() {
         for (j, &a) in analytic.iter().enumerate() {
@@ -86,6 +86,69 @@ fn curved_penalty_gradient_matches_finite_differences(activation: crate::config:
                 "{activation:?} parameter {pi}[{j}]: analytic {a} vs numeric {numeric}"
             );
         }
+    }
+}
+
+/// With minibatch discrimination (and the stddev column beside it), ∂D/∂x carries the pairs'
+/// slopes (`Kernels::pair_slopes`), which depend on T, on every layer below and on the other
+/// rows of the set: the penalty Σ_rows ‖∂out/∂x‖² differentiated into every parameter (T
+/// last) against central differences, one set of 6 rows, tanh and leaky-ReLU units.
+#[test]
+fn kernels_penalty_gradient_matches_finite_differences() {
+    use crate::nets::BatchFeatures;
+    let features = BatchFeatures { stddev: true, kernels: 3, kernel_dim: 2 };
+    let shapes = vec![[2, 5], [5, 4], [4 + 4, 1], [4, 6]];
+    for activation in [crate::config::Activation::Tanh, crate::config::Activation::LeakyRelu] {
+        let mut k = 0u32;
+        let mut draw = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    k = k.wrapping_add(1);
+                    ((k.wrapping_mul(2654435761)) >> 8) as f32 / (1u32 << 24) as f32 * 1.6 - 0.8
+                })
+                .collect()
+        };
+        let layers: Vec<(Vec<f32>, Vec<f32>)> =
+            shapes.iter().map(|s| (draw(s[0] * s[1]), draw(if s[1] == 6 { 3 } else { s[1] }))).collect();
+        let rows = 6;
+        let x = draw(2 * rows);
+        let net_of = |layers: Vec<(Vec<f32>, Vec<f32>)>| {
+            HostMlp::with_features(Params { layers, shapes: shapes.clone(), activation, leak: 0.2 }, features)
+        };
+        let penalty = |layers: Vec<(Vec<f32>, Vec<f32>)>| -> f64 {
+            let net = net_of(layers);
+            let acts = net.forward_cmp(x.clone(), rows, Compare::Sets(rows));
+            let ig = net.input_grad(&acts.all());
+            ig.g.iter().map(|v| (*v as f64).powi(2)).sum()
+        };
+        let net = net_of(layers.clone());
+        let acts = net.forward_cmp(x.clone(), rows, Compare::Sets(rows));
+        let ig = net.input_grad(&acts.all());
+        assert!(ig.slopes.is_some(), "the pairs' slopes are in ∂D/∂x");
+        let u0: Vec<f32> = ig.g.iter().map(|v| 2.0 * v).collect();
+        let mut grads = net.zero_grads();
+        net.penalty_backward(&acts.all(), &ig, u0, &mut grads);
+        let eps = 1e-3f32;
+        let mut through_t = 0.0f64;
+        for (pi, analytic) in grads.iter().enumerate() {
+            for (j, &a) in analytic.iter().enumerate() {
+                let nudge = |d: f32| {
+                    let mut l = layers.clone();
+                    let v = if pi % 2 == 0 { &mut l[pi / 2].0 } else { &mut l[pi / 2].1 };
+                    v[j] += d;
+                    penalty(l)
+                };
+                let numeric = (nudge(eps) - nudge(-eps)) / (2.0 * eps as f64);
+                if pi == 6 {
+                    through_t += numeric.abs();
+                }
+                assert!(
+                    (a as f64 - numeric).abs() <= 5e-3 * (1.0 + numeric.abs()),
+                    "{activation:?} parameter {pi}[{j}]: analytic {a} vs numeric {numeric}"
+                );
+            }
+        }
+        assert!(through_t > 1e-3, "{activation:?}: T shapes the penalty ({through_t})");
     }
 }
 
