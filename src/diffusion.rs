@@ -153,6 +153,14 @@ impl Diffusion {
         chunked(t.len(), |r| self.net.forward(input[r.start * w..r.end * w].to_vec(), r.len()).h.pop().expect("output")).concat()
     }
 
+    /// ε_θ(x, t) for every row of `x` at one step t (sampling, the arrows): the step's
+    /// embedding enters the first layer once, not row by row (`output_with_shared_tail`).
+    pub fn predict_noise_at(&self, x: &[f32], t: usize) -> Vec<f32> {
+        let e = self.model.time_embedding;
+        let tail = &self.embeddings[t * e..(t + 1) * e];
+        chunked(x.len() / 2, |r| self.net.output_with_shared_tail(&x[r.start * 2..r.end * 2], 2, tail, r.len())).concat()
+    }
+
     /// The denoising loss and its gradient on clean points `x0` (`[n, 2]`) at steps `t` with
     /// noise `eps`: mean over rows and coordinates of (ε_θ(x_t, t) − ε)².
     pub fn loss_and_gradients(&self, x0: &[f32], t: &[usize], eps: &[f32]) -> (f32, Vec<Vec<f32>>) {
@@ -242,11 +250,10 @@ impl Diffusion {
     /// Samples from starting points `z` (`[n, 2]`, standard normal) with the configured
     /// sampler. Deterministic: the ancestral noise comes from a fixed seed.
     pub fn sample(&self, z: &[f32]) -> Vec<f32> {
-        let n = z.len() / 2;
         let mut x: Vec<f64> = z.iter().map(|&v| v as f64).collect();
         let eps_at = |x: &[f64], t: usize| {
             let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-            self.predict_noise(&xf, &vec![t; n])
+            self.predict_noise_at(&xf, t)
         };
         let s = &self.schedule;
         // Each step's constants once, not per number (the same expressions as `ancestral_step`
@@ -294,8 +301,7 @@ impl Diffusion {
     /// Where the model pushes points `[n, 2]`: −ε_θ(x, 1), the denoiser's direction at the last
     /// step (the view's arrows).
     pub fn direction(&self, pts: &[f32]) -> Vec<f32> {
-        let n = pts.len() / 2;
-        self.predict_noise(pts, &vec![1; n]).into_iter().map(|e| -e).collect()
+        self.predict_noise_at(pts, 1).into_iter().map(|e| -e).collect()
     }
 
     /// The denoiser's parameters, in the order w0, b0, w1, b1, …
@@ -351,6 +357,20 @@ mod tests {
         Diffusion::new(&cfg, &mut StdRng::seed_from_u64(0))
     }
 
+    /// Sampling's pass, the step's embedding entering once, is the per-row pass up to
+    /// rounding, at every step, over more rows than one chunk.
+    #[test]
+    fn one_steps_prediction_is_the_per_row_prediction() {
+        let d = model(Sampler::Ancestral);
+        let n = 300;
+        let x: Vec<f32> = (0..2 * n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0).collect();
+        for t in [1, 2, 50, 100] {
+            let (fast, each) = (d.predict_noise_at(&x, t), d.predict_noise(&x, &vec![t; n]));
+            let worst = fast.iter().zip(&each).map(|(a, b)| (a - b).abs() / (1.0 + b.abs())).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "step {t}: worst {worst}");
+        }
+    }
+
     #[test]
     fn the_loss_is_the_mean_squared_noise_error_and_its_gradient_is_right() {
         let d = model(Sampler::Ancestral);
@@ -396,7 +416,8 @@ mod tests {
             let d = model(sampler);
             let z: Vec<f32> = (0..40).map(|i| (i as f32 * 0.37).sin()).collect();
             let mut x: Vec<f64> = z.iter().map(|&v| v as f64).collect();
-            let eps_at = |x: &[f64], t: usize| d.predict_noise(&x.iter().map(|&v| v as f32).collect::<Vec<_>>(), &[t; 20]);
+            // One step's prediction as the sampler makes it (`one_steps_prediction_is_the_per_row_prediction`).
+            let eps_at = |x: &[f64], t: usize| d.predict_noise_at(&x.iter().map(|&v| v as f32).collect::<Vec<_>>(), t);
             match sampler {
                 Sampler::Ancestral => {
                     let mut rng = StdRng::seed_from_u64(d.sample_seed);

@@ -230,29 +230,55 @@ impl HostMlp {
                 &h[l]
             };
             matmul(rows, n, k, &mut out, false, input, false, &self.w[l], false);
-            // A select, which vectorises (the signs are random), and lets NaN through, so a
-            // diverged network shows (`max(a, 0)` would turn NaN into 0).
-            let act = if l + 1 == self.depth() { HiddenAct::Leaky(1.0) } else { self.act };
-            for row in out.chunks_exact_mut(n) {
-                for (v, b) in row.iter_mut().zip(&self.b[l]) {
-                    let a = *v + b;
-                    *v = match act {
-                        HiddenAct::Leaky(leak) => {
-                            if a > 0.0 {
-                                a
-                            } else {
-                                leak * a
-                            }
-                        }
-                        HiddenAct::Tanh => fast_tanh(a),
-                        // σ(a) = (1 + tanh(a/2)) / 2: vectorises, as tanh does.
-                        HiddenAct::Sigmoid => 0.5 + 0.5 * fast_tanh(0.5 * a),
-                    };
-                }
-            }
+            self.bias_act(l, &mut out, &self.b[l]);
             h.push(out);
         }
         Acts { rows, h, head }
+    }
+
+    /// Adds `bias` to every row of layer `l`'s product `out` and applies the layer's unit
+    /// (none on the output layer).
+    fn bias_act(&self, l: usize, out: &mut [f32], bias: &[f32]) {
+        // A select, which vectorises (the signs are random), and lets NaN through, so a
+        // diverged network shows (`max(a, 0)` would turn NaN into 0).
+        let act = if l + 1 == self.depth() { HiddenAct::Leaky(1.0) } else { self.act };
+        for row in out.chunks_exact_mut(bias.len()) {
+            for (v, b) in row.iter_mut().zip(bias) {
+                let a = *v + b;
+                *v = match act {
+                    HiddenAct::Leaky(leak) => {
+                        if a > 0.0 {
+                            a
+                        } else {
+                            leak * a
+                        }
+                    }
+                    HiddenAct::Tanh => fast_tanh(a),
+                    // σ(a) = (1 + tanh(a/2)) / 2: vectorises, as tanh does.
+                    HiddenAct::Sigmoid => 0.5 + 0.5 * fast_tanh(0.5 * a),
+                };
+            }
+        }
+    }
+
+    /// The output for `rows` inputs [x_i | tail] (`x`: `[rows, xw]`) that share their last
+    /// columns (the diffusion model's time embedding while it samples): tail·W₀ and the bias
+    /// make one row, added to x·W₀, so the shared columns are not multiplied row by row.
+    pub fn output_with_shared_tail(&self, x: &[f32], xw: usize, tail: &[f32], rows: usize) -> Vec<f32> {
+        let n = self.dims[1];
+        let mut shared = self.b[0].clone();
+        matmul(1, n, tail.len(), &mut shared, true, tail, false, &self.w[0][xw * n..], false);
+        let mut h = scratch(rows * n);
+        matmul(rows, n, xw, &mut h, false, x, false, &self.w[0][..xw * n], false);
+        self.bias_act(0, &mut h, &shared);
+        for l in 1..self.depth() {
+            let (k, n) = (self.fan_in(l), self.dims[l + 1]);
+            let mut out = scratch(rows * n);
+            matmul(rows, n, k, &mut out, false, &h, false, &self.w[l], false);
+            self.bias_act(l, &mut out, &self.b[l]);
+            recycle(std::mem::replace(&mut h, out));
+        }
+        h
     }
 
     /// Backpropagates `delta` (∂loss/∂output, `[rows, out]`) through the pass `acts`. Adds the
