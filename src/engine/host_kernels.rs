@@ -59,19 +59,94 @@ fn exp_neg(x: f32) -> f32 {
     y * f32::from_bits(((n as i32 + 127) << 23) as u32)
 }
 
+/// `fn name(args) -> T body`, compiled twice — as written (the baseline x86-64 has SSE2, 4
+/// floats a vector) and for AVX2 (8) — and run as the CPU allows; the check is a cached
+/// load. The pairs' loops are most of minibatch discrimination's cost. Both versions give the
+/// same bits: the same operations in the same order (no FMA contraction in Rust).
+macro_rules! with_avx2 {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
+        $(#[$doc])*
+        #[inline(always)]
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn body($($arg: $ty),*) $(-> $ret)? $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) $(-> $ret)? {
+                    body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            body($($arg),*)
+        }
+    };
+}
+
+with_avx2! {
+    /// e_j = exp(−Σ_c |x_c − y_cj|) for one kernel: `x` its C numbers of one row, `cols` the
+    /// others' C columns (`[C][others]`).
+    fn pair_exps(x: &[f32], cols: &[f32], e: &mut [f32]) {
+        let others = e.len();
+        e.iter_mut().for_each(|v| *v = 0.0);
+        for (cc, &xv) in x.iter().enumerate() {
+            let col = &cols[cc * others..(cc + 1) * others];
+            e.iter_mut().zip(col).for_each(|(acc, &y)| *acc += (xv - y).abs());
+        }
+        e.iter_mut().for_each(|v| *v = exp_neg(-*v));
+    }
+}
+
 /// One row's kernels against every other row: for kernel b, e_j = exp(−Σ_c |x_bc − M_j,bc|)
 /// over the others' columns `cols` (`[B·C][others]`, a column per number), written to `e`
 /// (`[others]`) and handed to `f(b, e)`.
 #[inline]
 fn each_kernel(x: &[f32], cols: &[f32], others: usize, c: usize, e: &mut [f32], mut f: impl FnMut(usize, &[f32])) {
     for (kb, xb) in x.chunks_exact(c).enumerate() {
-        e.iter_mut().for_each(|v| *v = 0.0);
-        for (cc, &xv) in xb.iter().enumerate() {
-            let col = &cols[(kb * c + cc) * others..(kb * c + cc + 1) * others];
-            e.iter_mut().zip(col).for_each(|(acc, &y)| *acc += (xv - y).abs());
-        }
-        e.iter_mut().for_each(|v| *v = exp_neg(-*v));
+        pair_exps(xb, &cols[kb * c * others..(kb + 1) * c * others], e);
         f(kb, e);
+    }
+}
+
+/// sign(x − y) as −1, 0 or 1 (0: a row's pair with itself carries nothing).
+#[inline(always)]
+fn sign(x: f32, y: f32) -> f32 {
+    f32::from(u8::from(x > y)) - f32::from(u8::from(x < y))
+}
+
+/// Lanes of the pairs' sums: a float sum in one accumulator is a chain of dependent adds
+/// that does not vectorise (the compiler may not reorder it); eight running sums, added in a
+/// fixed order at the end, do — and the order is the code's, the same on every machine and
+/// thread count.
+const LANES: usize = 8;
+
+/// Σ_j v_j, in `LANES` running sums.
+#[inline(always)]
+fn lanes_sum(v: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = v.chunks_exact(LANES);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        acc.iter_mut().zip(c).for_each(|(a, v)| *a += v);
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+with_avx2! {
+    /// Σ_j w_j·sign(x − y_j), in `LANES` running sums.
+    fn signed_sum(w: &[f32], y: &[f32], x: f32) -> f32 {
+        let mut acc = [0.0f32; LANES];
+        let (wc, yc) = (w.chunks_exact(LANES), y.chunks_exact(LANES));
+        let rest: f32 = wc.remainder().iter().zip(yc.remainder()).map(|(w, &y)| w * sign(x, y)).sum();
+        for (w, y) in wc.zip(yc) {
+            for l in 0..LANES {
+                acc[l] += w[l] * sign(x, y[l]);
+            }
+        }
+        acc.iter().sum::<f32>() + rest
     }
 }
 
@@ -131,7 +206,7 @@ impl Kernels {
                 let count = cols.len() / bc;
                 let mut e = vec![0.0f32; count];
                 each_kernel(&m[i * bc..(i + 1) * bc], cols, count, self.c, &mut e, |kb, e| {
-                    o[kb] = e.iter().sum();
+                    o[kb] = lanes_sum(e);
                     if !kept.is_empty() {
                         kept[kb * count..(kb + 1) * count].copy_from_slice(e);
                     }
@@ -193,7 +268,7 @@ impl Kernels {
                     let i = kb * c + cc;
                     let (x, col) = (mk[i], &cols[i * count..(i + 1) * count]);
                     // −Σ_j w_j·sign(x − y_j); sign(0) = 0: a row's pair with itself carries nothing.
-                    let s: f32 = w.iter().zip(col).map(|(w, &y)| w * sign(x, y)).sum();
+                    let s = signed_sum(&w, col, x);
                     g[i] = -s;
                 }
             };
@@ -220,12 +295,6 @@ impl Kernels {
     }
 }
 
-/// sign(x − y) as −1, 0 or 1 (0: a row's pair with itself carries nothing).
-#[inline(always)]
-fn sign(x: f32, y: f32) -> f32 {
-    f32::from(u8::from(x > y)) - f32::from(u8::from(x < y))
-}
-
 impl Kernels {
     /// The kernels' part of ∂D(x_i)/∂M_i with the rows i is compared with held fixed (as
     /// burn's `grad_m`), per unit of w_o: `gm[i, bc] = −Σ_j e_ijb·sign(M_ibc − M_jbc)` over
@@ -243,7 +312,7 @@ impl Kernels {
                 for cc in 0..c {
                     let i = kb * c + cc;
                     let (x, col) = (mk[i], &cols[i * n..(i + 1) * n]);
-                    g[i] = -ek.iter().zip(col).map(|(e, &y)| e * sign(x, y)).sum::<f32>();
+                    g[i] = -signed_sum(ek, col, x);
                 }
             }
         });
@@ -310,7 +379,7 @@ impl Kernels {
                 for cc in 0..c {
                     let i = kb * c + cc;
                     let (x, col) = (mk[i], &cols[i * n..(i + 1) * n]);
-                    dk[i] = -w.iter().zip(col).map(|(w, &y)| w * sign(x, y)).sum::<f32>();
+                    dk[i] = -signed_sum(&w, col, x);
                 }
             }
         });
@@ -327,7 +396,21 @@ impl Kernels {
 
 #[cfg(test)]
 mod tests {
-    use super::exp_neg;
+    use super::{exp_neg, lanes_sum, sign, signed_sum};
+
+    /// The lane sums are the sums, at every length (a remainder past the lanes included).
+    #[test]
+    fn lane_sums_are_sums() {
+        for n in [0, 1, 7, 8, 9, 63, 256, 257] {
+            let w: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0).collect();
+            let y: Vec<f32> = (0..n).map(|i| ((i * 53 % 97) as f32 - 48.0) / 30.0).collect();
+            let naive: f64 = w.iter().map(|&v| f64::from(v)).sum();
+            assert!((f64::from(lanes_sum(&w)) - naive).abs() < 1e-4, "{n}");
+            let x = 0.1;
+            let naive: f64 = w.iter().zip(&y).map(|(&w, &y)| f64::from(w * sign(x, y))).sum();
+            assert!((f64::from(signed_sum(&w, &y, x)) - naive).abs() < 1e-4, "{n}");
+        }
+    }
 
     #[test]
     fn exp_neg_is_exp() {
