@@ -390,18 +390,24 @@ fn a_penalty_turned_on_mid_run_keeps_minibatch_discrimination_on_the_host() {
 }
 
 /// "A seed replays bit for bit whatever the thread count": the host engine's batch split is
-/// fixed by the batch size, so 1 and 2 threads give identical weights.
+/// fixed by the batch size, so 1 and 2 threads give identical weights — also when D's batch
+/// features keep a pass whole and only the pairs of minibatch discrimination are spread over
+/// the threads.
 #[test]
 fn host_engine_is_bit_identical_on_one_and_two_threads() {
-    let cfg = base("wgan-gp", "reg.r1=1", "schedule.d_steps=2", 384, 2);
-    let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| run(&cfg, EngineChoice::Host))
-    };
-    let (k1, [_, _, one]) = on(1);
-    let (k2, [_, _, two]) = on(2);
-    assert_eq!((k1, k2), (EngineKind::Host, EngineKind::Host));
-    assert_eq!(one, two, "1 and 2 threads give the same weights, bit for bit");
+    let plain = base("wgan-gp", "reg.r1=1", "schedule.d_steps=2", 384, 2);
+    let mut features = base("ns", "", "", 384, 1);
+    features.set_all(&["discriminator.minibatch_kernels=4", "discriminator.minibatch_stddev=true"]).unwrap();
+    for cfg in [plain, features] {
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| run(&cfg, EngineChoice::Host))
+        };
+        let (k1, [_, _, one]) = on(1);
+        let (k2, [_, _, two]) = on(2);
+        assert_eq!((k1, k2), (EngineKind::Host, EngineKind::Host));
+        assert_eq!(one, two, "1 and 2 threads give the same weights, bit for bit");
+    }
 }
 
 /// The conditional GAN (one-hot labels concatenated to both networks' inputs, not penalised):
