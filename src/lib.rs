@@ -29,6 +29,7 @@ pub mod penalty;
 pub mod presets;
 pub mod run;
 pub mod share;
+pub mod simd;
 pub mod sweep;
 pub mod sweep_plot;
 pub mod symptoms;

@@ -14,6 +14,7 @@
 //! batch's M held fixed, as burn's engine does.
 
 use super::host_ops::{matmul, recycle, scratch};
+use crate::simd::vectorised;
 use rayon::prelude::*;
 
 /// T, its bias and the reference batch of a discriminator with minibatch discrimination.
@@ -60,34 +61,7 @@ fn exp_neg(x: f32) -> f32 {
     y * f32::from_bits(two_n as u32)
 }
 
-/// `fn name(args) -> T body`, compiled twice — as written (the baseline x86-64 has SSE2, 4
-/// floats a vector) and for AVX2 (8) — and run as the CPU allows; the check is a cached
-/// load. The pairs' loops are most of minibatch discrimination's cost. Both versions give the
-/// same bits: the same operations in the same order (no FMA contraction in Rust).
-macro_rules! with_avx2 {
-    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
-        $(#[$doc])*
-        #[inline(always)]
-        fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[inline(always)]
-            fn body($($arg: $ty),*) $(-> $ret)? $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn avx2($($arg: $ty),*) $(-> $ret)? {
-                    body($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            body($($arg),*)
-        }
-    };
-}
-
-with_avx2! {
+vectorised! { up_to avx2;
     /// e_j = exp(−Σ_c |x_c − y_cj|) for one kernel: `x` its C numbers of one row, `cols` the
     /// others' C columns (`[C][others]`). `LANES` others at a time, their distances kept in
     /// registers from the first number to the exponential.
@@ -144,7 +118,7 @@ fn lanes_sum(v: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + rest
 }
 
-with_avx2! {
+vectorised! { up_to avx2;
     /// Σ_j w_j·sign(x − y_j), in `LANES` running sums.
     fn signed_sum(w: &[f32], y: &[f32], x: f32) -> f32 {
         let mut acc = [0.0f32; LANES];

@@ -18,6 +18,8 @@ use super::host_kernels::{Compare, Kernels};
 use super::host_ops::{matmul, transpose, zeroed};
 pub use super::host_ops::{recycle, scratch};
 use super::host_spectral::Spectral;
+pub use super::host_units::HiddenAct;
+use super::host_units::{add_into, add_rows, bias_act, times_act_grad};
 use crate::nets::{BatchFeatures, Params};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -42,17 +44,6 @@ pub struct HostMlp {
     /// A discriminator's batch features (`host_head.rs`): the last layer's input is then
     /// [h | s | o], `dims[L−1] + head.extra()` wide.
     pub head: Head,
-}
-
-/// A hidden layer's non-linearity, as the host engine runs it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum HiddenAct {
-    /// a, or `leak`·a below zero (0: ReLU).
-    Leaky(f32),
-    /// tanh(a).
-    Tanh,
-    /// 1 / (1 + e^(−a)).
-    Sigmoid,
 }
 
 /// Every layer's output of one forward pass: `h[0]` is the input, `h[L]` the network output;
@@ -239,26 +230,7 @@ impl HostMlp {
     /// Adds `bias` to every row of layer `l`'s product `out` and applies the layer's unit
     /// (none on the output layer).
     fn bias_act(&self, l: usize, out: &mut [f32], bias: &[f32]) {
-        // A select, which vectorises (the signs are random), and lets NaN through, so a
-        // diverged network shows (`max(a, 0)` would turn NaN into 0).
-        let act = if l + 1 == self.depth() { HiddenAct::Leaky(1.0) } else { self.act };
-        for row in out.chunks_exact_mut(bias.len()) {
-            for (v, b) in row.iter_mut().zip(bias) {
-                let a = *v + b;
-                *v = match act {
-                    HiddenAct::Leaky(leak) => {
-                        if a > 0.0 {
-                            a
-                        } else {
-                            leak * a
-                        }
-                    }
-                    HiddenAct::Tanh => fast_tanh(a),
-                    // σ(a) = (1 + tanh(a/2)) / 2: vectorises, as tanh does.
-                    HiddenAct::Sigmoid => 0.5 + 0.5 * fast_tanh(0.5 * a),
-                };
-            }
-        }
+        bias_act(out, bias, if l + 1 == self.depth() { HiddenAct::Leaky(1.0) } else { self.act });
     }
 
     /// The output for `rows` inputs [x_i | tail] (`x`: `[rows, xw]`) that share their last
@@ -292,10 +264,7 @@ impl HostMlp {
             if let Some(g) = grads.as_deref_mut() {
                 // dW += h_lᵀ · δ ; db += Σ_rows δ
                 matmul(k, n, rows, &mut g[2 * l], true, input, true, &delta, false);
-                let db = &mut g[2 * l + 1];
-                for row in delta.chunks_exact(n) {
-                    db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-                }
+                add_rows(&mut g[2 * l + 1], &delta);
             }
             if l == 0 && !want_input {
                 recycle(delta);
@@ -396,10 +365,7 @@ impl HostMlp {
             recycle(std::mem::replace(&mut u, next));
         }
         // The top weights enter as the starting row of the chain.
-        let w_top = &mut grads[2 * top];
-        for row in u.chunks_exact(self.dims[top]) {
-            w_top.iter_mut().zip(row).for_each(|(w, v)| *w += v);
-        }
+        add_rows(&mut grads[2 * top][..self.dims[top]], &u);
         // The kernels' slopes: ∂P/∂h_top, then ∂P/∂a_top.
         let through_pairs = match (&self.head.kernels, acts.head, &ig.slopes) {
             (Some(k), Some(head), Some(gm)) => {
@@ -432,7 +398,7 @@ impl HostMlp {
         // ∂penalty/∂a_j is its direct term plus what the layers above send back.
         let mut total = match (direct.pop(), through_pairs) {
             (Some(mut t), Some(p)) => {
-                t.iter_mut().zip(&p).for_each(|(t, p)| *t += p);
+                add_into(&mut t, &p);
                 recycle(p);
                 t
             }
@@ -442,16 +408,13 @@ impl HostMlp {
         for j in (1..=top).rev() {
             let (k, n) = (self.dims[j - 1], self.dims[j]);
             matmul(k, n, rows, &mut grads[2 * (j - 1)], true, acts.h[j - 1], true, &total, false);
-            let db = &mut grads[2 * (j - 1) + 1];
-            for row in total.chunks_exact(n) {
-                db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
-            }
+            add_rows(&mut grads[2 * (j - 1) + 1], &total);
             if j > 1 {
                 let mut up = scratch(rows * k);
                 matmul(rows, k, n, &mut up, false, &total, false, &self.wt[j - 1], false);
                 self.times_act_grad(&mut up, acts.h[j - 1]);
                 if let Some(mut below) = direct.pop() {
-                    below.iter_mut().zip(&up).for_each(|(b, u)| *b += u);
+                    add_into(&mut below, &up);
                     recycle(std::mem::replace(&mut up, below));
                 }
                 recycle(std::mem::replace(&mut total, up));
@@ -460,14 +423,9 @@ impl HostMlp {
         recycle(total);
     }
 
-    /// v ⊙ σ'(a), with σ'(a) read from h = σ(a): for the ReLU family 1 where h > 0, else the
-    /// leak (branch-free); for tanh 1 − h², for the sigmoid h·(1 − h).
+    /// v ⊙ σ'(a) of the hidden units, with σ'(a) read from h = σ(a) (`host_units.rs`).
     fn times_act_grad(&self, v: &mut [f32], h: &[f32]) {
-        match self.act {
-            HiddenAct::Leaky(leak) => v.iter_mut().zip(h).for_each(|(u, &h)| *u *= leak + (1.0 - leak) * f32::from(u8::from(h > 0.0))),
-            HiddenAct::Tanh => v.iter_mut().zip(h).for_each(|(u, &h)| *u *= 1.0 - h * h),
-            HiddenAct::Sigmoid => v.iter_mut().zip(h).for_each(|(u, &h)| *u *= h * (1.0 - h)),
-        }
+        times_act_grad(v, h, self.act);
     }
 
     /// Zero gradients shaped like the parameters.
@@ -479,24 +437,6 @@ impl HostMlp {
         }
         g
     }
-}
-
-/// tanh as a rational function on [−7.9, 7.9] (Eigen's `generic_fast_tanh_float`): within a
-/// few ulp of `f32::tanh`, and it vectorises — libm's scalar `tanh` made a tanh network's step
-/// six times slower than a ReLU one's. NaN passes through (a diverged network shows).
-#[inline(always)]
-fn fast_tanh(x: f32) -> f32 {
-    const C: f32 = 7.905_311;
-    const A: [f32; 7] = [4.893_524_6e-3, 6.372_619_3e-4, 1.485_722_4e-5, 5.122_297e-8, -8.604_672e-11, 2.000_188e-13, -2.760_768_6e-16];
-    const B: [f32; 4] = [4.893_525e-3, 2.268_434_6e-3, 1.185_347_1e-4, 1.198_258_4e-6];
-    let x = x.clamp(-C, C);
-    let x2 = x * x;
-    let mut p = A[6];
-    for a in A[..6].iter().rev() {
-        p = p * x2 + a;
-    }
-    let q = ((B[3] * x2 + B[2]) * x2 + B[1]) * x2 + B[0];
-    x * p / q
 }
 
 /// Rows per chunk, at least: 128-row products keep `gemm` near its peak.
@@ -517,7 +457,7 @@ pub fn chunked<T: Send>(rows: usize, f: impl Fn(Range<usize>) -> T + Sync + Send
 /// Adds `b` into `a`, parameter by parameter (and recycles `b`); big ones on all threads.
 pub fn add_grads(a: &mut HostGrads, b: HostGrads) {
     const CHUNK: usize = 1 << 15;
-    let add = |(x, y): (&mut [f32], &[f32])| x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
+    let add = |(x, y): (&mut [f32], &[f32])| add_into(x, y);
     for (x, y) in a.iter_mut().zip(b) {
         if x.len() < 2 * CHUNK {
             add((x, &y));

@@ -20,6 +20,7 @@ pub mod host_kernels;
 pub mod host_mlp;
 pub mod host_ops;
 pub mod host_spectral;
+pub mod host_units;
 
 use crate::batch::{DBatch, GBatch};
 use crate::config::{Config, OptimizerConfig};

@@ -2,6 +2,7 @@
 //! against finite differences, and `matmul` on reused buffers.
 
 use super::*;
+use crate::engine::host_units::fast_tanh;
 
 #[test]
 fn the_sigmoid_is_the_sigmoid() {
