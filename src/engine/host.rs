@@ -6,6 +6,7 @@
 
 use super::host_kernels::Compare;
 use super::host_mlp::{Acts, HostGrads, HostMlp, InputGrad, Rows, add_grads, chunked, recycle, scratch};
+use super::host_units::add_into;
 use super::{Engine, EngineKind, SavedD, UpdateStats};
 use crate::batch::{DBatch, GBatch};
 use crate::column::Column;
@@ -64,8 +65,8 @@ impl Column for Dual {
     }
     fn add(mut self, other: Self) -> Self {
         assert_eq!(self.src, other.src, "a term depends on one column");
-        self.v.iter_mut().zip(&other.v).for_each(|(a, b)| *a += b);
-        self.d.iter_mut().zip(&other.d).for_each(|(a, b)| *a += b);
+        add_into(&mut self.v, &other.v);
+        add_into(&mut self.d, &other.d);
         self
     }
     fn add_scalar(self, c: f32) -> Self {
@@ -201,7 +202,7 @@ impl HostEngine {
         let z = b.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec();
         let mut fake = self.g.forward(z, n * o.pack).h.pop().expect("output layer");
         if let Some(e) = &b.fake_noise {
-            fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
+            add_into(&mut fake, &e[r.start * width..r.end * width]);
         }
         // One D pass over every set this update judges, stacked in `Objective::sets` order:
         // one product per layer instead of one per set (each product packs the layer's
@@ -293,7 +294,7 @@ impl HostEngine {
         let ag = self.g.forward(b.z[r.start * o.pack * latent..r.end * o.pack * latent].to_vec(), n * o.pack);
         let mut fake = ag.h[self.g.depth()].clone();
         if let Some(e) = &b.noise {
-            fake.iter_mut().zip(&e[r.start * width..r.end * width]).for_each(|(v, e)| *v += e);
+            add_into(&mut fake, &e[r.start * width..r.end * width]);
         }
         if let Some(l) = &b.labels {
             fake = crate::batch::concat_cols(&fake, width, &l[r.start * self.classes..r.end * self.classes], self.classes);

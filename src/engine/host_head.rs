@@ -12,6 +12,7 @@
 
 use super::host_kernels::{Compare, Kernels};
 use super::host_ops::{recycle, scratch, zeroed};
+use super::host_units::add_into;
 
 /// The batch features of a discriminator's last layer.
 #[derive(Clone, Default)]
@@ -142,7 +143,7 @@ impl Head {
             None => zeroed(rows * a),
         };
         for (row, d) in dh.chunks_exact_mut(a).zip(d_aug.chunks_exact(w)) {
-            row.iter_mut().zip(&d[..a]).for_each(|(x, y)| *x += y);
+            add_into(row, &d[..a]);
         }
         if let (Some(_), Compare::Sets(n)) = (self.stddev, head.compare) {
             // ∂L/∂s is the sum over the set's rows of ∂L/∂(their s column); it reaches every

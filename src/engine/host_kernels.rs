@@ -14,6 +14,7 @@
 //! batch's M held fixed, as burn's engine does.
 
 use super::host_ops::{matmul, recycle, scratch};
+use super::host_units::add_into;
 use crate::simd::vectorised;
 use rayon::prelude::*;
 
@@ -198,7 +199,7 @@ impl Kernels {
                 let own = if matches!(compare, Compare::Sets(_)) { 1.0 } else { 0.0 };
                 o.iter_mut().for_each(|s| *s = (*s - own) * scale);
             }
-            o.iter_mut().zip(&self.tb).for_each(|(s, bias)| *s += bias);
+            add_into(o, &self.tb);
         };
         if per_row > 0 {
             aug.par_chunks_mut(w).zip(kept.par_chunks_mut(per_row)).enumerate().for_each(|(i, (row, k))| fill(i, row, k));
@@ -268,7 +269,7 @@ impl Kernels {
             // dT += hᵀ·∂M ; d bias += Σ_rows ∂o
             matmul(a, bc, rows, dt, true, h, true, &dm, false);
             for i in 0..rows {
-                dtb.iter_mut().zip(d_o(i)).for_each(|(s, v)| *s += v);
+                add_into(dtb, d_o(i));
             }
         }
         // ∂M·Tᵀ
