@@ -5,8 +5,10 @@
 #   PEERS="pytorch torch-compile jax" (default: all three; PEERS="" for ganscope alone);
 #   PYTHON=python3 (with torch / jax)
 # Needs the peers: pip install torch jax (CPU wheels are enough).
-# gan-toy also runs examples/gemm_peak in each round (the same products alone) and prints how
-# close ganscope comes to that ceiling: a gan_toy WGAN-GP step is ≈ 16.2 GFLOP.
+# gan-toy also runs examples/gemm_peak in each round and prints how close ganscope comes to
+# two ceilings: the peak (128×512·512×512 products, each thread its own) and the step's own
+# products replayed alone (`ganscope bench --products-out`, `gemm_peak --replay`): what `gemm`
+# allows this step with nothing else in it. A gan_toy WGAN-GP step is ≈ 16.2 GFLOP.
 # diffusion: the diffusion-ring preset's DDPM against the same DDPM in PyTorch eager
 # (bench/ddpm_reference.py; the pytorch peer only): training steps/s and sampling time
 # (2,500 ancestral samples, 100 network calls each).
@@ -23,7 +25,6 @@ BIN=${BIN:-target/release/ganscope}
 [ -x "$BIN" ] || { cargo build --release; BIN="${CARGO_TARGET_DIR:-target}/release/ganscope"; }
 export GANSCOPE_NO_GPU_PROBE=1 RAYON_NUM_THREADS=$THREADS
 GEMM_PEAK="${CARGO_TARGET_DIR:-target}/release/examples/gemm_peak"
-GAN_TOY_GFLOP_PER_STEP=16.2
 
 workload_args() {
   case "$1" in
@@ -79,8 +80,13 @@ for w in "${workloads[@]}"; do
   # shellcheck disable=SC2086
   "$BIN" config $args > "$cfg"
   declare -A runs=()
-  ours=(); vs_fastest=(); peaks=()
-  if [ "$w" = gan-toy ] && [ ! -x "$GEMM_PEAK" ]; then cargo build --release --quiet --example gemm_peak; fi
+  ours=(); vs_fastest=(); peaks=(); alone=()
+  if [ "$w" = gan-toy ]; then
+    [ -x "$GEMM_PEAK" ] || cargo build --release --quiet --example gemm_peak
+    products=$(mktemp --suffix .csv)
+    # shellcheck disable=SC2086
+    gflop=$("$BIN" bench $args --steps 1 --warmup 1 --backend cpu --products-out "$products" | sed -n 's/.* products, \([0-9.]*\) GFLOP a step.*/\1/p')
+  fi
   for r in $(seq "$ROUNDS"); do
     # shellcheck disable=SC2086
     a=$("$BIN" bench $args --steps "$STEPS" --warmup "$WARMUP" --backend cpu | tail -n 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps_per_second"])')
@@ -95,10 +101,14 @@ for w in "${workloads[@]}"; do
     done
     if [ "$fastest" != 0 ]; then vs_fastest+=("$(python3 -c "print($a/$fastest)")"); fi
     if [ "$w" = gan-toy ]; then
-      # The best of gemm_peak's rounds, alternating with ganscope's.
-      peak=$("$GEMM_PEAK" "$THREADS" | python3 -c 'import sys,re; print(max(float(re.search(r"([0-9.]+) GFLOP/s", l).group(1)) for l in sys.stdin))')
-      peaks+=("$peak")
-      echo "$line steps/s; gemm peak $peak GFLOP/s"
+      # The best of gemm_peak's rounds (the step's products alone, the peak beside them),
+      # alternating with ganscope's.
+      read -r solo peak < <("$GEMM_PEAK" --replay "$products" "$THREADS" | python3 -c '
+import sys, re
+rates = [[float(x) for x in re.findall(r"([0-9.]+) GFLOP/s", l)] for l in sys.stdin]
+print(max(r[0] for r in rates), max(r[1] for r in rates))')
+      peaks+=("$peak"); alone+=("$solo")
+      echo "$line steps/s; gemm peak $peak GFLOP/s, the step's products alone $solo GFLOP/s"
     else
       echo "$line steps/s"
     fi
@@ -113,14 +123,18 @@ for w in "${workloads[@]}"; do
   done
   [ ${#vs_fastest[@]} -eq 0 ] || echo "$w: ganscope / fastest peer of each round  $(stats "${vs_fastest[@]}")"
   if [ "$w" = gan-toy ]; then
-    python3 - "$GAN_TOY_GFLOP_PER_STEP" "${#ours[@]}" "${ours[@]}" "${peaks[@]}" <<'PY'
+    python3 - "$gflop" "${#ours[@]}" "${ours[@]}" "${peaks[@]}" "${alone[@]}" <<'PY'
 import statistics as s, sys
 g, n = float(sys.argv[1]), int(sys.argv[2])
-ours, peaks = [float(x) for x in sys.argv[3:3 + n]], [float(x) for x in sys.argv[3 + n:]]
+ours, peaks, alone = ([float(x) for x in sys.argv[3 + i * n:3 + (i + 1) * n]] for i in range(3))
 ach = [g * o for o in ours]
-shares = sorted(a / p for a, p in zip(ach, peaks))
-print(f"gan-toy: ganscope at {100 * s.median(shares):.0f} % of the gemm peak ({s.median(ach):.0f} of {s.median(peaks):.0f} GFLOP/s; rounds {100 * shares[0]:.0f}-{100 * shares[-1]:.0f} %)")
+def share(a, b):
+    r = sorted(x / y for x, y in zip(a, b))
+    return f"{100 * s.median(r):.0f} %", f"rounds {100 * r[0]:.0f}-{100 * r[-1]:.0f} %"
+print(f"gan-toy: ganscope at {share(ach, peaks)[0]} of the gemm peak ({s.median(ach):.0f} of {s.median(peaks):.0f} GFLOP/s; {share(ach, peaks)[1]}; {g:.2f} GFLOP a step)")
+print(f"gan-toy: the step's products alone at {share(alone, peaks)[0]} of the gemm peak ({s.median(alone):.0f} GFLOP/s; {share(alone, peaks)[1]}); ganscope at {share(ach, alone)[0]} of its products alone ({share(ach, alone)[1]})")
 PY
+    rm -f "$products"
   fi
   unset runs
   rm -f "$cfg"

@@ -5,13 +5,25 @@
 //! shape (`m n k`) gives the ceiling of smaller networks' products: `128 128 128` is what
 //! the mlp128 workload's 128-row chunks run (≈ 204 MFLOP a step).
 //!
+//! `--replay FILE` times instead one step's own products, as `ganscope bench --products-out
+//! FILE` logged them (shapes, layouts, in a chunk or alone), with nothing else around them:
+//! the speed `gemm` allows that step, beside the peak above in the same process.
+//!
 //!     cargo run --release --example gemm_peak [threads] [m n k]
+//!     cargo run --release --example gemm_peak -- --replay FILE [threads]
 
+use ganscope::engine::host_ops::Product;
 use rayon::prelude::*;
 use std::time::Instant;
 
-fn product(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
-    // SAFETY: row-major `a` [m, k], `b` [k, n], `c` [m, n], lengths as allocated below.
+/// `c = a · b` for `a` `[m, k]` (or `[k, m]` read transposed) and `b` `[k, n]` (or `[n, k]`),
+/// as `host_ops::matmul` calls `gemm`.
+#[allow(clippy::too_many_arguments)]
+fn product(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t: bool, c: &mut [f32], par: gemm::Parallelism) {
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "product shapes");
+    let (a_rs, a_cs) = if a_t { (1, m as isize) } else { (k as isize, 1) };
+    let (b_rs, b_cs) = if b_t { (1, k as isize) } else { (n as isize, 1) };
+    // SAFETY: the strides address exactly the elements whose lengths were checked above.
     unsafe {
         gemm::gemm(
             m,
@@ -22,45 +34,123 @@ fn product(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
             n as isize,
             false,
             a.as_ptr(),
-            1,
-            k as isize,
+            a_cs,
+            a_rs,
             b.as_ptr(),
-            1,
-            n as isize,
+            b_cs,
+            b_rs,
             1.0,
             1.0,
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            par,
         );
     }
 }
 
+/// The default peak: every thread its own `m×k · k×n` products, ≈ 27 GFLOP a thread a round.
+fn peak(pool: &rayon::ThreadPool, threads: usize, (m, n, k): (usize, usize, usize)) -> f64 {
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+    let reps = (2.7e10 / (2.0 * (m * n * k) as f64)).ceil() as usize;
+    let start = Instant::now();
+    pool.install(|| {
+        (0..threads).into_par_iter().for_each(|_| {
+            let mut c = vec![0.0f32; m * n];
+            for _ in 0..reps {
+                product(m, n, k, &a, false, &b, false, &mut c, gemm::Parallelism::None);
+            }
+        })
+    });
+    2.0 * (m * n * k) as f64 * reps as f64 * threads as f64 / start.elapsed().as_secs_f64() / 1e9
+}
+
+/// One step's products alone: the chunk products on every thread at once (each thread runs
+/// the whole list, so a step's share is a `threads`-th of that time), then the others on all
+/// threads as `matmul` runs them. Returns (GFLOP/s, GFLOP a step).
+fn replay(pool: &rayon::ThreadPool, threads: usize, products: &[Product], reps: usize) -> (f64, f64) {
+    let fill = |len: usize| -> Vec<f32> { (0..len).map(|i| ((i * 7919) % 13) as f32 * 0.05 - 0.3).collect() };
+    // Every product its own operands, as a step's layers and chunks have.
+    let operands = || -> Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> {
+        products.iter().map(|p| (fill(p.m * p.k), fill(p.k * p.n), vec![0.0; p.m * p.n])).collect()
+    };
+    let flop = |p: &Product| 2.0 * (p.m * p.n * p.k) as f64;
+    let (chunk, alone): (Vec<usize>, Vec<usize>) = (0..products.len()).partition(|&i| products[i].in_chunk);
+    let mut per_thread: Vec<_> = (0..threads).map(|_| operands()).collect();
+    let mut own = operands();
+    let start = Instant::now();
+    pool.install(|| {
+        per_thread.par_iter_mut().for_each(|ops| {
+            for _ in 0..reps {
+                for &i in &chunk {
+                    let (p, (a, b, c)) = (&products[i], &mut ops[i]);
+                    product(p.m, p.n, p.k, a, p.a_t, b, p.b_t, c, gemm::Parallelism::None);
+                }
+            }
+        })
+    });
+    let chunk_secs = start.elapsed().as_secs_f64() / threads as f64;
+    let start = Instant::now();
+    pool.install(|| {
+        for _ in 0..reps {
+            for &i in &alone {
+                let (p, (a, b, c)) = (&products[i], &mut own[i]);
+                let big = p.m * p.n * p.k >= 192 * 192 * 192;
+                let par = if big { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+                product(p.m, p.n, p.k, a, p.a_t, b, p.b_t, c, par);
+            }
+        }
+    });
+    let secs = chunk_secs + start.elapsed().as_secs_f64();
+    let step_flop: f64 = products.iter().map(flop).sum();
+    (step_flop * reps as f64 / secs / 1e9, step_flop / 1e9)
+}
+
 fn main() {
-    let threads: usize = std::env::args().nth(1).and_then(|t| t.parse().ok()).unwrap_or(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--replay") {
+        let Some(path) = args.get(at + 1) else {
+            eprintln!("gemm_peak: --replay needs a file (from `ganscope bench --products-out FILE`)");
+            std::process::exit(2);
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+            eprintln!("gemm_peak: {path}: {e}");
+            std::process::exit(2)
+        });
+        let mut products = Vec::new();
+        for (n, line) in text.lines().enumerate().skip(1) {
+            let Some(p) = Product::parse(line) else {
+                eprintln!("gemm_peak: {path} line {}: not `{}`: {line}", n + 1, Product::CSV_HEADER);
+                std::process::exit(2);
+            };
+            products.push(p);
+        }
+        let threads: usize = args.get(at + 2).and_then(|t| t.parse().ok()).unwrap_or(2);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+        let (_, gflop) = replay(&pool, threads, &products, 1);
+        // ≈ 27 GFLOP a thread a round, like the peak's rounds.
+        let reps = (27.0 * threads as f64 / gflop).ceil() as usize;
+        for round in 0..3 {
+            let (rate, _) = replay(&pool, threads, &products, reps);
+            let top = peak(&pool, threads, (128, 512, 512));
+            println!(
+                "round {round}: the step's {} products ({gflop:.3} GFLOP) alone: {rate:.0} GFLOP/s on {threads} thread(s); the 128×512·512×512 peak beside them: {top:.0} GFLOP/s ({:.0} %)",
+                products.len(),
+                100.0 * rate / top
+            );
+        }
+        return;
+    }
+    let threads: usize = args.first().and_then(|t| t.parse().ok()).unwrap_or(2);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
-    let dims: Vec<usize> = std::env::args().skip(2).filter_map(|v| v.parse().ok()).collect();
+    let dims: Vec<usize> = args.iter().skip(1).filter_map(|v| v.parse().ok()).collect();
     let (m, n, k) = match dims[..] {
         [m, n, k] => (m, n, k),
         _ => (128, 512, 512),
     };
-    let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-    let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-    // ≈ 27 GFLOP a thread per round, whatever the shape (400 of the default products).
-    let reps = (2.7e10 / (2.0 * (m * n * k) as f64)).ceil() as usize;
     for round in 0..3 {
-        let start = Instant::now();
-        pool.install(|| {
-            (0..threads).into_par_iter().for_each(|_| {
-                let mut c = vec![0.0f32; m * n];
-                for _ in 0..reps {
-                    product(m, n, k, &a, &b, &mut c);
-                }
-            })
-        });
-        let secs = start.elapsed().as_secs_f64();
-        let flop = 2.0 * (m * n * k) as f64 * reps as f64 * threads as f64;
-        println!("round {round}: {:.0} GFLOP/s on {threads} thread(s) ({m}×{k}·{k}×{n} products)", flop / secs / 1e9);
+        let rate = peak(&pool, threads, (m, n, k));
+        println!("round {round}: {rate:.0} GFLOP/s on {threads} thread(s) ({m}×{k}·{k}×{n} products)");
     }
 }

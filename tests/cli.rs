@@ -201,6 +201,46 @@ fn bench_memory_stays_flat_within_a_run() {
     assert!(max <= first * 1.10, "RSS grew from {first:.1} to {max:.1} MiB: {rss:?}");
 }
 
+/// `bench --products-out`: one step's matrix products, one CSV row each, their FLOP as printed;
+/// the burn engine runs none of the host's and says so.
+#[test]
+fn bench_logs_a_steps_products() {
+    use ganscope::engine::host_ops::Product;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("products.csv");
+    let out = run_ok(
+        ganscope().args(["bench", "--preset", "ns-ring", "--steps", "1", "--warmup", "0", "--backend", "cpu", "--products-out"]).arg(&csv),
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(Product::CSV_HEADER));
+    let products: Vec<Product> = lines.map(|l| Product::parse(l).unwrap_or_else(|| panic!("row {l:?}"))).collect();
+    // 2→128→128→128→{2,1}, batch 256: a D update and a G update, forward and backward.
+    assert!(products.iter().any(|p| (p.m, p.n, p.k) == (128, 128, 128) && p.in_chunk), "{products:?}");
+    let gflop: f64 = products.iter().map(|p| 2.0 * (p.m * p.n * p.k) as f64).sum::<f64>() / 1e9;
+    assert!(out.contains(&format!("{} products, {gflop:.3} GFLOP a step", products.len())), "{out}");
+    let e = run_err(
+        ganscope()
+            .args([
+                "bench",
+                "--preset",
+                "ns-ring",
+                "--steps",
+                "1",
+                "--warmup",
+                "0",
+                "--backend",
+                "cpu",
+                "--engine",
+                "burn",
+                "--products-out",
+            ])
+            .arg(dir.path().join("none.csv")),
+    );
+    assert!(e.contains("ran no host-engine matrix product"), "{e}");
+    assert!(!dir.path().join("none.csv").exists());
+}
+
 /// Where `XDG_RUNTIME_DIR` is unset (SSH, containers, CI), the GPU probe's graphics stack
 /// complains about it on stderr before a run that then works: the user must not read "error".
 #[test]

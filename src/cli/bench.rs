@@ -23,6 +23,11 @@ pub struct BenchArgs {
     /// `sample_ms_per_1000` (a diffusion model's sampling cost; 0 = skip).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub sample_rounds: u32,
+    /// After the timed steps, run one more with the host engine's matrix products logged,
+    /// and write their shapes to this CSV (`m,n,k,a_t,b_t,in_chunk`, one row per product), for
+    /// `cargo run --release --example gemm_peak -- --replay FILE` to time them alone.
+    #[arg(long, value_name = "FILE")]
+    pub products_out: Option<std::path::PathBuf>,
 }
 
 pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
@@ -59,6 +64,21 @@ pub fn bench_cmd(cli: &Cli, args: &BenchArgs) -> Result<()> {
         ms.sort_by(f64::total_cmp);
         ms[ms.len() / 2]
     });
+    if let Some(path) = &args.products_out {
+        use ganscope::engine::host_ops::{Product, log_products};
+        log_products(true);
+        let step = trainer.step();
+        let products = log_products(false);
+        step?;
+        if products.is_empty() {
+            anyhow::bail!("--products-out: this step ran no host-engine matrix product (engine: {})", trainer.engine_kind().describe());
+        }
+        let csv: String =
+            std::iter::once(Product::CSV_HEADER.to_string()).chain(products.iter().map(Product::csv)).map(|l| l + "\n").collect();
+        ganscope::fsio::write_atomic(path, csv).map_err(|e| anyhow::anyhow!("--products-out {}: {e}", path.display()))?;
+        let gflop: f64 = products.iter().map(|p| 2.0 * (p.m * p.n * p.k) as f64).sum::<f64>() / 1e9;
+        outln!("ganscope: {} products, {gflop:.3} GFLOP a step, written to {}", products.len(), path.display());
+    }
     if let Some(ms) = sample_ms_per_1000 {
         outln!("ganscope: {ms:.1} ms per 1,000 samples ({} network evaluations each)", trainer.nfe_per_sample());
     }

@@ -3,6 +3,7 @@
 //! by the MLP passes (`host_mlp.rs`) and the minibatch kernels (`host_kernels.rs`).
 
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `c (+)= a · b` for row-major `a` (`[m, k]`, or `[k, m]` read transposed when `a_t`) and `b`
 /// (`[k, n]`, or `[n, k]` when `b_t`). Products big enough to pay for it run on all threads,
@@ -12,7 +13,11 @@ pub fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: 
     assert!(c.len() == m * n && a.len() == m * k && b.len() == k * n, "matmul shapes");
     let (a_rs, a_cs) = if a_t { (1, m as isize) } else { (k as isize, 1) };
     let (b_rs, b_cs) = if b_t { (1, k as isize) } else { (n as isize, 1) };
-    let big = m * n * k >= 192 * 192 * 192 && rayon::current_thread_index().is_none();
+    let in_chunk = rayon::current_thread_index().is_some();
+    if LOGGING.load(Ordering::Relaxed) {
+        LOG.lock().unwrap_or_else(|e| e.into_inner()).push(Product { m, n, k, a_t, b_t, in_chunk });
+    }
+    let big = m * n * k >= 192 * 192 * 192 && !in_chunk;
     let parallelism = if big { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
     // SAFETY: the strides above address exactly the `m·k`, `k·n` and `m·n` elements whose
     // lengths were checked; `c` does not alias `a` or `b` (it is borrowed mutably).
@@ -39,6 +44,58 @@ pub fn matmul(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool, a: 
             parallelism,
         );
     }
+}
+
+/// One product `matmul` ran: its shape, its operands' layout, and whether it ran inside a
+/// batch chunk (on one thread) or alone (on all threads when big). A step's list, replayed
+/// alone by `examples/gemm_peak --replay`, is the ceiling `gemm` sets for that step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Product {
+    /// Rows of a and c.
+    pub m: usize,
+    /// Columns of b and c.
+    pub n: usize,
+    /// The length summed over.
+    pub k: usize,
+    /// a was read transposed.
+    pub a_t: bool,
+    /// b was read transposed.
+    pub b_t: bool,
+    /// It ran inside a batch chunk, on one thread.
+    pub in_chunk: bool,
+}
+
+impl Product {
+    /// The CSV header `Product::csv` rows go under.
+    pub const CSV_HEADER: &str = "m,n,k,a_t,b_t,in_chunk";
+
+    /// One CSV row under `CSV_HEADER` (flags as 0 / 1).
+    pub fn csv(&self) -> String {
+        let Product { m, n, k, a_t, b_t, in_chunk } = *self;
+        format!("{m},{n},{k},{},{},{}", u8::from(a_t), u8::from(b_t), u8::from(in_chunk))
+    }
+
+    /// A row written by `csv`; None when it is not one.
+    pub fn parse(line: &str) -> Option<Product> {
+        let f: Vec<usize> = line.split(',').map(|v| v.trim().parse().ok()).collect::<Option<_>>()?;
+        match f[..] {
+            [m, n, k, a_t, b_t, c] if a_t < 2 && b_t < 2 && c < 2 => {
+                Some(Product { m, n, k, a_t: a_t == 1, b_t: b_t == 1, in_chunk: c == 1 })
+            }
+            _ => None,
+        }
+    }
+}
+
+// The log costs one relaxed load per product when off (`ganscope bench` turns it on for one
+// step).
+static LOGGING: AtomicBool = AtomicBool::new(false);
+static LOG: std::sync::Mutex<Vec<Product>> = std::sync::Mutex::new(Vec::new());
+
+/// Starts logging every product `matmul` runs (`on`), or stops and returns what was logged.
+pub fn log_products(on: bool) -> Vec<Product> {
+    LOGGING.store(on, Ordering::Relaxed);
+    std::mem::take(&mut *LOG.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 /// `[rows, cols]` → `[cols, rows]`: bands of output rows in parallel, each band reading the
@@ -101,5 +158,29 @@ pub fn recycle(v: Vec<f32>) {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if pool[class].len() < POOL_PER_CLASS {
         pool[class].push(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_holds_each_product_as_run_and_its_rows_read_back() {
+        let (a, b) = (vec![1.0f32; 3 * 5], vec![2.0f32; 5 * 4]);
+        let mut c = vec![0.0f32; 3 * 4];
+        log_products(true);
+        matmul(3, 4, 5, &mut c, false, &a, true, &b, false);
+        let log = log_products(false);
+        matmul(3, 4, 5, &mut c, false, &a, false, &b, true);
+        assert!(c.iter().all(|&v| v == 10.0));
+        // Other tests' products may be in it too; this one is, and it ran alone.
+        let want = Product { m: 3, n: 4, k: 5, a_t: true, b_t: false, in_chunk: false };
+        assert!(log.contains(&want), "{log:?}");
+        assert_eq!(Product::parse(&want.csv()), Some(want));
+        assert_eq!(want.csv(), "3,4,5,1,0,0");
+        for bad in ["3,4,5,1,0", "3,4,5,2,0,0", "a,4,5,1,0,0", "3,4,5,1,0,0,0"] {
+            assert_eq!(Product::parse(bad), None, "{bad}");
+        }
     }
 }
