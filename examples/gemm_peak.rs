@@ -12,42 +12,9 @@
 //!     cargo run --release --example gemm_peak [threads] [m n k]
 //!     cargo run --release --example gemm_peak -- --replay FILE [threads]
 
-use ganscope::engine::host_ops::Product;
+use ganscope::engine::host_ops::{Product, matmul};
 use rayon::prelude::*;
 use std::time::Instant;
-
-/// `c = a · b` for `a` `[m, k]` (or `[k, m]` read transposed) and `b` `[k, n]` (or `[n, k]`),
-/// as `host_ops::matmul` calls `gemm`.
-#[allow(clippy::too_many_arguments)]
-fn product(m: usize, n: usize, k: usize, a: &[f32], a_t: bool, b: &[f32], b_t: bool, c: &mut [f32], par: gemm::Parallelism) {
-    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "product shapes");
-    let (a_rs, a_cs) = if a_t { (1, m as isize) } else { (k as isize, 1) };
-    let (b_rs, b_cs) = if b_t { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: the strides address exactly the elements whose lengths were checked above.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            par,
-        );
-    }
-}
 
 /// The default peak: every thread its own `m×k · k×n` products, ≈ 27 GFLOP a thread a round.
 fn peak(pool: &rayon::ThreadPool, threads: usize, (m, n, k): (usize, usize, usize)) -> f64 {
@@ -59,16 +26,16 @@ fn peak(pool: &rayon::ThreadPool, threads: usize, (m, n, k): (usize, usize, usiz
         (0..threads).into_par_iter().for_each(|_| {
             let mut c = vec![0.0f32; m * n];
             for _ in 0..reps {
-                product(m, n, k, &a, false, &b, false, &mut c, gemm::Parallelism::None);
+                matmul(m, n, k, &mut c, false, &a, false, &b, false);
             }
         })
     });
     2.0 * (m * n * k) as f64 * reps as f64 * threads as f64 / start.elapsed().as_secs_f64() / 1e9
 }
 
-/// One step's products alone: the chunk products on every thread at once (each thread runs
-/// the whole list, so a step's share is a `threads`-th of that time), then the others on all
-/// threads as `matmul` runs them. Returns (GFLOP/s, GFLOP a step).
+/// One step's products alone, through the engine's own `matmul`: the chunk products on every
+/// thread at once (each thread runs the whole list, so a step's share is a `threads`-th of
+/// that time), then the others as the engine runs them. Returns (GFLOP/s, GFLOP a step).
 fn replay(pool: &rayon::ThreadPool, threads: usize, products: &[Product], reps: usize) -> (f64, f64) {
     let fill = |len: usize| -> Vec<f32> { (0..len).map(|i| ((i * 7919) % 13) as f32 * 0.05 - 0.3).collect() };
     // Every product its own operands, as a step's layers and chunks have.
@@ -85,23 +52,21 @@ fn replay(pool: &rayon::ThreadPool, threads: usize, products: &[Product], reps: 
             for _ in 0..reps {
                 for &i in &chunk {
                     let (p, (a, b, c)) = (&products[i], &mut ops[i]);
-                    product(p.m, p.n, p.k, a, p.a_t, b, p.b_t, c, gemm::Parallelism::None);
+                    matmul(p.m, p.n, p.k, c, false, a, p.a_t, b, p.b_t);
                 }
             }
         })
     });
     let chunk_secs = start.elapsed().as_secs_f64() / threads as f64;
     let start = Instant::now();
-    pool.install(|| {
-        for _ in 0..reps {
-            for &i in &alone {
-                let (p, (a, b, c)) = (&products[i], &mut own[i]);
-                let big = p.m * p.n * p.k >= 192 * 192 * 192;
-                let par = if big { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
-                product(p.m, p.n, p.k, a, p.a_t, b, p.b_t, c, par);
-            }
+    // Outside the pool, as the engine runs them: `matmul` puts the big ones on every thread of
+    // rayon's global pool (RAYON_NUM_THREADS).
+    for _ in 0..reps {
+        for &i in &alone {
+            let (p, (a, b, c)) = (&products[i], &mut own[i]);
+            matmul(p.m, p.n, p.k, c, false, a, p.a_t, b, p.b_t);
         }
-    });
+    }
     let secs = chunk_secs + start.elapsed().as_secs_f64();
     let step_flop: f64 = products.iter().map(flop).sum();
     (step_flop * reps as f64 / secs / 1e9, step_flop / 1e9)
