@@ -13,15 +13,6 @@ use ganscope::engine::{EngineChoice, EngineKind};
 use ganscope::presets;
 use ganscope::trainer::{Metrics, Trainer};
 
-/// Runs `f` on a one-thread pool of its own. The harness runs one test per core side by side,
-/// and the host engine's results do not depend on the thread count (`engines_agree`): each
-/// test then keeps its own core busy, where on the shared pool the threads are woken and put
-/// to sleep between every parallel section of a step (on the small networks two threads reach
-/// ≈ 83 % of twice one thread's speed; README, Speed). burn's engine stays on the shared pool.
-fn on_one_thread<T: Send>(f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a thread pool").install(f)
-}
-
 /// Checks every promise of preset `name` on every seed it lists, with the engine `auto` picks;
 /// with `burn`, on the first seed of each promise with the burn engine (the path a GPU user
 /// gets). Each seed trains once, evaluated at every step any promise reads.
@@ -108,7 +99,7 @@ fn check_promises(name: &str, config: &ganscope::config::Config, promises: &[gan
 
 macro_rules! preset_tests {
     ($($test:ident => $name:literal),* $(,)?) => {
-        $(#[test] fn $test() { on_one_thread(|| check($name, false)); })*
+        $(#[test] fn $test() { check($name, false); })*
         /// The same promises on the burn engine (one seed each).
         mod on_burn {
             $(#[test] fn $test() { super::check($name, true); })*
@@ -174,8 +165,8 @@ fn symptom_share(preset: &str, seed: u64, steps: u64, ok: impl Fn(usize) -> bool
 #[test]
 fn symptoms_light_on_collapse_and_not_on_wgan_gp() {
     for seed in 0..3 {
-        let c = on_one_thread(|| symptom_share("collapse", seed, 3000, |lit| lit >= 3));
-        let w = on_one_thread(|| symptom_share("wgan-gp", seed, 2000, |lit| lit <= 1));
+        let c = symptom_share("collapse", seed, 3000, |lit| lit >= 3);
+        let w = symptom_share("wgan-gp", seed, 2000, |lit| lit <= 1);
         eprintln!("seed {seed}: collapse ≥ 3 lit at {c:.2} of evaluations, wgan-gp ≤ 1 lit at {w:.2}");
         assert!(c >= 0.6, "seed {seed}: collapse lit ≥ 3 symptoms at only {c:.2} of evaluations");
         assert!(w >= 0.6, "seed {seed}: wgan-gp lit ≤ 1 symptom at only {w:.2} of evaluations");
